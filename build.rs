@@ -1,0 +1,31 @@
+//! Compiles `proto/` without a system protoc: protox parses the schema in-process,
+//! tonic-prost-build generates the messages and services, and the encoded descriptor set
+//! (extension options included) feeds reflection, JSON and the secret marks.
+
+use std::{env, path::PathBuf};
+
+const PROTOS: &[&str] = &[
+    "agentport/v1/options.proto",
+    "agentport/v1/agent.proto",
+    "agentport/v1/components.proto",
+    "agentport/v1/agent_service.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let mut compiler = protox::Compiler::new(["proto"])?;
+    compiler.include_imports(true).include_source_info(true);
+    compiler.open_files(PROTOS)?;
+
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("agentport_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
+
+    let mut config = prost_build::Config::new();
+    config.enable_type_names();
+    tonic_prost_build::configure()
+        .compile_fds_with_config(compiler.file_descriptor_set(), config)?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The product's rules on plain types, independent of transport and storage.
+
+pub mod defaults;
+pub mod field_mask;
+pub mod filter;
+pub mod json;
+pub mod names;
+pub mod page;
+pub mod reflect;
+pub mod resource;
+pub mod secrets;
+pub mod validate;

@@ -1,0 +1,178 @@
+//! Write-only credentials. Fields marked `(agentport.v1.secret) = true` in the contracts are
+//! cleared from everything the service hands out; the marks are the single source of truth.
+
+use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
+
+use super::reflect::{SECRET_OPTION, from_dynamic, to_dynamic};
+
+/// Whether the contract marks this field as a credential.
+pub fn is_secret(field: &FieldDescriptor) -> bool {
+    field
+        .options()
+        .get_extension(&SECRET_OPTION)
+        .as_bool()
+        .unwrap_or(false)
+}
+
+/// Clears every secret-marked field, at any depth.
+pub fn scrub<M: prost::Message + prost::Name + Default>(message: &mut M) {
+    let mut dynamic = to_dynamic(message);
+    scrub_dynamic(&mut dynamic);
+    *message = from_dynamic(&dynamic);
+}
+
+pub fn scrub_dynamic(message: &mut DynamicMessage) {
+    for field in message.descriptor().fields() {
+        if is_secret(&field) {
+            message.clear_field(&field);
+        } else if matches!(field.kind(), Kind::Message(_)) && message.has_field(&field) {
+            for_each_message(message.get_field_mut(&field), &mut scrub_dynamic);
+        }
+    }
+}
+
+/// Every non-empty secret value in the message, with its field path. Empty means clean.
+pub fn find_secrets<M: prost::Message + prost::Name>(message: &M) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    collect(&to_dynamic(message), "", &mut found);
+    found
+}
+
+fn collect(message: &DynamicMessage, prefix: &str, found: &mut Vec<(String, String)>) {
+    for (field, value) in message.fields() {
+        let path = if prefix.is_empty() {
+            field.name().to_owned()
+        } else {
+            format!("{prefix}.{}", field.name())
+        };
+        if is_secret(&field) {
+            match value {
+                Value::String(s) if !s.is_empty() => found.push((path, s.clone())),
+                Value::Map(map) => {
+                    for (key, v) in map {
+                        if let Value::String(s) = v {
+                            if !s.is_empty() {
+                                found.push((format!("{path}[{key:?}]"), s.clone()));
+                            }
+                        }
+                    }
+                }
+                Value::List(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        if let Value::String(s) = v {
+                            if !s.is_empty() {
+                                found.push((format!("{path}[{i}]"), s.clone()));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            match value {
+                Value::Message(m) => collect(m, &path, found),
+                Value::List(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        if let Value::Message(m) = v {
+                            collect(m, &format!("{path}[{i}]"), found);
+                        }
+                    }
+                }
+                Value::Map(map) => {
+                    for (key, v) in map {
+                        if let Value::Message(m) = v {
+                            collect(m, &format!("{path}[{key:?}]"), found);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Applies `f` to the message, or to each message of a list or map value.
+fn for_each_message(value: &mut Value, f: &mut impl FnMut(&mut DynamicMessage)) {
+    match value {
+        Value::Message(m) => f(m),
+        Value::List(items) => items.iter_mut().for_each(|v| for_each_message(v, f)),
+        Value::Map(map) => map.values_mut().for_each(|v| for_each_message(v, f)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{
+        Agent, GraphItem, GraphItemSettings, LlmConfig, LlmCredentials, McpSettings, Secret,
+    };
+
+    #[test]
+    fn scrubs_marked_fields_at_any_depth_and_keeps_the_rest() {
+        let mut agent = Agent {
+            icon: "robot".into(),
+            llm: Some(LlmConfig {
+                model: "gpt".into(),
+                credentials: Some(LlmCredentials {
+                    name: "k".into(),
+                    value: "sk-1".into(),
+                    ..Default::default()
+                }),
+                extra_headers: [("x-key".to_owned(), "sk-2".to_owned())].into(),
+                ..Default::default()
+            }),
+            graph: vec![GraphItem {
+                item_id: "m".into(),
+                settings: Some(GraphItemSettings {
+                    mcp: Some(McpSettings {
+                        api_key: "sk-3".into(),
+                        url: "u".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let found: Vec<String> = find_secrets(&agent).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        scrub(&mut agent);
+        assert!(find_secrets(&agent).is_empty());
+        assert_eq!(agent.icon, "robot");
+        assert_eq!(
+            agent
+                .llm
+                .as_ref()
+                .unwrap()
+                .credentials
+                .as_ref()
+                .unwrap()
+                .name,
+            "k"
+        );
+        assert_eq!(
+            agent.graph[0]
+                .settings
+                .as_ref()
+                .unwrap()
+                .mcp
+                .as_ref()
+                .unwrap()
+                .url,
+            "u"
+        );
+
+        let mut secret = Secret {
+            display_name: "n".into(),
+            value: "v".into(),
+            ..Default::default()
+        };
+        scrub(&mut secret);
+        assert_eq!(
+            (secret.display_name.as_str(), secret.value.as_str()),
+            ("n", "")
+        );
+    }
+}

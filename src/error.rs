@@ -1,0 +1,226 @@
+//! One error type for the whole service. Each [`ErrorCode`] is a stable UPPER_SNAKE reason that
+//! maps to exactly one gRPC code and one HTTP status; transports render it, nothing else decides.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `google.rpc.ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "agentport";
+
+/// Stable reasons. Never rename a variant's reason string: clients match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A field is missing, malformed or out of range; see the field violations.
+    InvalidArgument,
+    /// A page token is malformed or belongs to another query.
+    InvalidPageToken,
+    /// A filter or query does not parse or names an unknown field.
+    InvalidFilter,
+    /// The addressed resource does not exist (or is not visible to the caller).
+    NotFound,
+    /// A resource with the requested id already exists.
+    AlreadyExists,
+    /// The request's etag or version is not the current one.
+    EtagMismatch,
+    /// Another change landed between read and write; retry.
+    ConcurrentModification,
+    /// The request conflicts with the state of other resources.
+    FailedPrecondition,
+    /// No or bad credentials.
+    Unauthenticated,
+    /// Valid credentials without the right to do this.
+    PermissionDenied,
+    /// The database cannot be reached.
+    Unavailable,
+    /// A bug or an unexpected fault; details are in the server log only.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn reason(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::InvalidPageToken => "INVALID_PAGE_TOKEN",
+            ErrorCode::InvalidFilter => "INVALID_FILTER",
+            ErrorCode::NotFound => "RESOURCE_NOT_FOUND",
+            ErrorCode::AlreadyExists => "RESOURCE_ALREADY_EXISTS",
+            ErrorCode::EtagMismatch => "ETAG_MISMATCH",
+            ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
+            ErrorCode::FailedPrecondition => "FAILED_PRECONDITION",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::PermissionDenied => "PERMISSION_DENIED",
+            ErrorCode::Unavailable => "DATABASE_UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn grpc_code(self) -> tonic::Code {
+        match self {
+            ErrorCode::InvalidArgument | ErrorCode::InvalidPageToken | ErrorCode::InvalidFilter => {
+                tonic::Code::InvalidArgument
+            }
+            ErrorCode::NotFound => tonic::Code::NotFound,
+            ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
+            ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
+            ErrorCode::FailedPrecondition => tonic::Code::FailedPrecondition,
+            ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
+            ErrorCode::PermissionDenied => tonic::Code::PermissionDenied,
+            ErrorCode::Unavailable => tonic::Code::Unavailable,
+            ErrorCode::Internal => tonic::Code::Internal,
+        }
+    }
+
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidArgument | ErrorCode::InvalidPageToken | ErrorCode::InvalidFilter => {
+                400
+            }
+            ErrorCode::FailedPrecondition => 400,
+            ErrorCode::NotFound => 404,
+            ErrorCode::AlreadyExists
+            | ErrorCode::EtagMismatch
+            | ErrorCode::ConcurrentModification => 409,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::PermissionDenied => 403,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// One offending input field: its path (proto field names, `agent.display_name`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+
+    /// Prefixes the path with a parent field: `display_name` -> `agent.display_name`.
+    pub fn scope(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() {
+            parent.to_owned()
+        } else if self.field.starts_with('[') {
+            format!("{parent}{}", self.field)
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        self
+    }
+}
+
+/// A failure with a stable code, a caller-safe message, and optional details.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub violations: Vec<FieldViolation>,
+    /// ErrorInfo metadata: lowerCamel keys, e.g. `resource` -> the name that was not found.
+    pub metadata: HashMap<String, String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            violations: Vec::new(),
+            metadata: HashMap::new(),
+        }
+    }
+
+    pub fn with_meta(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// INVALID_ARGUMENT listing every violation at once.
+    pub fn invalid(violations: Vec<FieldViolation>) -> Self {
+        let message = match violations.as_slice() {
+            [one] => format!("invalid {}: {}", one.field, one.description),
+            many => format!(
+                "invalid request: {}",
+                many.iter()
+                    .map(|v| v.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Self {
+            violations,
+            ..Self::new(ErrorCode::InvalidArgument, message)
+        }
+    }
+
+    pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldViolation::new(field, description)])
+    }
+
+    pub fn not_found(resource: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{resource} not found"))
+            .with_meta("resource", resource)
+    }
+
+    pub fn already_exists(resource: &str) -> Self {
+        Self::new(
+            ErrorCode::AlreadyExists,
+            format!("{resource} already exists"),
+        )
+        .with_meta("resource", resource)
+    }
+
+    pub fn etag_mismatch(resource: &str) -> Self {
+        Self::new(
+            ErrorCode::EtagMismatch,
+            format!("{resource} has changed since the given etag; read it again"),
+        )
+        .with_meta("resource", resource)
+    }
+
+    /// Logs the cause with context and returns an error that reveals nothing of it.
+    pub fn internal(context: &str, cause: impl fmt::Display) -> Self {
+        tracing::error!(context, error = %cause, "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+
+    pub fn unavailable(context: &str, cause: impl fmt::Display) -> Self {
+        tracing::warn!(context, error = %cause, "database unavailable");
+        Self::new(
+            ErrorCode::Unavailable,
+            "the database is unavailable; retry later",
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.reason(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for tonic::Status {
+    fn from(err: Error) -> Self {
+        let mut details = ErrorDetails::with_error_info(
+            err.code.reason(),
+            ERROR_DOMAIN,
+            err.metadata.into_iter().collect::<HashMap<_, _>>(),
+        );
+        for v in &err.violations {
+            details.add_bad_request_violation(v.field.clone(), v.description.clone());
+        }
+        tonic::Status::with_error_details(err.code.grpc_code(), err.message, details)
+    }
+}

@@ -1,0 +1,19 @@
+//! agentport: stores AI agents with everything they depend on and moves them between tenants.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+
+pub mod proto {
+    #![allow(clippy::all)]
+    tonic::include_proto!("agentport.v1");
+    /// Encoded descriptor set of every contract, extension options included.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("agentport_descriptor");
+}

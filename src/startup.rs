@@ -1,0 +1,166 @@
+//! Binds the listener, connects and migrates the database, and serves gRPC (health,
+//! reflection, the agentport services) on one address until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::error::Error;
+use crate::grpc::AgentServiceAdapter;
+use crate::proto::agent_service_server::AgentServiceServer;
+use crate::service::ResourceService;
+use crate::store::Store;
+
+/// The services whose health is reported, besides the overall `""`.
+const SERVICES: &[&str] = &["agentport.v1.AgentService"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Database(#[from] Error),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// A started but not yet serving instance.
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    settings: Settings,
+}
+
+impl Application {
+    /// Connects to and migrates the database, then binds (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store = Store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
+        Ok(Self {
+            listener,
+            store,
+            settings,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes; in-flight calls finish first.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        set_health(&reporter, ServingStatus::Serving).await;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let watcher = tokio::spawn(watch_database(
+            self.store.clone(),
+            reporter,
+            self.settings.health_check_interval(),
+            stop_rx,
+        ));
+
+        let max = self.settings.max_request_bytes;
+        let agents = AgentServiceServer::new(AgentServiceAdapter::new(ResourceService::new(
+            self.store.clone(),
+        )))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+        let (reflection_v1, reflection_v1alpha) = reflection().map_err(std::io::Error::other)?;
+        let router = tonic::service::Routes::new(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(agents)
+            .into_axum_router()
+            .layer(TraceLayer::new_for_grpc());
+
+        tracing::info!(
+            addr = %self.local_addr(),
+            database = %self.settings.database_url_redacted(),
+            "agentport serving"
+        );
+        let result = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down; waiting for in-flight calls");
+            })
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = watcher.await;
+        self.store.close().await;
+        tracing::info!("agentport stopped");
+        result
+    }
+}
+
+fn reflection() -> Result<
+    (
+        tonic_reflection::server::v1::ServerReflectionServer<
+            impl tonic_reflection::server::v1::ServerReflection,
+        >,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    tonic_reflection::server::Error,
+> {
+    let builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    Ok((builder().build_v1()?, builder().build_v1alpha()?))
+}
+
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for service in SERVICES {
+        reporter.set_service_status(*service, status).await;
+    }
+}
+
+/// Reports NOT_SERVING while the database does not answer, SERVING again once it does.
+async fn watch_database(
+    store: Store,
+    reporter: HealthReporter,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut serving = true;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let healthy = store.ping().await.is_ok();
+        if healthy != serving {
+            serving = healthy;
+            let status = if healthy {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            tracing::warn!(healthy, "database health changed");
+            set_health(&reporter, status).await;
+        }
+    }
+}

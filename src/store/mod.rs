@@ -1,0 +1,85 @@
+//! Persistence: SeaORM over SQLite or PostgreSQL. The only module that knows SQL; it speaks
+//! domain types (names, metas, conditions) and stores each resource as a JSON document.
+
+mod entity;
+mod errors;
+mod resources;
+
+pub use resources::StoredDocument;
+
+use std::time::Duration;
+
+use migrations::MigratorTrait;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+
+use crate::error::{Error, Result};
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects; a SQLite file is created when missing.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let url = sqlite_create_mode(url);
+        let mut options = ConnectOptions::new(url.clone());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5));
+        if url.starts_with("sqlite:") {
+            // One writer at a time is SQLite's rule; a small pool avoids lock churn.
+            options.max_connections(4).min_connections(1);
+        }
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| Error::unavailable("connect", e))?;
+        if db.get_database_backend() == DatabaseBackend::Sqlite {
+            for pragma in [
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA busy_timeout=5000",
+                "PRAGMA foreign_keys=ON",
+            ] {
+                db.execute_unprepared(pragma)
+                    .await
+                    .map_err(|e| Error::internal("sqlite pragma", e))?;
+            }
+        }
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<()> {
+        migrations::Migrator::up(&self.db, None)
+            .await
+            .map_err(|e| Error::internal("migrate", e))
+    }
+
+    /// Succeeds while the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.db
+            .ping()
+            .await
+            .map_err(|e| Error::unavailable("ping", e))
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+}
+
+/// `sqlite://path` opens read-write and creates the file (`mode=rwc`) unless a mode is given.
+fn sqlite_create_mode(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_owned()
+    }
+}

@@ -1,0 +1,131 @@
+//! The server around the API: health, reflection, graceful shutdown.
+
+use std::time::Duration;
+
+use agentport::proto::*;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+use crate::crud::sample_agent;
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_reports_serving_for_the_server_and_its_service() {
+    let mut app = spawn_app().await;
+    for service in ["", "agentport.v1.AgentService"] {
+        let status = app
+            .health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
+    }
+    let unknown = app
+        .health
+        .check(HealthCheckRequest {
+            service: "nope.Service".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn reflection_lists_the_services() {
+    let app = spawn_app().await;
+    let mut client = ServerReflectionClient::new(app.channel.clone());
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected {response:?}")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in ["agentport.v1.AgentService", "grpc.health.v1.Health"] {
+        assert!(names.contains(&expected.to_owned()), "{names:?}");
+    }
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_and_stops_serving() {
+    let mut app = spawn_app().await;
+    app.agents
+        .create_agent(CreateAgentRequest {
+            parent: "tenants/acme".into(),
+            agent_id: "before-stop".into(),
+            agent: Some(sample_agent()),
+        })
+        .await
+        .unwrap();
+    let addr = app.addr;
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("stops in time")
+        .expect("serving ended cleanly");
+    let reconnect = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await;
+    assert!(reconnect.is_err(), "nothing listens after shutdown");
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_on_the_same_database() {
+    let mut app = spawn_app().await;
+    let created = app
+        .agents
+        .create_agent(CreateAgentRequest {
+            parent: "tenants/acme".into(),
+            agent_id: "durable".into(),
+            agent: Some(sample_agent()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let url = app.database.url().to_owned();
+    // The first server keeps running; a second one on the same database sees its data.
+    let second = agentport::startup::Application::build(agentport::config::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: url,
+        ..Default::default()
+    })
+    .await
+    .expect("migrations are idempotent on restart");
+    let addr = second.local_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(second.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = agent_service_client::AgentServiceClient::new(channel);
+    let got = client
+        .get_agent(GetAgentRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, created);
+    let _ = tx.send(());
+    handle.await.unwrap().unwrap();
+    drop(app);
+}
