@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::config::Settings;
 use crate::error::Error;
@@ -91,7 +92,11 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(agents)
             .into_axum_router()
-            .layer(TraceLayer::new_for_grpc());
+            // Failed calls are the caller's business (and are answered with a reason); server
+            // faults are logged where they happen, so the trace layer stays at debug.
+            .layer(
+                TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+            );
 
         tracing::info!(
             addr = %self.local_addr(),
