@@ -9,6 +9,8 @@ const PROTOS: &[&str] = &[
     "agentport/v1/agent.proto",
     "agentport/v1/components.proto",
     "agentport/v1/agent_service.proto",
+    "agentport/v1/job.proto",
+    "agentport/v1/job_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

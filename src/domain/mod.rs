@@ -1,11 +1,13 @@
 //! The product's rules on plain types, independent of transport and storage.
 
+pub mod bundle;
 pub mod defaults;
 pub mod field_mask;
 pub mod filter;
 pub mod json;
 pub mod names;
 pub mod page;
+pub mod query;
 pub mod reflect;
 pub mod resource;
 pub mod secrets;

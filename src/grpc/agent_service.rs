@@ -347,4 +347,12 @@ impl AgentService for AgentServiceAdapter {
         self.resources.delete::<Secret>(&r.name, &r.etag).await?;
         Ok(Response::new(()))
     }
+
+    async fn export_agents(&self, _request: Request<ExportAgentsRequest>) -> Result<Response<ExportAgentsResponse>, Status> {
+        Err(Status::unimplemented("export is not available yet"))
+    }
+
+    async fn import_agents(&self, _request: Request<ImportAgentsRequest>) -> Result<Response<ImportAgentsResponse>, Status> {
+        Err(Status::unimplemented("import is not available yet"))
+    }
 }

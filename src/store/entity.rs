@@ -28,3 +28,50 @@ pub mod resource {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod job {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "jobs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// `IMPORT`, `EXPORT`, `AGENT_CHAT`.
+        pub r#type: String,
+        /// `in_progress`, `success`, `failure`, `skipped`.
+        pub status: String,
+        pub agent_type: Option<String>,
+        pub agent_id: Option<String>,
+        pub session_id: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub message: Option<String>,
+        pub commerce_event: Option<String>,
+        pub background: bool,
+        pub attempts: i32,
+        pub version: i64,
+        /// Microseconds since the Unix epoch.
+        pub created_at: i64,
+        pub modified_at: i64,
+        /// Proto3 JSON of `ExportResult`.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub export_result: Option<String>,
+        /// Proto3 JSON of `ImportResult`.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub import_result: Option<String>,
+        pub request_id: Option<String>,
+        /// Input of a background job, as JSON.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub payload: Option<String>,
+        pub lease_owner: Option<String>,
+        pub lease_expires_at: Option<i64>,
+        pub finished_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

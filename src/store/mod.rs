@@ -1,7 +1,7 @@
 //! Persistence: SeaORM over SQLite or PostgreSQL. The only module that knows SQL; it speaks
 //! domain types (names, metas, conditions) and stores each resource as a JSON document.
 
-mod entity;
+pub(crate) mod entity;
 mod errors;
 mod resources;
 

@@ -1,0 +1,1 @@
+//! Agent bundles (filled in next).

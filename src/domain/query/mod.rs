@@ -1,0 +1,1 @@
+//! Emporix q query language (filled in next).
