@@ -22,6 +22,30 @@ pub struct Settings {
     pub max_request_bytes: usize,
     /// `text` (default) or `json` log lines.
     pub log_format: LogFormat,
+    /// Job engine workers in this process; 0 leaves background jobs to other replicas. Default 2.
+    pub job_workers: usize,
+    /// How often an idle worker looks for background jobs, in milliseconds. Default 500.
+    pub job_poll_interval_ms: u64,
+    /// How long a worker's claim on a job lasts without a heartbeat, in milliseconds. Default 30000.
+    pub job_lease_ms: u64,
+    /// Starts after which a job whose workers keep dying is failed. Default 3.
+    pub job_max_attempts: i32,
+    /// How long finished jobs are kept, in hours. Default 720 (30 days).
+    pub job_retention_hours: u64,
+    /// How often `WatchJob` looks for changes, in milliseconds. Default 250.
+    pub watch_interval_ms: u64,
+    /// Key for bundle checksums: HMAC-SHA256 when set, plain SHA-256 when not. Never logged.
+    pub export_key: Option<String>,
+    /// Accept bundles whose checksum does not verify (e.g. exports of another service whose
+    /// key is unknown). Default false.
+    pub allow_unverified_bundles: bool,
+    /// Most agent ids one export may name. Default 100.
+    pub max_export_agents: usize,
+    /// Deepest chain of sub-agents an export or template may hold. Default 10.
+    pub max_sub_agent_depth: usize,
+    /// Testing only: abort imports with an internal error after this many entity writes.
+    #[serde(skip)]
+    pub import_fault_after_writes: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -39,6 +63,17 @@ impl Default for Settings {
             health_check_interval_ms: 5000,
             max_request_bytes: 16 * 1024 * 1024,
             log_format: LogFormat::Text,
+            job_workers: 2,
+            job_poll_interval_ms: 500,
+            job_lease_ms: 30_000,
+            job_max_attempts: 3,
+            job_retention_hours: 720,
+            watch_interval_ms: 250,
+            export_key: None,
+            allow_unverified_bundles: false,
+            max_export_agents: 100,
+            max_sub_agent_depth: 10,
+            import_fault_after_writes: None,
         }
     }
 }
@@ -51,6 +86,16 @@ impl std::fmt::Debug for Settings {
             .field("health_check_interval_ms", &self.health_check_interval_ms)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("log_format", &self.log_format)
+            .field("job_workers", &self.job_workers)
+            .field("job_poll_interval_ms", &self.job_poll_interval_ms)
+            .field("job_lease_ms", &self.job_lease_ms)
+            .field("job_max_attempts", &self.job_max_attempts)
+            .field("job_retention_hours", &self.job_retention_hours)
+            .field("watch_interval_ms", &self.watch_interval_ms)
+            .field("export_key", &self.export_key.as_ref().map(|_| "***"))
+            .field("allow_unverified_bundles", &self.allow_unverified_bundles)
+            .field("max_export_agents", &self.max_export_agents)
+            .field("max_sub_agent_depth", &self.max_sub_agent_depth)
             .finish()
     }
 }
@@ -111,6 +156,43 @@ impl Settings {
         if let Some(v) = var("AGENTPORT_MAX_REQUEST_BYTES") {
             self.max_request_bytes = parse("AGENTPORT_MAX_REQUEST_BYTES", v)?;
         }
+        for (name, target) in [
+            (
+                "AGENTPORT_JOB_POLL_INTERVAL_MS",
+                &mut self.job_poll_interval_ms,
+            ),
+            ("AGENTPORT_JOB_LEASE_MS", &mut self.job_lease_ms),
+            (
+                "AGENTPORT_JOB_RETENTION_HOURS",
+                &mut self.job_retention_hours,
+            ),
+            ("AGENTPORT_WATCH_INTERVAL_MS", &mut self.watch_interval_ms),
+        ] {
+            if let Some(v) = var(name) {
+                *target = parse(name, v)?;
+            }
+        }
+        for (name, target) in [
+            ("AGENTPORT_JOB_WORKERS", &mut self.job_workers),
+            ("AGENTPORT_MAX_EXPORT_AGENTS", &mut self.max_export_agents),
+            (
+                "AGENTPORT_MAX_SUB_AGENT_DEPTH",
+                &mut self.max_sub_agent_depth,
+            ),
+        ] {
+            if let Some(v) = var(name) {
+                *target = parse(name, v)?;
+            }
+        }
+        if let Some(v) = var("AGENTPORT_JOB_MAX_ATTEMPTS") {
+            self.job_max_attempts = parse("AGENTPORT_JOB_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = var("AGENTPORT_EXPORT_KEY") {
+            self.export_key = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = var("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES") {
+            self.allow_unverified_bundles = parse("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES", v)?;
+        }
         if let Some(v) = var("AGENTPORT_LOG_FORMAT") {
             self.log_format = match v.as_str() {
                 "text" => LogFormat::Text,
@@ -128,6 +210,16 @@ impl Settings {
 
     pub fn health_check_interval(&self) -> Duration {
         Duration::from_millis(self.health_check_interval_ms.max(10))
+    }
+
+    pub fn engine(&self) -> crate::engine::EngineSettings {
+        crate::engine::EngineSettings {
+            workers: self.job_workers,
+            poll_interval: Duration::from_millis(self.job_poll_interval_ms.max(10)),
+            lease: Duration::from_millis(self.job_lease_ms.max(100)),
+            max_attempts: self.job_max_attempts.max(1),
+            retention: Duration::from_secs(self.job_retention_hours * 3600),
+        }
     }
 
     /// The database URL with any password replaced by `***`.

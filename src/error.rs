@@ -18,6 +18,10 @@ pub enum ErrorCode {
     InvalidPageToken,
     /// A filter or query does not parse or names an unknown field.
     InvalidFilter,
+    /// A bundle's checksum does not match its data.
+    ChecksumMismatch,
+    /// A bundle does not decode or holds invalid entities; see the field violations.
+    InvalidBundle,
     /// The addressed resource does not exist (or is not visible to the caller).
     NotFound,
     /// A resource with the requested id already exists.
@@ -44,6 +48,8 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::InvalidPageToken => "INVALID_PAGE_TOKEN",
             ErrorCode::InvalidFilter => "INVALID_FILTER",
+            ErrorCode::ChecksumMismatch => "CHECKSUM_MISMATCH",
+            ErrorCode::InvalidBundle => "INVALID_BUNDLE",
             ErrorCode::NotFound => "RESOURCE_NOT_FOUND",
             ErrorCode::AlreadyExists => "RESOURCE_ALREADY_EXISTS",
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
@@ -58,9 +64,11 @@ impl ErrorCode {
 
     pub fn grpc_code(self) -> tonic::Code {
         match self {
-            ErrorCode::InvalidArgument | ErrorCode::InvalidPageToken | ErrorCode::InvalidFilter => {
-                tonic::Code::InvalidArgument
-            }
+            ErrorCode::InvalidArgument
+            | ErrorCode::InvalidPageToken
+            | ErrorCode::InvalidFilter
+            | ErrorCode::ChecksumMismatch
+            | ErrorCode::InvalidBundle => tonic::Code::InvalidArgument,
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
@@ -74,10 +82,12 @@ impl ErrorCode {
 
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidArgument | ErrorCode::InvalidPageToken | ErrorCode::InvalidFilter => {
-                400
-            }
-            ErrorCode::FailedPrecondition => 400,
+            ErrorCode::InvalidArgument
+            | ErrorCode::InvalidPageToken
+            | ErrorCode::InvalidFilter
+            | ErrorCode::ChecksumMismatch
+            | ErrorCode::InvalidBundle
+            | ErrorCode::FailedPrecondition => 400,
             ErrorCode::NotFound => 404,
             ErrorCode::AlreadyExists
             | ErrorCode::EtagMismatch
@@ -161,6 +171,12 @@ impl Error {
             violations,
             ..Self::new(ErrorCode::InvalidArgument, message)
         }
+    }
+
+    /// The same error with another code (e.g. a more specific INVALID_ARGUMENT reason).
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = code;
+        self
     }
 
     pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod error;
 pub mod grpc;
 pub mod service;

@@ -12,13 +12,14 @@ use tracing::Level;
 
 use crate::config::Settings;
 use crate::error::Error;
-use crate::grpc::AgentServiceAdapter;
+use crate::grpc::{AgentServiceAdapter, JobServiceAdapter};
 use crate::proto::agent_service_server::AgentServiceServer;
-use crate::service::ResourceService;
+use crate::proto::job_service_server::JobServiceServer;
+use crate::service::{JobService, ResourceService, TransferRunner, TransferService};
 use crate::store::Store;
 
 /// The services whose health is reported, besides the overall `""`.
-const SERVICES: &[&str] = &["agentport.v1.AgentService"];
+const SERVICES: &[&str] = &["agentport.v1.AgentService", "agentport.v1.JobService"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -77,12 +78,25 @@ impl Application {
             self.store.clone(),
             reporter,
             self.settings.health_check_interval(),
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let transfers = TransferService::new(self.store.clone(), &self.settings);
+        let workers = crate::engine::spawn(
+            self.store.clone(),
+            std::sync::Arc::new(TransferRunner::new(transfers.clone())),
+            self.settings.engine(),
+            stop_rx,
+        );
 
         let max = self.settings.max_request_bytes;
-        let agents = AgentServiceServer::new(AgentServiceAdapter::new(ResourceService::new(
+        let resources = ResourceService::new(self.store.clone());
+        let agents = AgentServiceServer::new(AgentServiceAdapter::new(resources, transfers))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let watch_every = std::time::Duration::from_millis(self.settings.watch_interval_ms.max(10));
+        let jobs = JobServiceServer::new(JobServiceAdapter::new(JobService::new(
             self.store.clone(),
+            watch_every,
         )))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
@@ -91,6 +105,7 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(agents)
+            .add_service(jobs)
             .into_axum_router()
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
@@ -111,6 +126,9 @@ impl Application {
             .await;
         let _ = stop_tx.send(true);
         let _ = watcher.await;
+        for worker in workers {
+            let _ = worker.await;
+        }
         self.store.close().await;
         tracing::info!("agentport stopped");
         result

@@ -7,6 +7,18 @@ mod m20261122_000002_create_jobs;
 
 pub struct Migrator;
 
+/// Text keys compare and sort by bytes on every backend: PostgreSQL gets `COLLATE "C"` (SQLite's
+/// default order), so queries, sorting and paging give identical results on both.
+pub(crate) fn text_key<'a>(
+    manager: &SchemaManager,
+    column: &'a mut ColumnDef,
+) -> &'a mut ColumnDef {
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+        column.extra("COLLATE \"C\"");
+    }
+    column
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::text_key;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -27,10 +29,22 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Resources::Table)
-                    .col(ColumnDef::new(Resources::Tenant).string_len(63).not_null())
-                    .col(ColumnDef::new(Resources::Kind).string_len(32).not_null())
-                    .col(ColumnDef::new(Resources::Parent).string_len(128).not_null())
-                    .col(ColumnDef::new(Resources::Id).string_len(128).not_null())
+                    .col(text_key(
+                        manager,
+                        ColumnDef::new(Resources::Tenant).string_len(63).not_null(),
+                    ))
+                    .col(text_key(
+                        manager,
+                        ColumnDef::new(Resources::Kind).string_len(32).not_null(),
+                    ))
+                    .col(text_key(
+                        manager,
+                        ColumnDef::new(Resources::Parent).string_len(128).not_null(),
+                    ))
+                    .col(text_key(
+                        manager,
+                        ColumnDef::new(Resources::Id).string_len(128).not_null(),
+                    ))
                     .col(ColumnDef::new(Resources::Revision).big_integer().not_null())
                     .col(
                         ColumnDef::new(Resources::CreateTime)
@@ -42,7 +56,10 @@ impl MigrationTrait for Migration {
                             .big_integer()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(Resources::DisplayName).text().not_null())
+                    .col(text_key(
+                        manager,
+                        ColumnDef::new(Resources::DisplayName).text().not_null(),
+                    ))
                     .col(ColumnDef::new(Resources::Body).text().not_null())
                     .primary_key(
                         Index::create()

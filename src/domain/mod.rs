@@ -1,9 +1,12 @@
 //! The product's rules on plain types, independent of transport and storage.
 
 pub mod bundle;
+pub mod checksum;
+pub mod clock;
 pub mod defaults;
 pub mod field_mask;
 pub mod filter;
+pub mod job;
 pub mod json;
 pub mod names;
 pub mod page;

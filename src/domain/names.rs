@@ -27,6 +27,8 @@ pub enum ResourceKind {
     KnowledgeBase,
     Document,
     Secret,
+    /// Jobs live in their own table; the kind gives them names.
+    Job,
 }
 
 impl ResourceKind {
@@ -39,6 +41,7 @@ impl ResourceKind {
             ResourceKind::KnowledgeBase => "knowledgeBases",
             ResourceKind::Document => "documents",
             ResourceKind::Secret => "secrets",
+            ResourceKind::Job => "jobs",
         }
     }
 
@@ -51,6 +54,7 @@ impl ResourceKind {
             ResourceKind::KnowledgeBase => "knowledge_base",
             ResourceKind::Document => "document",
             ResourceKind::Secret => "secret",
+            ResourceKind::Job => "job",
         }
     }
 

@@ -5,15 +5,19 @@ use tonic::{Request, Response, Status};
 
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::*;
-use crate::service::ResourceService;
+use crate::service::{ImportOptions, ResourceService, TransferService};
 
 pub struct AgentServiceAdapter {
     resources: ResourceService,
+    transfers: TransferService,
 }
 
 impl AgentServiceAdapter {
-    pub fn new(resources: ResourceService) -> Self {
-        Self { resources }
+    pub fn new(resources: ResourceService, transfers: TransferService) -> Self {
+        Self {
+            resources,
+            transfers,
+        }
     }
 }
 
@@ -348,11 +352,31 @@ impl AgentService for AgentServiceAdapter {
         Ok(Response::new(()))
     }
 
-    async fn export_agents(&self, _request: Request<ExportAgentsRequest>) -> Result<Response<ExportAgentsResponse>, Status> {
-        Err(Status::unimplemented("export is not available yet"))
+    async fn export_agents(
+        &self,
+        request: Request<ExportAgentsRequest>,
+    ) -> Result<Response<ExportAgentsResponse>, Status> {
+        let r = request.into_inner();
+        Ok(Response::new(
+            self.transfers.export(&r.parent, &r.agent_ids).await?,
+        ))
     }
 
-    async fn import_agents(&self, _request: Request<ImportAgentsRequest>) -> Result<Response<ImportAgentsResponse>, Status> {
-        Err(Status::unimplemented("import is not available yet"))
+    async fn import_agents(
+        &self,
+        request: Request<ImportAgentsRequest>,
+    ) -> Result<Response<ImportAgentsResponse>, Status> {
+        let r = request.into_inner();
+        let options = ImportOptions {
+            dry_run: r.dry_run,
+            policy: r.conflict_policy(),
+            request_id: r.request_id,
+            background: r.background,
+        };
+        Ok(Response::new(
+            self.transfers
+                .import(&r.parent, &r.data, &r.checksum, options)
+                .await?,
+        ))
     }
 }

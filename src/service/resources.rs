@@ -2,6 +2,7 @@
 
 use prost_types::FieldMask;
 
+use crate::domain::clock::now_micros;
 use crate::domain::names::{Parent, ResourceName, check_id};
 use crate::domain::resource::{Resource, revision_of};
 use crate::domain::{field_mask, filter, json, page, reflect, secrets};
@@ -11,10 +12,6 @@ use crate::store::{Store, StoredDocument};
 #[derive(Clone)]
 pub struct ResourceService {
     store: Store,
-}
-
-fn now_micros() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64
 }
 
 impl ResourceService {
@@ -178,7 +175,7 @@ impl ResourceService {
 }
 
 /// Rebuilds a resource from its stored document.
-fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
+pub(crate) fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
     let mut resource: R = json::from_json(&stored.body)
         .map_err(|e| Error::internal(&format!("decode stored {}", stored.name), e))?;
     resource.set_identity(&stored.name, &stored.meta);
@@ -186,7 +183,7 @@ fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
 }
 
 /// What a caller may see of a resource: everything but its secrets.
-fn reveal<R: Resource>(mut resource: R) -> R {
+pub(crate) fn reveal<R: Resource>(mut resource: R) -> R {
     secrets::scrub(&mut resource);
     resource
 }

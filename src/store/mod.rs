@@ -3,9 +3,13 @@
 
 pub(crate) mod entity;
 mod errors;
+mod jobs;
+pub mod query_sql;
 mod resources;
+mod tx;
 
 pub use resources::StoredDocument;
+pub use tx::Tx;
 
 use std::time::Duration;
 
@@ -32,6 +36,8 @@ impl Store {
         if url.starts_with("sqlite:") {
             // One writer at a time is SQLite's rule; a small pool avoids lock churn.
             options.max_connections(4).min_connections(1);
+            // `q` regexes compile to `col REGEXP ?`; SQLite needs the function on each connection.
+            options.map_sqlx_sqlite_opts(|opts| opts.with_regexp());
         }
         let db = Database::connect(options)
             .await
@@ -67,6 +73,12 @@ impl Store {
 
     pub fn backend(&self) -> DatabaseBackend {
         self.db.get_database_backend()
+    }
+
+    /// The raw connection, for store-level tests.
+    #[cfg(test)]
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     pub async fn close(self) {

@@ -65,7 +65,7 @@ impl TestDatabase {
         }
     }
 
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         match std::env::var("AGENTPORT_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("agentport_t_{}", uuid::Uuid::new_v4().simple());

@@ -1,1 +1,208 @@
-//! Agent bundles (filled in next).
+//! Agent bundles: canonical resources <-> the JSON inside an Emporix export's base64 `data`.
+//!
+//! The bytes are what Emporix itself exports (`{agents, tools, mcpServers}`, Jackson's pretty
+//! printer), so Emporix can import them and we can import Emporix's. Canonical fields Emporix
+//! has no key for ride along under `"agentport"` (see [`extension`]), and knowledge bases under
+//! `"knowledgeBases"`, so `decode(encode(b)) == b` for a bundle sorted by id without secrets.
+
+mod emporix_agent;
+mod emporix_mcp;
+mod emporix_tool;
+mod extension;
+mod jackson;
+mod knowledge;
+mod read;
+mod verbatim;
+mod write;
+
+#[cfg(test)]
+mod populate;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use self::read::{Obj, Violations};
+use self::write::Out;
+use crate::domain::secrets::{find_secrets, scrub};
+use crate::error::FieldViolation;
+use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool};
+
+/// Most entities one section (`agents`, `tools`, ..., a knowledge base's `documents`) may hold.
+pub const MAX_SECTION_ENTITIES: usize = 1000;
+
+/// One bundled resource: its id within the tenant, and the resource with its identity fields
+/// (`name`, `revision`, `etag`, times) cleared.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Entry<T> {
+    pub id: String,
+    pub value: T,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BundledKnowledgeBase {
+    pub id: String,
+    pub knowledge_base: KnowledgeBase,
+    pub documents: Vec<Entry<Document>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bundle {
+    pub agents: Vec<Entry<Agent>>,
+    pub tools: Vec<Entry<Tool>>,
+    pub mcp_servers: Vec<Entry<McpServer>>,
+    pub knowledge_bases: Vec<BundledKnowledgeBase>,
+}
+
+/// The bundle's bytes: deterministic (entities sorted by id, identity fields left out) and
+/// free of secret values whatever the input holds. Ids are expected unique per section.
+pub fn encode(bundle: &Bundle) -> Vec<u8> {
+    let mut root = Out::new();
+    root.put("agents", section(&bundle.agents, emporix_agent::write));
+    if !bundle.tools.is_empty() {
+        root.put("tools", section(&bundle.tools, emporix_tool::write));
+    }
+    if !bundle.mcp_servers.is_empty() {
+        root.put(
+            "mcpServers",
+            section(&bundle.mcp_servers, emporix_mcp::write),
+        );
+    }
+    if !bundle.knowledge_bases.is_empty() {
+        let mut sorted: Vec<_> = bundle.knowledge_bases.iter().collect();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        root.put(
+            "knowledgeBases",
+            sorted.into_iter().map(knowledge::write).collect::<Vec<_>>(),
+        );
+    }
+    jackson::to_bytes(&root.take())
+}
+
+/// Reads a bundle, ours or Emporix's. Every problem is reported at once, with its JSON path.
+pub fn decode(bytes: &[u8]) -> Result<Bundle, Vec<FieldViolation>> {
+    let (bundle, errs) = decode_partial(bytes)?;
+    if errs.is_empty() {
+        Ok(bundle)
+    } else {
+        Err(errs)
+    }
+}
+
+/// Reads what can be read: the bundle (with defaults where a value was wrong) and the problems
+/// found in it, so that callers can add their own checks and report everything at once. Fails
+/// only when the data is not a JSON object at all.
+pub fn decode_partial(bytes: &[u8]) -> Result<(Bundle, Vec<FieldViolation>), Vec<FieldViolation>> {
+    let fail = |why: String| vec![FieldViolation::new("data", why)];
+    let text = std::str::from_utf8(bytes).map_err(|e| fail(format!("is not UTF-8: {e}")))?;
+    let root: Value =
+        serde_json::from_str(text).map_err(|e| fail(format!("is not valid JSON: {e}")))?;
+    let Value::Object(map) = &root else {
+        return Err(fail(format!(
+            "must be a JSON object, not {}",
+            read::kind(&root)
+        )));
+    };
+    let root = Obj {
+        map,
+        path: String::new(),
+    };
+    let mut errs = Violations::new();
+    let bundle = Bundle {
+        agents: entries(&root, "agents", &mut errs, emporix_agent::read),
+        tools: entries(&root, "tools", &mut errs, emporix_tool::read),
+        mcp_servers: entries(&root, "mcpServers", &mut errs, emporix_mcp::read),
+        knowledge_bases: entries(&root, "knowledgeBases", &mut errs, knowledge::read)
+            .into_iter()
+            .map(|entry| knowledge::bundled(entry.id, entry.value))
+            .collect(),
+    };
+    Ok((bundle, errs))
+}
+
+/// Writes one section sorted by id, each value cleaned first.
+fn section<M>(entries: &[Entry<M>], write: fn(&str, &M) -> Value) -> Vec<Value>
+where
+    M: prost::Message + prost::Name + Default + Clone,
+{
+    let mut sorted: Vec<_> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    sorted
+        .into_iter()
+        .map(|entry| write(&entry.id, &clean(&entry.value)))
+        .collect()
+}
+
+/// The resource as it may leave the service: identity fields cleared and every secret-marked
+/// field scrubbed. Works on a copy, so the caller's value cannot be what is written.
+fn clean<M: prost::Message + prost::Name + Default + Clone>(value: &M) -> M {
+    let mut value = value.clone();
+    extension::clear_identity(&mut value);
+    scrub(&mut value);
+    let left: Vec<String> = find_secrets(&value).into_iter().map(|(p, _)| p).collect();
+    // Not a debug assertion: a bundle holding a credential must never be produced.
+    assert!(
+        left.is_empty(),
+        "secret fields survived scrubbing: {left:?}"
+    );
+    value
+}
+
+/// Reads the array under `key`: at most [`MAX_SECTION_ENTITIES`] objects, each with a unique,
+/// non-empty string `id`.
+fn entries<T>(
+    parent: &Obj,
+    key: &str,
+    errs: &mut Violations,
+    read: fn(&Obj, &mut Violations) -> T,
+) -> Vec<Entry<T>> {
+    let Some(items) = parent.array(key, errs) else {
+        return Vec::new();
+    };
+    if items.len() > MAX_SECTION_ENTITIES {
+        errs.push(FieldViolation::new(
+            parent.path(key),
+            format!(
+                "must hold at most {MAX_SECTION_ENTITIES} entries, holds {}",
+                items.len()
+            ),
+        ));
+        return Vec::new();
+    }
+    let mut first_seen: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(object) = item.object(errs) else {
+            continue;
+        };
+        let id = match object.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => id.clone(),
+            Some(Value::String(_)) | None => {
+                errs.push(FieldViolation::new(object.path("id"), "is required"));
+                String::new()
+            }
+            Some(other) => {
+                errs.push(FieldViolation::new(
+                    object.path("id"),
+                    format!("must be a string, not {}", read::kind(other)),
+                ));
+                String::new()
+            }
+        };
+        if !id.is_empty() {
+            if let Some(first) = first_seen.get(&id) {
+                errs.push(FieldViolation::new(
+                    object.path("id"),
+                    format!("duplicates the id {id:?} of {first}"),
+                ));
+            } else {
+                first_seen.insert(id.clone(), object.path.clone());
+            }
+        }
+        let value = read(&object, errs);
+        out.push(Entry { id, value });
+    }
+    out
+}

@@ -1,0 +1,68 @@
+//! The `"agentport"` key: canonical fields that have no Emporix key travel next to the Emporix
+//! ones as proto3 JSON, so that a bundle read back gives exactly the resource that was written.
+//! Emporix ignores unknown keys, so the key costs an Emporix reader nothing.
+
+use prost_reflect::{DeserializeOptions, DynamicMessage, SerializeOptions};
+use serde_json::Value;
+
+use super::read::{Obj, Violations};
+use crate::domain::reflect::{descriptor, from_dynamic, to_dynamic};
+use crate::error::FieldViolation;
+
+pub const KEY: &str = "agentport";
+
+/// Output-only fields that say where and when a resource was stored. Bundles leave them out so
+/// that the same content always gives the same bytes, whichever tenant exported it.
+const IDENTITY: [&str; 5] = ["name", "revision", "etag", "create_time", "update_time"];
+
+/// Clears the identity fields the message has.
+pub fn clear_identity<M: prost::Message + prost::Name + Default>(message: &mut M) {
+    let mut dynamic = to_dynamic(message);
+    for field in IDENTITY {
+        dynamic.clear_field_by_name(field);
+    }
+    *message = from_dynamic(&dynamic);
+}
+
+/// Proto3 JSON of what is left of a resource once its Emporix-mapped fields are cleared:
+/// defaults omitted, keys sorted (map fields iterate in hash order). `None` when nothing is left.
+pub fn write<M: prost::Message + prost::Name>(residue: &M) -> Option<Value> {
+    let mut value = to_dynamic(residue)
+        .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
+        .expect("a message always serializes to a JSON value");
+    sort_keys(&mut value);
+    match &value {
+        Value::Object(map) if map.is_empty() => None,
+        _ => Some(value),
+    }
+}
+
+/// The resource carried under [`KEY`] (default when absent), without identity fields.
+pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut Violations) -> M {
+    let Some(value) = object.get(KEY) else {
+        return M::default();
+    };
+    let options = DeserializeOptions::new().deny_unknown_fields(false);
+    match DynamicMessage::deserialize_with_options(descriptor::<M>(), value, &options) {
+        Ok(dynamic) => {
+            let mut message = from_dynamic(&dynamic);
+            clear_identity(&mut message);
+            message
+        }
+        Err(e) => {
+            errs.push(FieldViolation::new(object.path(KEY), e.to_string()));
+            M::default()
+        }
+    }
+}
+
+fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}

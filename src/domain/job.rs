@@ -1,0 +1,114 @@
+//! Jobs as the store keeps them: plain values, results as JSON text.
+
+/// The three kinds of jobs; stored spellings are the Emporix ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Import,
+    Export,
+    AgentChat,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Import => "IMPORT",
+            JobKind::Export => "EXPORT",
+            JobKind::AgentChat => "AGENT_CHAT",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [JobKind::Import, JobKind::Export, JobKind::AgentChat]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// Job status; stored spellings are the Emporix ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    InProgress,
+    Success,
+    Failure,
+    Skipped,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::InProgress => "in_progress",
+            JobState::Success => "success",
+            JobState::Failure => "failure",
+            JobState::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            JobState::InProgress,
+            JobState::Success,
+            JobState::Failure,
+            JobState::Skipped,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn is_finished(self) -> bool {
+        self != JobState::InProgress
+    }
+}
+
+/// A job row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub tenant: String,
+    pub id: String,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub agent_type: Option<String>,
+    pub agent_id: Option<String>,
+    pub session_id: Option<String>,
+    pub message: Option<String>,
+    pub commerce_event: Option<String>,
+    pub background: bool,
+    pub attempts: i32,
+    pub version: i64,
+    /// Microseconds since the Unix epoch.
+    pub created_at: i64,
+    pub modified_at: i64,
+    /// Proto3 JSON of the export result.
+    pub export_result: Option<String>,
+    /// Proto3 JSON of the import result.
+    pub import_result: Option<String>,
+    /// Idempotency key of the request that created the job.
+    pub request_id: Option<String>,
+    /// Input of a background job, as JSON.
+    pub payload: Option<String>,
+}
+
+impl JobRecord {
+    /// A new job at version 1, created now.
+    pub fn new(tenant: &str, id: &str, kind: JobKind, state: JobState, now: i64) -> Self {
+        Self {
+            tenant: tenant.to_owned(),
+            id: id.to_owned(),
+            kind,
+            state,
+            agent_type: None,
+            agent_id: None,
+            session_id: None,
+            message: None,
+            commerce_event: None,
+            background: false,
+            attempts: 0,
+            version: 1,
+            created_at: now,
+            modified_at: now,
+            export_result: None,
+            import_result: None,
+            request_id: None,
+            payload: None,
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The jobs history: search, get, delete, record chat jobs, watch one job.
+
+use std::time::Duration;
+
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::job_view::{self, job_state, to_proto};
+use crate::domain::clock::now_micros;
+use crate::domain::job::{JobKind, JobRecord, JobState};
+use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
+use crate::domain::query::{self, JOB_FIELDS, JOB_PROJECTION_FIELDS};
+use crate::error::{Error, ErrorCode, FieldViolation, Result};
+use crate::proto::{Job, JobStatus, JobType};
+use crate::store::Store;
+
+pub const DEFAULT_JOB_PAGE_SIZE: u64 = 50;
+pub const MAX_JOB_PAGE_SIZE: u64 = 1000;
+const DEFAULT_SORT: &str = "metadata.createdAt:desc";
+const AGENT_TYPES: &[&str] = &["support", "generic", "complaint", "anti_fraud"];
+const MAX_MESSAGE_CHARS: usize = 100_000;
+const MAX_REFERENCE_CHARS: usize = 256;
+
+/// A search as callers ask for it.
+#[derive(Debug, Clone, Default)]
+pub struct JobSearch {
+    pub parent: String,
+    pub q: String,
+    pub page_size: i32,
+    pub page_number: i32,
+    pub sort: String,
+    pub fields: String,
+    pub include_total: bool,
+}
+
+#[derive(Clone)]
+pub struct JobService {
+    store: Store,
+    watch_interval: Duration,
+}
+
+impl JobService {
+    pub fn new(store: Store, watch_interval: Duration) -> Self {
+        Self {
+            store,
+            watch_interval,
+        }
+    }
+
+    pub async fn search(&self, search: &JobSearch) -> Result<(Vec<Job>, Option<u64>)> {
+        let mut violations = Vec::new();
+        let parent = Parent::parse(ResourceKind::Job, &search.parent, "parent")
+            .map_err(|v| violations.push(v))
+            .ok();
+        let size = match search.page_size {
+            0 => DEFAULT_JOB_PAGE_SIZE,
+            n if n < 0 || n as u64 > MAX_JOB_PAGE_SIZE => {
+                violations.push(FieldViolation::new(
+                    "page_size",
+                    format!("must be between 1 and {MAX_JOB_PAGE_SIZE}"),
+                ));
+                0
+            }
+            n => n as u64,
+        };
+        let number = match search.page_number {
+            0 => 1,
+            n if n < 0 => {
+                violations.push(FieldViolation::new("page_number", "must be 1 or more"));
+                1
+            }
+            n => n as u64,
+        };
+        if !violations.is_empty() {
+            return Err(Error::invalid(violations));
+        }
+        let parent = parent.expect("checked above");
+        let q = query::parse(&search.q, JOB_FIELDS)?;
+        let sort_text = if search.sort.trim().is_empty() {
+            DEFAULT_SORT
+        } else {
+            search.sort.as_str()
+        };
+        let sort = query::parse_sort(sort_text, JOB_FIELDS)?;
+        let fields = query::parse_fields(&search.fields, JOB_PROJECTION_FIELDS)?;
+        let (records, total) = self
+            .store
+            .search_jobs(
+                &parent.tenant,
+                &q,
+                &sort,
+                (number - 1) * size,
+                size,
+                search.include_total,
+            )
+            .await?;
+        let mut jobs = Vec::with_capacity(records.len());
+        for record in &records {
+            let mut job = to_proto(record)?;
+            job_view::project(&mut job, &fields);
+            jobs.push(job);
+        }
+        Ok((jobs, total))
+    }
+
+    pub async fn get(&self, name: &str, fields: &str) -> Result<Job> {
+        let name = parse_name(name)?;
+        let fields = query::parse_fields(fields, JOB_PROJECTION_FIELDS)?;
+        let mut job = to_proto(&self.store.get_job(&name.tenant, &name.id).await?)?;
+        job_view::project(&mut job, &fields);
+        Ok(job)
+    }
+
+    pub async fn delete(&self, name: &str, revision: i64) -> Result<()> {
+        let name = parse_name(name)?;
+        if revision < 0 {
+            return Err(Error::invalid_field("revision", "must not be negative"));
+        }
+        self.store
+            .delete_job(&name.tenant, &name.id, (revision > 0).then_some(revision))
+            .await
+    }
+
+    /// Creates an AGENT_CHAT job, or updates the one `job_id` names.
+    pub async fn record(&self, parent: &str, job_id: &str, job: Option<Job>) -> Result<Job> {
+        let mut violations = Vec::new();
+        let parent = Parent::parse(ResourceKind::Job, parent, "parent")
+            .map_err(|v| violations.push(v))
+            .ok();
+        let id = if job_id.is_empty() {
+            Some(uuid::Uuid::now_v7().to_string())
+        } else {
+            check_id(job_id, "job_id")
+                .map_err(|v| violations.push(v))
+                .ok()
+        };
+        let Some(job) = job else {
+            violations.push(FieldViolation::new("job", "is required"));
+            return Err(Error::invalid(violations));
+        };
+        let chat = check_chat_job(&job, &mut violations);
+        let (Some(parent), Some(id), Some(chat), true) = (parent, id, chat, violations.is_empty())
+        else {
+            return Err(Error::invalid(violations));
+        };
+        let now = now_micros();
+        match self.store.get_job(&parent.tenant, &id).await {
+            Ok(existing) if existing.kind != JobKind::AgentChat => Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!(
+                    "{} exists and is not an AGENT_CHAT job",
+                    job_view::job_name(&parent.tenant, &id)
+                ),
+            )),
+            Ok(existing) => {
+                let mut updated = existing.clone();
+                chat.apply(&mut updated);
+                updated.modified_at = now;
+                self.store.update_job(&updated, existing.version).await?;
+                to_proto(&self.store.get_job(&parent.tenant, &id).await?)
+            }
+            Err(e) if e.code == ErrorCode::NotFound => {
+                let mut record =
+                    JobRecord::new(&parent.tenant, &id, JobKind::AgentChat, chat.state, now);
+                chat.apply(&mut record);
+                self.store.insert_job(&record).await?;
+                to_proto(&record)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The job now, then each change, ending once it is finished.
+    pub async fn watch(
+        &self,
+        name: &str,
+    ) -> Result<ReceiverStream<std::result::Result<Job, tonic::Status>>> {
+        let name = parse_name(name)?;
+        let first = self.store.get_job(&name.tenant, &name.id).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let store = self.store.clone();
+        let every = self.watch_interval;
+        tokio::spawn(async move {
+            let mut last = first;
+            if tx.send(to_proto(&last).map_err(Into::into)).await.is_err() {
+                return;
+            }
+            while !last.state.is_finished() {
+                tokio::time::sleep(every).await;
+                let current = match store.get_job(&last.tenant, &last.id).await {
+                    Ok(current) => current,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into())).await;
+                        return;
+                    }
+                };
+                if current.version != last.version {
+                    if tx
+                        .send(to_proto(&current).map_err(Into::into))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    last = current;
+                }
+            }
+        });
+        Ok(ReceiverStream::new(rx))
+    }
+}
+
+fn parse_name(name: &str) -> Result<ResourceName> {
+    ResourceName::parse(ResourceKind::Job, name, "name").map_err(|v| Error::invalid(vec![v]))
+}
+
+/// The recordable content of a chat job.
+struct ChatJob {
+    state: JobState,
+    agent_type: Option<String>,
+    agent_id: Option<String>,
+    session_id: Option<String>,
+    message: Option<String>,
+    commerce_event: Option<String>,
+}
+
+impl ChatJob {
+    fn apply(self, record: &mut JobRecord) {
+        record.state = self.state;
+        record.agent_type = self.agent_type;
+        record.agent_id = self.agent_id;
+        record.session_id = self.session_id;
+        record.message = self.message;
+        record.commerce_event = self.commerce_event;
+    }
+}
+
+fn check_chat_job(job: &Job, violations: &mut Vec<FieldViolation>) -> Option<ChatJob> {
+    let before = violations.len();
+    if !matches!(
+        JobType::try_from(job.r#type),
+        Ok(JobType::Unspecified | JobType::AgentChat)
+    ) {
+        violations.push(FieldViolation::new(
+            "job.type",
+            "only AGENT_CHAT jobs can be recorded",
+        ));
+    }
+    let state = match JobStatus::try_from(job.status) {
+        Ok(JobStatus::Unspecified) => JobState::InProgress,
+        Ok(status) => job_state(status).expect("specified"),
+        Err(_) => {
+            violations.push(FieldViolation::new("job.status", "unknown status"));
+            JobState::InProgress
+        }
+    };
+    if job.export_result.is_some() || job.import_result.is_some() {
+        violations.push(FieldViolation::new(
+            "job",
+            "a chat job has no export or import result",
+        ));
+    }
+    let agent_type = job.agent_type.to_ascii_lowercase();
+    if !agent_type.is_empty() && !AGENT_TYPES.contains(&agent_type.as_str()) {
+        violations.push(FieldViolation::new(
+            "job.agent_type",
+            format!("must be one of {}", AGENT_TYPES.join(", ")),
+        ));
+    }
+    if job.message.chars().count() > MAX_MESSAGE_CHARS {
+        violations.push(FieldViolation::new(
+            "job.message",
+            format!("must be at most {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    for (field, value) in [
+        ("job.agent_id", &job.agent_id),
+        ("job.session_id", &job.session_id),
+        ("job.commerce_event", &job.commerce_event),
+    ] {
+        if value.chars().count() > MAX_REFERENCE_CHARS {
+            violations.push(FieldViolation::new(
+                field,
+                format!("must be at most {MAX_REFERENCE_CHARS} characters"),
+            ));
+        }
+    }
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    (violations.len() == before).then(|| ChatJob {
+        state,
+        agent_type: text(&agent_type),
+        agent_id: text(&job.agent_id),
+        session_id: text(&job.session_id),
+        message: text(&job.message),
+        commerce_event: text(&job.commerce_event),
+    })
+}

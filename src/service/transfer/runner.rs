@@ -1,0 +1,65 @@
+//! Background imports on the job engine: the same import, finished in the same transaction
+//! as its writes and fenced by the worker's lease, so a job's effects happen once.
+
+use super::{ImportPayload, TransferService, apply};
+use crate::domain::clock::now_micros;
+use crate::domain::job::{JobKind, JobRecord, JobState};
+use crate::domain::json;
+use crate::domain::resource::timestamp;
+use crate::engine::JobRunner;
+use crate::error::{Error, ErrorCode, Result};
+use crate::proto::{ConflictPolicy, ImportResult};
+
+pub struct TransferRunner {
+    transfers: TransferService,
+}
+
+impl TransferRunner {
+    pub fn new(transfers: TransferService) -> Self {
+        Self { transfers }
+    }
+}
+
+#[tonic::async_trait]
+impl JobRunner for TransferRunner {
+    async fn run(&self, job: &JobRecord, owner: &str) -> Result<()> {
+        if job.kind != JobKind::Import {
+            return Err(Error::new(
+                ErrorCode::FailedPrecondition,
+                format!("no background work for {} jobs", job.kind.as_str()),
+            ));
+        }
+        let payload: ImportPayload =
+            serde_json::from_str(job.payload.as_deref().unwrap_or_default())
+                .map_err(|e| Error::internal("decode import payload", e))?;
+        let bundle = self.transfers.open(&payload.data, &payload.checksum)?;
+        let now = now_micros();
+        let tx = self.transfers.store.begin().await?;
+        let ctx = apply::ImportContext {
+            tx: &tx,
+            tenant: &job.tenant,
+            policy: ConflictPolicy::try_from(payload.policy).unwrap_or_default(),
+            now,
+            dry_run: false,
+            fault_after_writes: self.transfers.fault_after_writes,
+        };
+        let applied = apply::apply(&ctx, &bundle).await?;
+        let result = ImportResult {
+            message: applied.message,
+            summary: Some(applied.summary),
+            imported_at: Some(timestamp(now)),
+            dry_run: false,
+        };
+        let mut done = job.clone();
+        done.state = JobState::Success;
+        done.import_result = Some(json::to_json(&result));
+        if !tx.finish_claimed_job(&done, owner, now_micros()).await? {
+            // Another worker owns the job now; dropping the transaction undoes this run.
+            return Err(Error::new(
+                ErrorCode::ConcurrentModification,
+                "lost the job lease; another worker runs it",
+            ));
+        }
+        tx.commit().await
+    }
+}

@@ -1,0 +1,114 @@
+//! Store access shared by the pool and a transaction: the same operations run on either, so
+//! a multi-row change (an import) is one transaction built from the ordinary operations.
+
+use sea_orm::DatabaseTransaction;
+
+use super::errors::{begin_write, db_error};
+use super::{Store, jobs, resources};
+use crate::domain::filter::Condition;
+use crate::domain::job::JobRecord;
+use crate::domain::names::{Parent, ResourceKind, ResourceName};
+use crate::domain::page::PageRequest;
+use crate::domain::resource::Meta;
+use crate::error::Result;
+
+use resources::StoredDocument;
+
+/// An open transaction; dropped without `commit`, it rolls back.
+pub struct Tx {
+    txn: DatabaseTransaction,
+}
+
+impl Store {
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx {
+            txn: begin_write(&self.db, "begin").await?,
+        })
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await.map_err(|e| db_error("commit", e))
+    }
+
+    pub async fn insert_job(&self, job: &JobRecord) -> Result<()> {
+        jobs::insert_job(&self.txn, job).await
+    }
+
+    pub async fn update_job(&self, job: &JobRecord, expected_version: i64) -> Result<()> {
+        jobs::update_job(&self.txn, job, expected_version).await
+    }
+
+    pub async fn job_by_request(
+        &self,
+        tenant: &str,
+        request_id: &str,
+    ) -> Result<Option<JobRecord>> {
+        jobs::job_by_request(&self.txn, tenant, request_id).await
+    }
+
+    /// See [`jobs::finish_claimed_job`].
+    pub async fn finish_claimed_job(&self, job: &JobRecord, owner: &str, now: i64) -> Result<bool> {
+        jobs::finish_claimed_job(&self.txn, job, owner, now).await
+    }
+}
+
+/// Resource operations, the same on the pool and in a transaction.
+macro_rules! resource_ops {
+    ($ty:ty, $field:ident) => {
+        impl $ty {
+            pub async fn insert(
+                &self,
+                name: &ResourceName,
+                label: &str,
+                body: &str,
+                now: i64,
+            ) -> Result<Meta> {
+                resources::insert(&self.$field, name, label, body, now).await
+            }
+            pub async fn exists(&self, name: &ResourceName) -> Result<bool> {
+                resources::exists(&self.$field, name).await
+            }
+            pub async fn get(&self, name: &ResourceName) -> Result<StoredDocument> {
+                resources::get(&self.$field, name).await
+            }
+            pub async fn list(
+                &self,
+                kind: ResourceKind,
+                parent: &Parent,
+                conditions: &[Condition],
+                page: &PageRequest,
+            ) -> Result<Vec<StoredDocument>> {
+                resources::list(&self.$field, kind, parent, conditions, page).await
+            }
+            pub async fn count_children(
+                &self,
+                parent: &ResourceName,
+                kind: ResourceKind,
+            ) -> Result<i64> {
+                resources::count_children(&self.$field, parent, kind).await
+            }
+            pub async fn update(
+                &self,
+                name: &ResourceName,
+                expected_revision: i64,
+                label: &str,
+                body: &str,
+                now: i64,
+            ) -> Result<Meta> {
+                resources::update(&self.$field, name, expected_revision, label, body, now).await
+            }
+            pub async fn delete(
+                &self,
+                name: &ResourceName,
+                expected_revision: Option<i64>,
+            ) -> Result<()> {
+                resources::delete(&self.$field, name, expected_revision).await
+            }
+        }
+    };
+}
+
+resource_ops!(Store, db);
+resource_ops!(Tx, txn);
