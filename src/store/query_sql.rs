@@ -37,7 +37,10 @@ pub fn job_order(sort: &[SortKey]) -> Vec<(SimpleExpr, Order)> {
         terms.push((col(column), order));
     }
     if !sort.iter().any(|k| k.field == "id") {
-        terms.push((col(Column::Id), Order::Asc));
+        // Ties break by id in the direction of the last key, so an index on
+        // (..., created_at, id) serves `created_at:desc` by a backward scan, with no sort step.
+        let descending = sort.last().is_some_and(|k| k.descending);
+        terms.push((col(Column::Id), if descending { Order::Desc } else { Order::Asc }));
     }
     terms
 }
@@ -387,7 +390,7 @@ mod tests {
         (
             "",
             "agentType:desc",
-            "j01 j06 j08 j12 j05 j09 j03 j11 j04 j02 j07 j10",
+            "j12 j08 j06 j01 j09 j05 j11 j03 j04 j10 j07 j02",
         ),
         (
             "",
