@@ -95,7 +95,11 @@ impl Worker {
         if failed > 0 {
             tracing::warn!(count = failed, "failed jobs abandoned by dead workers");
         }
-        if now - *last_purge > 60_000_000 {
+        // Sweep about ten times per retention period, at most once a minute.
+        let retention = self.settings.retention.as_micros() as i64;
+        let sweep_every =
+            (retention / 10).clamp(self.settings.poll_interval.as_micros() as i64, 60_000_000);
+        if now - *last_purge >= sweep_every {
             *last_purge = now;
             let purged = self
                 .store

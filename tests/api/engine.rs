@@ -331,3 +331,51 @@ async fn two_processes_share_the_queue_and_run_each_job_once() {
     let workers: BTreeSet<&str> = started_by.values().flatten().copied().collect();
     assert_eq!(workers.len(), 2, "both replicas ran jobs: {started_by:?}");
 }
+
+#[tokio::test]
+async fn finished_jobs_are_purged_after_the_retention_period() {
+    let app = spawn_app_with(|s| {
+        s.job_retention_hours = 0;
+        s.job_poll_interval_ms = 50;
+    })
+    .await;
+    let mut jobs = JobServiceClient::new(app.channel.clone());
+    for (id, status) in [
+        ("done", JobStatus::Success),
+        ("running", JobStatus::InProgress),
+    ] {
+        let job = Job {
+            r#type: JobType::AgentChat as i32,
+            status: status as i32,
+            ..Default::default()
+        };
+        jobs.record_job(RecordJobRequest {
+            parent: "tenants/acme".into(),
+            job_id: id.into(),
+            job: Some(job),
+        })
+        .await
+        .unwrap();
+    }
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        let listed = jobs
+            .list_jobs(ListJobsRequest {
+                parent: "tenants/acme".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        left = listed.jobs.into_iter().map(|j| j.name).collect::<Vec<_>>();
+        if left.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        left,
+        ["tenants/acme/jobs/running"],
+        "the finished job is purged, the running one kept"
+    );
+}
