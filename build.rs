@@ -11,6 +11,9 @@ const PROTOS: &[&str] = &[
     "agentport/v1/agent_service.proto",
     "agentport/v1/job.proto",
     "agentport/v1/job_service.proto",
+    "agentport/v1/template.proto",
+    "agentport/v1/template_service.proto",
+    "agentport/v1/api_key_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,14 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     compiler.open_files(PROTOS)?;
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    std::fs::write(
-        out_dir.join("agentport_descriptor.bin"),
-        compiler.encode_file_descriptor_set(),
-    )?;
+    std::fs::write(out_dir.join("agentport_descriptor.bin"), compiler.encode_file_descriptor_set())?;
 
     let mut config = prost_build::Config::new();
     config.enable_type_names();
-    tonic_prost_build::configure()
-        .compile_fds_with_config(compiler.file_descriptor_set(), config)?;
+    tonic_prost_build::configure().compile_fds_with_config(compiler.file_descriptor_set(), config)?;
     Ok(())
 }

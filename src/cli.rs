@@ -1,4 +1,5 @@
-//! The command line: `agentport serve`, `agentport migrate`.
+//! The command line: `agentport serve`, `agentport migrate`, and the client commands
+//! `agentport export` and `agentport import` that talk to a running service.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +15,8 @@ use crate::config::Settings;
     about = "Stores AI agents with their dependencies and moves them between tenants"
 )]
 pub struct Cli {
-    /// TOML settings file (defaults, then this file, then AGENTPORT_* variables, then flags).
+    /// TOML settings file for serve and migrate (defaults, then this file, then AGENTPORT_*
+    /// variables, then flags).
     #[arg(long, global = true, env = "AGENTPORT_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -36,6 +38,10 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Export agents of a running service to a bundle file.
+    Export(ExportArgs),
+    /// Import a bundle file into a tenant of a running service.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,8 +51,83 @@ pub struct DatabaseArgs {
     pub database_url: Option<String>,
 }
 
+/// How the client commands reach and authenticate to the service.
+#[derive(Debug, clap::Args)]
+pub struct ConnectionArgs {
+    /// The service's address.
+    #[arg(long, env = "AGENTPORT_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+    /// Bearer token, sent as `authorization: Bearer <token>`.
+    #[arg(long, env = "AGENTPORT_TOKEN", hide_env_values = true)]
+    pub token: Option<Credential>,
+    /// API key, sent as `x-api-key`.
+    #[arg(long, env = "AGENTPORT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Credential>,
+    /// The tenant, e.g. `acme`.
+    #[arg(long)]
+    pub tenant: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Id of an agent to export (repeat for several); its dependencies come along.
+    #[arg(long = "agent", value_name = "ID", required = true)]
+    pub agents: Vec<String>,
+    /// Bundle file to write; `-` or absent: standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Bundle file as written by `export` (or downloaded from Emporix); `-`: standard input.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    /// Report what the import would do and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to do when an agent id is taken in the tenant (service default: rename).
+    #[arg(long, value_enum)]
+    pub conflict_policy: Option<ConflictPolicyArg>,
+    /// Idempotency key: a retry with the same key imports only once.
+    #[arg(long, value_name = "ID")]
+    pub request_id: Option<String>,
+    /// Return the queued job at once and import on the service's job engine.
+    #[arg(long)]
+    pub background: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ConflictPolicyArg {
+    Rename,
+    Skip,
+    Overwrite,
+    Fail,
+}
+
+/// A credential from a flag or the environment; never shown by `Debug` or `--help`.
+#[derive(Clone)]
+pub struct Credential(pub String);
+
+impl std::str::FromStr for Credential {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Credential(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credential(***)")
+    }
+}
+
 impl Cli {
-    /// The settings with this command's flags applied last.
+    /// The settings with this command's flags applied last (server commands only).
     pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
         let mut settings = Settings::load(self.config.as_deref())?;
         let database = match &self.command {
@@ -57,6 +138,7 @@ impl Cli {
                 database
             }
             Command::Migrate { database } => database,
+            Command::Export(_) | Command::Import(_) => return Ok(settings),
         };
         if let Some(url) = &database.database_url {
             settings.database_url = url.clone();

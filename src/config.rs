@@ -43,6 +43,18 @@ pub struct Settings {
     pub max_export_agents: usize,
     /// Deepest chain of sub-agents an export or template may hold. Default 10.
     pub max_sub_agent_depth: usize,
+    /// Shared secret for HS256 bearer tokens. Never logged.
+    pub jwt_hs256_secret: Option<String>,
+    /// JWKS file with the RSA (RS256) and EC (ES256) public keys of bearer tokens.
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// Required `iss` of bearer tokens, when set.
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` of bearer tokens, when set.
+    pub jwt_audience: Option<String>,
+    /// Claim of bearer tokens that names the tenant. Default `tenant`.
+    pub jwt_tenant_claim: String,
+    /// Accept API keys (`x-api-key`). Default false.
+    pub auth_api_keys: bool,
     /// Testing only: abort imports with an internal error after this many entity writes.
     #[serde(skip)]
     pub import_fault_after_writes: Option<usize>,
@@ -73,6 +85,12 @@ impl Default for Settings {
             allow_unverified_bundles: false,
             max_export_agents: 100,
             max_sub_agent_depth: 10,
+            jwt_hs256_secret: None,
+            jwks_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_tenant_claim: "tenant".to_owned(),
+            auth_api_keys: false,
             import_fault_after_writes: None,
         }
     }
@@ -96,6 +114,12 @@ impl std::fmt::Debug for Settings {
             .field("allow_unverified_bundles", &self.allow_unverified_bundles)
             .field("max_export_agents", &self.max_export_agents)
             .field("max_sub_agent_depth", &self.max_sub_agent_depth)
+            .field("jwt_hs256_secret", &self.jwt_hs256_secret.as_ref().map(|_| "***"))
+            .field("jwks_file", &self.jwks_file)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("jwt_tenant_claim", &self.jwt_tenant_claim)
+            .field("auth_api_keys", &self.auth_api_keys)
             .finish()
     }
 }
@@ -103,10 +127,7 @@ impl std::fmt::Debug for Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid config file {path}: {message}")]
     Parse { path: String, message: String },
     #[error("invalid environment variable {name}: {message}")]
@@ -119,14 +140,10 @@ impl Settings {
         let mut settings = match file {
             Some(path) => {
                 let shown = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: shown.clone(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|e| ConfigError::Parse {
-                    path: shown,
-                    message: e.message().to_owned(),
-                })?
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::Parse { path: shown, message: e.message().to_owned() })?
             }
             None => Settings::default(),
         };
@@ -139,10 +156,7 @@ impl Settings {
         where
             T::Err: std::fmt::Display,
         {
-            value.parse().map_err(|e: T::Err| ConfigError::Env {
-                name: name.to_owned(),
-                message: e.to_string(),
-            })
+            value.parse().map_err(|e: T::Err| ConfigError::Env { name: name.to_owned(), message: e.to_string() })
         }
         if let Some(v) = var("AGENTPORT_LISTEN") {
             self.listen = parse("AGENTPORT_LISTEN", v)?;
@@ -157,15 +171,9 @@ impl Settings {
             self.max_request_bytes = parse("AGENTPORT_MAX_REQUEST_BYTES", v)?;
         }
         for (name, target) in [
-            (
-                "AGENTPORT_JOB_POLL_INTERVAL_MS",
-                &mut self.job_poll_interval_ms,
-            ),
+            ("AGENTPORT_JOB_POLL_INTERVAL_MS", &mut self.job_poll_interval_ms),
             ("AGENTPORT_JOB_LEASE_MS", &mut self.job_lease_ms),
-            (
-                "AGENTPORT_JOB_RETENTION_HOURS",
-                &mut self.job_retention_hours,
-            ),
+            ("AGENTPORT_JOB_RETENTION_HOURS", &mut self.job_retention_hours),
             ("AGENTPORT_WATCH_INTERVAL_MS", &mut self.watch_interval_ms),
         ] {
             if let Some(v) = var(name) {
@@ -175,10 +183,7 @@ impl Settings {
         for (name, target) in [
             ("AGENTPORT_JOB_WORKERS", &mut self.job_workers),
             ("AGENTPORT_MAX_EXPORT_AGENTS", &mut self.max_export_agents),
-            (
-                "AGENTPORT_MAX_SUB_AGENT_DEPTH",
-                &mut self.max_sub_agent_depth,
-            ),
+            ("AGENTPORT_MAX_SUB_AGENT_DEPTH", &mut self.max_sub_agent_depth),
         ] {
             if let Some(v) = var(name) {
                 *target = parse(name, v)?;
@@ -192,6 +197,25 @@ impl Settings {
         }
         if let Some(v) = var("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES") {
             self.allow_unverified_bundles = parse("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES", v)?;
+        }
+        let text = |name: &str| var(name).filter(|v| !v.is_empty());
+        if let Some(v) = text("AGENTPORT_JWT_HS256_SECRET") {
+            self.jwt_hs256_secret = Some(v);
+        }
+        if let Some(v) = text("AGENTPORT_JWKS_FILE") {
+            self.jwks_file = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_JWT_ISSUER") {
+            self.jwt_issuer = Some(v);
+        }
+        if let Some(v) = text("AGENTPORT_JWT_AUDIENCE") {
+            self.jwt_audience = Some(v);
+        }
+        if let Some(v) = text("AGENTPORT_JWT_TENANT_CLAIM") {
+            self.jwt_tenant_claim = v;
+        }
+        if let Some(v) = var("AGENTPORT_AUTH_API_KEYS") {
+            self.auth_api_keys = parse("AGENTPORT_AUTH_API_KEYS", v)?;
         }
         if let Some(v) = var("AGENTPORT_LOG_FORMAT") {
             self.log_format = match v.as_str() {
@@ -210,6 +234,11 @@ impl Settings {
 
     pub fn health_check_interval(&self) -> Duration {
         Duration::from_millis(self.health_check_interval_ms.max(10))
+    }
+
+    /// Whether callers must authenticate (bearer tokens or API keys are configured).
+    pub fn auth_configured(&self) -> bool {
+        self.jwt_hs256_secret.is_some() || self.jwks_file.is_some() || self.auth_api_keys
     }
 
     pub fn engine(&self) -> crate::engine::EngineSettings {
@@ -232,16 +261,10 @@ fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest
-        .split_once('/')
-        .map(|(a, t)| (a, format!("/{t}")))
-        .unwrap_or((rest, String::new()));
+    let (authority, tail) = rest.split_once('/').map(|(a, t)| (a, format!("/{t}"))).unwrap_or((rest, String::new()));
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
-            let user = userinfo
-                .split_once(':')
-                .map(|(u, _)| format!("{u}:***"))
-                .unwrap_or_else(|| userinfo.to_owned());
+            let user = userinfo.split_once(':').map(|(u, _)| format!("{u}:***")).unwrap_or_else(|| userinfo.to_owned());
             format!("{scheme}://{user}@{host}{tail}")
         }
         None => url.to_owned(),
@@ -262,15 +285,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.listen.port(), 9000);
-        assert_eq!(
-            s.database_url_redacted(),
-            "postgres://app:***@db:5432/agents"
-        );
+        assert_eq!(s.database_url_redacted(), "postgres://app:***@db:5432/agents");
         assert!(!format!("{s:?}").contains("hunter2"));
-        assert!(
-            s.apply_env(|n| (n == "AGENTPORT_LISTEN").then(|| "nope".into()))
-                .is_err()
-        );
+        assert!(s.apply_env(|n| (n == "AGENTPORT_LISTEN").then(|| "nope".into())).is_err());
     }
 
     #[test]
@@ -280,9 +297,6 @@ mod tests {
         std::fs::write(&path, "listen = \"127.0.0.1:7000\"\n").unwrap();
         assert_eq!(Settings::load(Some(&path)).unwrap().listen.port(), 7000);
         std::fs::write(&path, "lisen = \"x\"\n").unwrap();
-        assert!(matches!(
-            Settings::load(Some(&path)),
-            Err(ConfigError::Parse { .. })
-        ));
+        assert!(matches!(Settings::load(Some(&path)), Err(ConfigError::Parse { .. })));
     }
 }

@@ -32,6 +32,10 @@ pub enum ErrorCode {
     ConcurrentModification,
     /// The request conflicts with the state of other resources.
     FailedPrecondition,
+    /// Sub-agents refer to each other in a cycle; the cycle is named.
+    SubAgentCycle,
+    /// Sub-agents nest deeper than the configured limit.
+    SubAgentDepthExceeded,
     /// No or bad credentials.
     Unauthenticated,
     /// Valid credentials without the right to do this.
@@ -55,6 +59,8 @@ impl ErrorCode {
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
             ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
             ErrorCode::FailedPrecondition => "FAILED_PRECONDITION",
+            ErrorCode::SubAgentCycle => "SUB_AGENT_CYCLE",
+            ErrorCode::SubAgentDepthExceeded => "SUB_AGENT_DEPTH_EXCEEDED",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::PermissionDenied => "PERMISSION_DENIED",
             ErrorCode::Unavailable => "DATABASE_UNAVAILABLE",
@@ -72,7 +78,9 @@ impl ErrorCode {
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
-            ErrorCode::FailedPrecondition => tonic::Code::FailedPrecondition,
+            ErrorCode::FailedPrecondition | ErrorCode::SubAgentCycle | ErrorCode::SubAgentDepthExceeded => {
+                tonic::Code::FailedPrecondition
+            }
             ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
             ErrorCode::PermissionDenied => tonic::Code::PermissionDenied,
             ErrorCode::Unavailable => tonic::Code::Unavailable,
@@ -87,11 +95,11 @@ impl ErrorCode {
             | ErrorCode::InvalidFilter
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
-            | ErrorCode::FailedPrecondition => 400,
+            | ErrorCode::FailedPrecondition
+            | ErrorCode::SubAgentCycle
+            | ErrorCode::SubAgentDepthExceeded => 400,
             ErrorCode::NotFound => 404,
-            ErrorCode::AlreadyExists
-            | ErrorCode::EtagMismatch
-            | ErrorCode::ConcurrentModification => 409,
+            ErrorCode::AlreadyExists | ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => 409,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::PermissionDenied => 403,
             ErrorCode::Unavailable => 503,
@@ -109,10 +117,7 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            description: description.into(),
-        }
+        Self { field: field.into(), description: description.into() }
     }
 
     /// Prefixes the path with a parent field: `display_name` -> `agent.display_name`.
@@ -142,12 +147,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            violations: Vec::new(),
-            metadata: HashMap::new(),
-        }
+        Self { code, message: message.into(), violations: Vec::new(), metadata: HashMap::new() }
     }
 
     pub fn with_meta(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -159,18 +159,11 @@ impl Error {
     pub fn invalid(violations: Vec<FieldViolation>) -> Self {
         let message = match violations.as_slice() {
             [one] => format!("invalid {}: {}", one.field, one.description),
-            many => format!(
-                "invalid request: {}",
-                many.iter()
-                    .map(|v| v.field.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            many => {
+                format!("invalid request: {}", many.iter().map(|v| v.field.as_str()).collect::<Vec<_>>().join(", "))
+            }
         };
-        Self {
-            violations,
-            ..Self::new(ErrorCode::InvalidArgument, message)
-        }
+        Self { violations, ..Self::new(ErrorCode::InvalidArgument, message) }
     }
 
     /// The same error with another code (e.g. a more specific INVALID_ARGUMENT reason).
@@ -184,24 +177,16 @@ impl Error {
     }
 
     pub fn not_found(resource: &str) -> Self {
-        Self::new(ErrorCode::NotFound, format!("{resource} not found"))
-            .with_meta("resource", resource)
+        Self::new(ErrorCode::NotFound, format!("{resource} not found")).with_meta("resource", resource)
     }
 
     pub fn already_exists(resource: &str) -> Self {
-        Self::new(
-            ErrorCode::AlreadyExists,
-            format!("{resource} already exists"),
-        )
-        .with_meta("resource", resource)
+        Self::new(ErrorCode::AlreadyExists, format!("{resource} already exists")).with_meta("resource", resource)
     }
 
     pub fn etag_mismatch(resource: &str) -> Self {
-        Self::new(
-            ErrorCode::EtagMismatch,
-            format!("{resource} has changed since the given etag; read it again"),
-        )
-        .with_meta("resource", resource)
+        Self::new(ErrorCode::EtagMismatch, format!("{resource} has changed since the given etag; read it again"))
+            .with_meta("resource", resource)
     }
 
     /// Logs the cause with context and returns an error that reveals nothing of it.
@@ -212,10 +197,7 @@ impl Error {
 
     pub fn unavailable(context: &str, cause: impl fmt::Display) -> Self {
         tracing::warn!(context, error = %cause, "database unavailable");
-        Self::new(
-            ErrorCode::Unavailable,
-            "the database is unavailable; retry later",
-        )
+        Self::new(ErrorCode::Unavailable, "the database is unavailable; retry later")
     }
 }
 

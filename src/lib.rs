@@ -1,6 +1,8 @@
 //! agentport: stores AI agents with everything they depend on and moves them between tenants.
 
+pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod domain;
 pub mod engine;
@@ -15,6 +17,5 @@ pub mod proto {
     #![allow(clippy::all)]
     tonic::include_proto!("agentport.v1");
     /// Encoded descriptor set of every contract, extension options included.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        tonic::include_file_descriptor_set!("agentport_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("agentport_descriptor");
 }

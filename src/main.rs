@@ -3,12 +3,22 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use agentport::cli::{Cli, Command};
+use agentport::client;
 use agentport::startup::Application;
 use agentport::store::Store;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.command {
+        Command::Export(args) => client::export(args).await,
+        Command::Import(args) => client::import(args).await,
+        Command::Serve { .. } | Command::Migrate { .. } => server(&cli).await,
+    }
+}
+
+/// `serve` and `migrate`: load the settings, start telemetry, run.
+async fn server(cli: &Cli) -> ExitCode {
     let settings = match cli.settings() {
         Ok(s) => s,
         Err(e) => {
@@ -18,8 +28,8 @@ async fn main() -> ExitCode {
     };
     agentport::telemetry::init(settings.log_format);
     let outcome = match cli.command {
-        Command::Serve { .. } => serve(settings).await,
         Command::Migrate { .. } => migrate(settings).await,
+        _ => serve(settings).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,18 +41,12 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(settings: agentport::config::Settings) -> Result<(), String> {
-    let app = Application::build(settings)
-        .await
-        .map_err(|e| e.to_string())?;
-    app.run_until_stopped(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
 async fn migrate(settings: agentport::config::Settings) -> Result<(), String> {
-    let store = Store::connect(&settings.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = Store::connect(&settings.database_url).await.map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| e.to_string())?;
     tracing::info!(database = %settings.database_url_redacted(), "migrations applied");
     Ok(())

@@ -10,67 +10,72 @@ use tonic_health::server::HealthReporter;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::auth::Authorizer;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::grpc::{AgentServiceAdapter, JobServiceAdapter};
+use crate::grpc::{AgentServiceAdapter, ApiKeyServiceAdapter, JobServiceAdapter, TemplateServiceAdapter};
 use crate::proto::agent_service_server::AgentServiceServer;
+use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
-use crate::service::{JobService, ResourceService, TransferRunner, TransferService};
+use crate::proto::template_service_server::TemplateServiceServer;
+use crate::service::{ApiKeyService, JobService, ResourceService, TemplateService, TransferRunner, TransferService};
 use crate::store::Store;
 
 /// The services whose health is reported, besides the overall `""`.
-const SERVICES: &[&str] = &["agentport.v1.AgentService", "agentport.v1.JobService"];
+const SERVICES: &[&str] = &[
+    "agentport.v1.AgentService",
+    "agentport.v1.JobService",
+    "agentport.v1.TemplateService",
+    "agentport.v1.ApiKeyService",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error("database: {0}")]
     Database(#[from] Error),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error(
+        "refusing to listen on {0} without authentication: configure bearer tokens \
+         (AGENTPORT_JWT_HS256_SECRET or AGENTPORT_JWKS_FILE) or API keys (AGENTPORT_AUTH_API_KEYS=true), \
+         or listen on a loopback address"
+    )]
+    Unprotected(SocketAddr),
+    #[error("authentication settings: {0}")]
+    Auth(String),
 }
 
 /// A started but not yet serving instance.
 pub struct Application {
     listener: TcpListener,
     store: Store,
+    auth: Authorizer,
     settings: Settings,
 }
 
 impl Application {
     /// Connects to and migrates the database, then binds (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        if !settings.auth_configured() && !settings.listen.ip().is_loopback() {
+            return Err(StartupError::Unprotected(settings.listen));
+        }
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
-        Ok(Self {
-            listener,
-            store,
-            settings,
-        })
+        let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        Ok(Self { listener, store, auth, settings })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes; in-flight calls finish first.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         set_health(&reporter, ServingStatus::Serving).await;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -90,29 +95,38 @@ impl Application {
 
         let max = self.settings.max_request_bytes;
         let resources = ResourceService::new(self.store.clone());
-        let agents = AgentServiceServer::new(AgentServiceAdapter::new(resources, transfers))
+        let agents = AgentServiceServer::new(AgentServiceAdapter::new(self.auth.clone(), resources, transfers))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
         let watch_every = std::time::Duration::from_millis(self.settings.watch_interval_ms.max(10));
-        let jobs = JobServiceServer::new(JobServiceAdapter::new(JobService::new(
-            self.store.clone(),
-            watch_every,
-        )))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
+        let jobs = JobService::new(self.store.clone(), watch_every);
+        let jobs = JobServiceServer::new(JobServiceAdapter::new(self.auth.clone(), jobs))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let templates = TemplateService::new(self.store.clone(), self.settings.max_sub_agent_depth);
+        let templates = TemplateServiceServer::new(TemplateServiceAdapter::new(self.auth.clone(), templates))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+        let api_keys = ApiKeyServiceServer::new(ApiKeyServiceAdapter::new(
+            self.auth.clone(),
+            ApiKeyService::new(self.store.clone()),
+        ));
         let (reflection_v1, reflection_v1alpha) = reflection().map_err(std::io::Error::other)?;
         let router = tonic::service::Routes::new(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(agents)
             .add_service(jobs)
+            .add_service(templates)
+            .add_service(api_keys)
             .into_axum_router()
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
-            .layer(
-                TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-            );
+            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)));
 
+        if !self.settings.auth_configured() {
+            tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
+        }
         tracing::info!(
             addr = %self.local_addr(),
             database = %self.settings.database_url_redacted(),
@@ -137,9 +151,7 @@ impl Application {
 
 fn reflection() -> Result<
     (
-        tonic_reflection::server::v1::ServerReflectionServer<
-            impl tonic_reflection::server::v1::ServerReflection,
-        >,
+        tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
         tonic_reflection::server::v1alpha::ServerReflectionServer<
             impl tonic_reflection::server::v1alpha::ServerReflection,
         >,
@@ -177,11 +189,7 @@ async fn watch_database(
         let healthy = store.ping().await.is_ok();
         if healthy != serving {
             serving = healthy;
-            let status = if healthy {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
+            let status = if healthy { ServingStatus::Serving } else { ServingStatus::NotServing };
             tracing::warn!(healthy, "database health changed");
             set_health(&reporter, status).await;
         }

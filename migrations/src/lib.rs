@@ -4,15 +4,14 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_resources;
 mod m20261122_000002_create_jobs;
+mod m20261122_000003_index_resources_by_id;
+mod m20261122_000004_create_api_keys;
 
 pub struct Migrator;
 
 /// Text keys compare and sort by bytes on every backend: PostgreSQL gets `COLLATE "C"` (SQLite's
 /// default order), so queries, sorting and paging give identical results on both.
-pub(crate) fn text_key<'a>(
-    manager: &SchemaManager,
-    column: &'a mut ColumnDef,
-) -> &'a mut ColumnDef {
+pub(crate) fn text_key<'a>(manager: &SchemaManager, column: &'a mut ColumnDef) -> &'a mut ColumnDef {
     if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
         column.extra("COLLATE \"C\"");
     }
@@ -25,6 +24,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_resources::Migration),
             Box::new(m20261122_000002_create_jobs::Migration),
+            Box::new(m20261122_000003_index_resources_by_id::Migration),
+            Box::new(m20261122_000004_create_api_keys::Migration),
         ]
     }
 }

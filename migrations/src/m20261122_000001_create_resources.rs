@@ -29,37 +29,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Resources::Table)
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Resources::Tenant).string_len(63).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Resources::Kind).string_len(32).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Resources::Parent).string_len(128).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Resources::Id).string_len(128).not_null(),
-                    ))
+                    .col(text_key(manager, ColumnDef::new(Resources::Tenant).string_len(63).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Resources::Kind).string_len(32).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Resources::Parent).string_len(128).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Resources::Id).string_len(128).not_null()))
                     .col(ColumnDef::new(Resources::Revision).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(Resources::CreateTime)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Resources::UpdateTime)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Resources::DisplayName).text().not_null(),
-                    ))
+                    .col(ColumnDef::new(Resources::CreateTime).big_integer().not_null())
+                    .col(ColumnDef::new(Resources::UpdateTime).big_integer().not_null())
+                    .col(text_key(manager, ColumnDef::new(Resources::DisplayName).text().not_null()))
                     .col(ColumnDef::new(Resources::Body).text().not_null())
                     .primary_key(
                         Index::create()
@@ -74,8 +51,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Resources::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Resources::Table).to_owned()).await
     }
 }

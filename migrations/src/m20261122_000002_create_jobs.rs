@@ -41,42 +41,15 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Jobs::Table)
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::Tenant).string_len(63).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::Id).string_len(128).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::Type).string_len(16).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::Status).string_len(16).not_null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::AgentType).string_len(32).null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::AgentId).string_len(256).null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::SessionId).string_len(256).null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::Message).text().null(),
-                    ))
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::CommerceEvent).string_len(256).null(),
-                    ))
+                    .col(text_key(manager, ColumnDef::new(Jobs::Tenant).string_len(63).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::Id).string_len(128).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::Type).string_len(16).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::Status).string_len(16).not_null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::AgentType).string_len(32).null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::AgentId).string_len(256).null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::SessionId).string_len(256).null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::Message).text().null()))
+                    .col(text_key(manager, ColumnDef::new(Jobs::CommerceEvent).string_len(256).null()))
                     .col(ColumnDef::new(Jobs::Background).boolean().not_null())
                     .col(ColumnDef::new(Jobs::Attempts).integer().not_null())
                     .col(ColumnDef::new(Jobs::Version).big_integer().not_null())
@@ -84,10 +57,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Jobs::ModifiedAt).big_integer().not_null())
                     .col(ColumnDef::new(Jobs::ExportResult).text().null())
                     .col(ColumnDef::new(Jobs::ImportResult).text().null())
-                    .col(text_key(
-                        manager,
-                        ColumnDef::new(Jobs::RequestId).string_len(128).null(),
-                    ))
+                    .col(text_key(manager, ColumnDef::new(Jobs::RequestId).string_len(128).null()))
                     .col(ColumnDef::new(Jobs::Payload).text().null())
                     .col(ColumnDef::new(Jobs::LeaseOwner).string_len(128).null())
                     .col(ColumnDef::new(Jobs::LeaseExpiresAt).big_integer().null())
@@ -147,13 +117,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("jobs_finished")
-                    .table(Jobs::Table)
-                    .col(Jobs::FinishedAt)
-                    .to_owned(),
-            )
+            .create_index(Index::create().name("jobs_finished").table(Jobs::Table).col(Jobs::FinishedAt).to_owned())
             .await?;
         // Idempotent imports: one job per tenant and request id (NULLs never collide).
         manager
@@ -170,8 +134,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Jobs::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Jobs::Table).to_owned()).await
     }
 }

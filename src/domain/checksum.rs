@@ -10,8 +10,7 @@ use super::page::hex;
 pub fn checksum(bytes: &[u8], key: Option<&str>) -> String {
     match key {
         Some(key) => {
-            let mut mac =
-                Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+            let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
             mac.update(bytes);
             hex(&mac.finalize().into_bytes())
         }
@@ -33,20 +32,13 @@ mod tests {
     #[test]
     fn plain_and_keyed_checksums() {
         // SHA-256("abc") from FIPS 180-2.
-        assert_eq!(
-            checksum(b"abc", None),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(checksum(b"abc", None), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         // HMAC-SHA256 test vector (RFC 4231 case 2).
         assert_eq!(
             checksum(b"what do ya want for nothing?", Some("Jefe")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        assert!(verify(
-            b"abc",
-            "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
-            None
-        ));
+        assert!(verify(b"abc", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", None));
         assert!(!verify(b"abd", &checksum(b"abc", None), None));
         assert!(!verify(b"abc", &checksum(b"abc", None), Some("k")));
     }

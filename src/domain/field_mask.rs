@@ -42,27 +42,19 @@ fn resolve(
     field_prefix: &str,
 ) -> Result<Vec<prost_reflect::FieldDescriptor>, Vec<FieldViolation>> {
     if paths.is_empty() {
-        return Ok(descriptor
-            .fields()
-            .filter(|f| source.has_field(f))
-            .collect());
+        return Ok(descriptor.fields().filter(|f| source.has_field(f)).collect());
     }
     if paths.iter().any(|p| p == "*") {
         return if paths.len() == 1 {
             Ok(descriptor.fields().collect())
         } else {
-            Err(vec![FieldViolation::new(
-                "update_mask",
-                "`*` cannot be combined with other paths",
-            )])
+            Err(vec![FieldViolation::new("update_mask", "`*` cannot be combined with other paths")])
         };
     }
     let mut fields = Vec::new();
     let mut violations = Vec::new();
     for (i, path) in paths.iter().enumerate() {
-        let found = descriptor
-            .get_field_by_name(path)
-            .or_else(|| descriptor.get_field_by_json_name(path));
+        let found = descriptor.get_field_by_name(path).or_else(|| descriptor.get_field_by_json_name(path));
         match found {
             Some(field) => fields.push(field),
             None if path.contains('.') => violations.push(FieldViolation::new(
@@ -75,11 +67,7 @@ fn resolve(
             )),
         }
     }
-    if violations.is_empty() {
-        Ok(fields)
-    } else {
-        Err(violations)
-    }
+    if violations.is_empty() { Ok(fields) } else { Err(violations) }
 }
 
 #[cfg(test)]
@@ -99,18 +87,8 @@ mod tests {
     #[test]
     fn masked_fields_replace_and_others_stay() {
         let current = agent("robot", &["a"]);
-        let update = Agent {
-            icon: "cat".into(),
-            revision: 99,
-            ..Default::default()
-        };
-        let merged = apply(
-            &current,
-            &update,
-            &["icon".into(), "tags".into(), "revision".into()],
-            "agent",
-        )
-        .unwrap();
+        let update = Agent { icon: "cat".into(), revision: 99, ..Default::default() };
+        let merged = apply(&current, &update, &["icon".into(), "tags".into(), "revision".into()], "agent").unwrap();
         assert_eq!(merged.icon, "cat");
         assert!(merged.tags.is_empty());
         assert_eq!(merged.revision, 3);
@@ -120,13 +98,7 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_named() {
-        let err = apply(
-            &agent("a", &[]),
-            &agent("b", &[]),
-            &["icon".into(), "nope".into()],
-            "agent",
-        )
-        .unwrap_err();
+        let err = apply(&agent("a", &[]), &agent("b", &[]), &["icon".into(), "nope".into()], "agent").unwrap_err();
         assert_eq!(err[0].field, "update_mask.paths[1]");
     }
 }

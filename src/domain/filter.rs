@@ -31,51 +31,32 @@ pub fn parse(descriptor: &MessageDescriptor, filter: &str) -> Result<Vec<Conditi
             .get_field_by_json_name(field_name)
             .or_else(|| descriptor.get_field_by_name(field_name))
             .filter(|f| f.cardinality() != Cardinality::Repeated && !is_secret(f))
-            .ok_or_else(|| {
-                invalid(
-                    position,
-                    format!("unknown or unfilterable field `{field_name}`"),
-                )
-            })?;
+            .ok_or_else(|| invalid(position, format!("unknown or unfilterable field `{field_name}`")))?;
         let value = match field.kind() {
             Kind::String => FilterValue::Text(value),
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "true" => FilterValue::Bool(true),
                 "false" => FilterValue::Bool(false),
                 _ => {
-                    return Err(invalid(
-                        position,
-                        format!("`{field_name}` takes true or false"),
-                    ));
+                    return Err(invalid(position, format!("`{field_name}` takes true or false")));
                 }
             },
             Kind::Enum(e) => {
                 let wanted = value.to_ascii_uppercase();
                 let prefix = format!("{}_", to_upper_snake(e.name()));
-                let found = e
-                    .values()
-                    .find(|v| v.name() == wanted || v.name() == format!("{prefix}{wanted}"));
+                let found = e.values().find(|v| v.name() == wanted || v.name() == format!("{prefix}{wanted}"));
                 match found {
                     Some(v) => FilterValue::Text(v.name().to_owned()),
                     None => {
-                        return Err(invalid(
-                            position,
-                            format!("`{value}` is not a value of `{field_name}`"),
-                        ));
+                        return Err(invalid(position, format!("`{value}` is not a value of `{field_name}`")));
                     }
                 }
             }
             _ => {
-                return Err(invalid(
-                    position,
-                    format!("unknown or unfilterable field `{field_name}`"),
-                ));
+                return Err(invalid(position, format!("unknown or unfilterable field `{field_name}`")));
             }
         };
-        conditions.push(Condition {
-            json_field: field.json_name().to_owned(),
-            value,
-        });
+        conditions.push(Condition { json_field: field.json_name().to_owned(), value });
     }
     Ok(conditions)
 }
@@ -121,10 +102,7 @@ fn split_terms(filter: &str) -> Result<Vec<(String, usize)>, Error> {
 }
 
 fn unquote(raw: &str) -> String {
-    raw.strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .unwrap_or(raw)
-        .to_owned()
+    raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw).to_owned()
 }
 
 fn to_upper_snake(camel: &str) -> String {
@@ -146,17 +124,10 @@ mod tests {
 
     #[test]
     fn parses_enum_string_and_bool_conditions() {
-        let c = parse(
-            &descriptor::<Agent>(),
-            r#"status:active category:"anti fraud""#,
-        )
-        .unwrap();
+        let c = parse(&descriptor::<Agent>(), r#"status:active category:"anti fraud""#).unwrap();
         assert_eq!(
             c[0],
-            Condition {
-                json_field: "status".into(),
-                value: FilterValue::Text("AGENT_STATUS_ACTIVE".into())
-            }
+            Condition { json_field: "status".into(), value: FilterValue::Text("AGENT_STATUS_ACTIVE".into()) }
         );
         assert_eq!(c[1].value, FilterValue::Text("anti fraud".into()));
         let t = parse(&descriptor::<Tool>(), "enabled:true type:slack").unwrap();
@@ -169,9 +140,6 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidFilter);
         assert!(err.message.contains("position 14"), "{}", err.message);
         assert!(parse(&descriptor::<Agent>(), "tags:x").is_err());
-        assert!(
-            parse(&descriptor::<crate::proto::Secret>(), "value:guess").is_err(),
-            "secrets are not filterable"
-        );
+        assert!(parse(&descriptor::<crate::proto::Secret>(), "value:guess").is_err(), "secrets are not filterable");
     }
 }

@@ -18,9 +18,7 @@ impl JobKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [JobKind::Import, JobKind::Export, JobKind::AgentChat]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [JobKind::Import, JobKind::Export, JobKind::AgentChat].into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -44,14 +42,9 @@ impl JobState {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            JobState::InProgress,
-            JobState::Success,
-            JobState::Failure,
-            JobState::Skipped,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        [JobState::InProgress, JobState::Success, JobState::Failure, JobState::Skipped]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 
     pub fn is_finished(self) -> bool {

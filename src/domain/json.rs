@@ -9,10 +9,7 @@ pub fn to_json<M: prost::Message + prost::Name>(message: &M) -> String {
     let dynamic = to_dynamic(message);
     let mut out = serde_json::Serializer::new(Vec::new());
     dynamic
-        .serialize_with_options(
-            &mut out,
-            &SerializeOptions::new().skip_default_fields(false),
-        )
+        .serialize_with_options(&mut out, &SerializeOptions::new().skip_default_fields(false))
         .expect("a message always serializes");
     String::from_utf8(out.into_inner()).expect("serde_json writes UTF-8")
 }

@@ -14,4 +14,5 @@ pub mod query;
 pub mod reflect;
 pub mod resource;
 pub mod secrets;
+pub mod template;
 pub mod validate;

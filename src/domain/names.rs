@@ -8,15 +8,11 @@ use regex::Regex;
 
 use crate::error::FieldViolation;
 
-static TENANT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$").unwrap());
-static ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$").unwrap());
+static TENANT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$").unwrap());
+static ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$").unwrap());
 
-const TENANT_RULE: &str =
-    "a tenant is 1..63 characters of [a-z0-9-], starting and ending with a letter or digit";
-const ID_RULE: &str =
-    "an id is 1..128 characters of [A-Za-z0-9._-], starting with a letter or digit";
+const TENANT_RULE: &str = "a tenant is 1..63 characters of [a-z0-9-], starting and ending with a letter or digit";
+const ID_RULE: &str = "an id is 1..128 characters of [A-Za-z0-9._-], starting with a letter or digit";
 
 /// The kinds of stored resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +25,8 @@ pub enum ResourceKind {
     Secret,
     /// Jobs live in their own table; the kind gives them names.
     Job,
+    Template,
+    ApiKey,
 }
 
 impl ResourceKind {
@@ -42,6 +40,8 @@ impl ResourceKind {
             ResourceKind::Document => "documents",
             ResourceKind::Secret => "secrets",
             ResourceKind::Job => "jobs",
+            ResourceKind::Template => "templates",
+            ResourceKind::ApiKey => "apiKeys",
         }
     }
 
@@ -55,6 +55,8 @@ impl ResourceKind {
             ResourceKind::Document => "document",
             ResourceKind::Secret => "secret",
             ResourceKind::Job => "job",
+            ResourceKind::Template => "template",
+            ResourceKind::ApiKey => "api_key",
         }
     }
 
@@ -77,10 +79,7 @@ pub struct Parent {
 
 impl Parent {
     pub fn tenant(tenant: impl Into<String>) -> Self {
-        Self {
-            tenant: tenant.into(),
-            parent_id: String::new(),
-        }
+        Self { tenant: tenant.into(), parent_id: String::new() }
     }
 
     /// The parent resource itself, for nested kinds.
@@ -110,10 +109,9 @@ impl Parent {
         let bad = || FieldViolation::new(field, format!("must have the form `{expected}`"));
         match (kind.parent_kind(), segments.as_slice()) {
             (None, ["tenants", tenant]) => Ok(Self::tenant(check_tenant(tenant, field)?)),
-            (Some(pk), ["tenants", tenant, coll, id]) if *coll == pk.collection() => Ok(Self {
-                tenant: check_tenant(tenant, field)?,
-                parent_id: check_id(id, field)?,
-            }),
+            (Some(pk), ["tenants", tenant, coll, id]) if *coll == pk.collection() => {
+                Ok(Self { tenant: check_tenant(tenant, field)?, parent_id: check_id(id, field)? })
+            }
             _ => Err(bad()),
         }
     }
@@ -131,34 +129,20 @@ pub struct ResourceName {
 
 impl ResourceName {
     pub fn new(parent: &Parent, kind: ResourceKind, id: impl Into<String>) -> Self {
-        Self {
-            tenant: parent.tenant.clone(),
-            kind,
-            parent_id: parent.parent_id.clone(),
-            id: id.into(),
-        }
+        Self { tenant: parent.tenant.clone(), kind, parent_id: parent.parent_id.clone(), id: id.into() }
     }
 
     pub fn parent(&self) -> Parent {
-        Parent {
-            tenant: self.tenant.clone(),
-            parent_id: self.parent_id.clone(),
-        }
+        Parent { tenant: self.tenant.clone(), parent_id: self.parent_id.clone() }
     }
 
     /// Parses a name of the given kind, reporting problems against `field`.
     pub fn parse(kind: ResourceKind, text: &str, field: &str) -> Result<Self, FieldViolation> {
         let (parent_text, id) = text.rsplit_once('/').unwrap_or(("", text));
-        let parent_text = parent_text
-            .strip_suffix(kind.collection())
-            .and_then(|p| p.strip_suffix('/'))
-            .ok_or_else(|| {
+        let parent_text =
+            parent_text.strip_suffix(kind.collection()).and_then(|p| p.strip_suffix('/')).ok_or_else(|| {
                 let form = match kind.parent_kind() {
-                    Some(pk) => format!(
-                        "tenants/{{tenant}}/{}/{{id}}/{}/{{id}}",
-                        pk.collection(),
-                        kind.collection()
-                    ),
+                    Some(pk) => format!("tenants/{{tenant}}/{}/{{id}}/{}/{{id}}", pk.collection(), kind.collection()),
                     None => format!("tenants/{{tenant}}/{}/{{id}}", kind.collection()),
                 };
                 FieldViolation::new(field, format!("must have the form `{form}`"))
@@ -180,13 +164,7 @@ impl fmt::Display for ResourceName {
                 self.kind.collection(),
                 self.id
             ),
-            None => write!(
-                f,
-                "tenants/{}/{}/{}",
-                self.tenant,
-                self.kind.collection(),
-                self.id
-            ),
+            None => write!(f, "tenants/{}/{}/{}", self.tenant, self.kind.collection(), self.id),
         }
     }
 }
@@ -195,10 +173,7 @@ pub fn check_tenant(tenant: &str, field: &str) -> Result<String, FieldViolation>
     if TENANT.is_match(tenant) {
         Ok(tenant.to_owned())
     } else {
-        Err(FieldViolation::new(
-            field,
-            format!("invalid tenant `{}`: {TENANT_RULE}", truncate(tenant)),
-        ))
+        Err(FieldViolation::new(field, format!("invalid tenant `{}`: {TENANT_RULE}", truncate(tenant))))
     }
 }
 
@@ -206,10 +181,7 @@ pub fn check_id(id: &str, field: &str) -> Result<String, FieldViolation> {
     if ID.is_match(id) {
         Ok(id.to_owned())
     } else {
-        Err(FieldViolation::new(
-            field,
-            format!("invalid id `{}`: {ID_RULE}", truncate(id)),
-        ))
+        Err(FieldViolation::new(field, format!("invalid id `{}`: {ID_RULE}", truncate(id))))
     }
 }
 
@@ -227,23 +199,11 @@ mod tests {
 
     #[test]
     fn parses_and_formats_top_level_and_nested_names() {
-        let n = ResourceName::parse(
-            ResourceKind::Agent,
-            "tenants/acme/agents/product-created",
-            "name",
-        )
-        .unwrap();
-        assert_eq!(
-            (n.tenant.as_str(), n.id.as_str()),
-            ("acme", "product-created")
-        );
+        let n = ResourceName::parse(ResourceKind::Agent, "tenants/acme/agents/product-created", "name").unwrap();
+        assert_eq!((n.tenant.as_str(), n.id.as_str()), ("acme", "product-created"));
         assert_eq!(n.to_string(), "tenants/acme/agents/product-created");
-        let d = ResourceName::parse(
-            ResourceKind::Document,
-            "tenants/a/knowledgeBases/kb1/documents/d1",
-            "name",
-        )
-        .unwrap();
+        let d =
+            ResourceName::parse(ResourceKind::Document, "tenants/a/knowledgeBases/kb1/documents/d1", "name").unwrap();
         assert_eq!((d.parent_id.as_str(), d.id.as_str()), ("kb1", "d1"));
         assert_eq!(d.to_string(), "tenants/a/knowledgeBases/kb1/documents/d1");
     }

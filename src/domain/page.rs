@@ -40,10 +40,7 @@ pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<Pa
         0 => DEFAULT_PAGE_SIZE,
         n if n < 0 => return Err(Error::invalid_field("page_size", "must not be negative")),
         n if n as u64 > MAX_PAGE_SIZE => {
-            return Err(Error::invalid_field(
-                "page_size",
-                format!("must be at most {MAX_PAGE_SIZE}"),
-            ));
+            return Err(Error::invalid_field("page_size", format!("must be at most {MAX_PAGE_SIZE}")));
         }
         n => n as u64,
     };
@@ -51,10 +48,7 @@ pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<Pa
         return Ok(PageRequest { size, after: None });
     }
     let bad = || {
-        let mut err = Error::invalid_field(
-            "page_token",
-            "not a token of this query; start again without it",
-        );
+        let mut err = Error::invalid_field("page_token", "not a token of this query; start again without it");
         err.code = ErrorCode::InvalidPageToken;
         err
     };
@@ -63,17 +57,11 @@ pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<Pa
     if token.q != fingerprint {
         return Err(bad());
     }
-    Ok(PageRequest {
-        size,
-        after: Some(token.a),
-    })
+    Ok(PageRequest { size, after: Some(token.a) })
 }
 
 pub fn next_token(last_id: &str, fingerprint: &str) -> String {
-    let token = Token {
-        a: last_id.to_owned(),
-        q: fingerprint.to_owned(),
-    };
+    let token = Token { a: last_id.to_owned(), q: fingerprint.to_owned() };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))
 }
 
@@ -89,15 +77,9 @@ mod tests {
     fn tokens_round_trip_and_bind_to_their_query() {
         let fp = fingerprint(&["tenants/a", ""]);
         let token = next_token("agent-7", &fp);
-        assert_eq!(
-            request(10, &token, &fp).unwrap().after.as_deref(),
-            Some("agent-7")
-        );
+        assert_eq!(request(10, &token, &fp).unwrap().after.as_deref(), Some("agent-7"));
         let other = fingerprint(&["tenants/a", "status:ACTIVE"]);
-        assert_eq!(
-            request(10, &token, &other).unwrap_err().code,
-            ErrorCode::InvalidPageToken
-        );
+        assert_eq!(request(10, &token, &other).unwrap_err().code, ErrorCode::InvalidPageToken);
         assert!(request(-1, "", &fp).is_err());
         assert!(request(1001, "", &fp).is_err());
         assert_eq!(request(0, "", &fp).unwrap().size, DEFAULT_PAGE_SIZE);

@@ -53,10 +53,7 @@ pub fn revision_of(etag: &str) -> Option<i64> {
 }
 
 pub fn timestamp(micros: i64) -> Timestamp {
-    Timestamp {
-        seconds: micros.div_euclid(1_000_000),
-        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
-    }
+    Timestamp { seconds: micros.div_euclid(1_000_000), nanos: (micros.rem_euclid(1_000_000) * 1000) as i32 }
 }
 
 macro_rules! resource {
@@ -115,14 +112,7 @@ resource!(
     validate::agent,
     defaults::agent
 );
-resource!(
-    Tool,
-    ResourceKind::Tool,
-    "tool",
-    |t| t.display_name.clone(),
-    validate::tool,
-    defaults::tool
-);
+resource!(Tool, ResourceKind::Tool, "tool", |t| t.display_name.clone(), validate::tool, defaults::tool);
 resource!(
     McpServer,
     ResourceKind::McpServer,
@@ -148,14 +138,7 @@ resource!(
     validate::document,
     defaults::document
 );
-resource!(
-    Secret,
-    ResourceKind::Secret,
-    "secret",
-    |s| s.display_name.clone(),
-    validate::secret,
-    defaults::secret
-);
+resource!(Secret, ResourceKind::Secret, "secret", |s| s.display_name.clone(), validate::secret, defaults::secret);
 
 #[cfg(test)]
 mod tests {
@@ -168,12 +151,6 @@ mod tests {
             assert_eq!(revision_of(form), Some(3));
         }
         assert_eq!(revision_of("abc"), None);
-        assert_eq!(
-            timestamp(1_500_000),
-            Timestamp {
-                seconds: 1,
-                nanos: 500_000_000
-            }
-        );
+        assert_eq!(timestamp(1_500_000), Timestamp { seconds: 1, nanos: 500_000_000 });
     }
 }

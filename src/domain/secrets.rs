@@ -7,11 +7,7 @@ use super::reflect::{SECRET_OPTION, from_dynamic, to_dynamic};
 
 /// Whether the contract marks this field as a credential.
 pub fn is_secret(field: &FieldDescriptor) -> bool {
-    field
-        .options()
-        .get_extension(&SECRET_OPTION)
-        .as_bool()
-        .unwrap_or(false)
+    field.options().get_extension(&SECRET_OPTION).as_bool().unwrap_or(false)
 }
 
 /// Clears every secret-marked field, at any depth.
@@ -40,11 +36,7 @@ pub fn find_secrets<M: prost::Message + prost::Name>(message: &M) -> Vec<(String
 
 fn collect(message: &DynamicMessage, prefix: &str, found: &mut Vec<(String, String)>) {
     for (field, value) in message.fields() {
-        let path = if prefix.is_empty() {
-            field.name().to_owned()
-        } else {
-            format!("{prefix}.{}", field.name())
-        };
+        let path = if prefix.is_empty() { field.name().to_owned() } else { format!("{prefix}.{}", field.name()) };
         if is_secret(&field) {
             match value {
                 Value::String(s) if !s.is_empty() => found.push((path, s.clone())),
@@ -104,9 +96,7 @@ fn for_each_message(value: &mut Value, f: &mut impl FnMut(&mut DynamicMessage)) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{
-        Agent, GraphItem, GraphItemSettings, LlmConfig, LlmCredentials, McpSettings, Secret,
-    };
+    use crate::proto::{Agent, GraphItem, GraphItemSettings, LlmConfig, LlmCredentials, McpSettings, Secret};
 
     #[test]
     fn scrubs_marked_fields_at_any_depth_and_keeps_the_rest() {
@@ -114,22 +104,14 @@ mod tests {
             icon: "robot".into(),
             llm: Some(LlmConfig {
                 model: "gpt".into(),
-                credentials: Some(LlmCredentials {
-                    name: "k".into(),
-                    value: "sk-1".into(),
-                    ..Default::default()
-                }),
+                credentials: Some(LlmCredentials { name: "k".into(), value: "sk-1".into(), ..Default::default() }),
                 extra_headers: [("x-key".to_owned(), "sk-2".to_owned())].into(),
                 ..Default::default()
             }),
             graph: vec![GraphItem {
                 item_id: "m".into(),
                 settings: Some(GraphItemSettings {
-                    mcp: Some(McpSettings {
-                        api_key: "sk-3".into(),
-                        url: "u".into(),
-                        ..Default::default()
-                    }),
+                    mcp: Some(McpSettings { api_key: "sk-3".into(), url: "u".into(), ..Default::default() }),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -141,38 +123,11 @@ mod tests {
         scrub(&mut agent);
         assert!(find_secrets(&agent).is_empty());
         assert_eq!(agent.icon, "robot");
-        assert_eq!(
-            agent
-                .llm
-                .as_ref()
-                .unwrap()
-                .credentials
-                .as_ref()
-                .unwrap()
-                .name,
-            "k"
-        );
-        assert_eq!(
-            agent.graph[0]
-                .settings
-                .as_ref()
-                .unwrap()
-                .mcp
-                .as_ref()
-                .unwrap()
-                .url,
-            "u"
-        );
+        assert_eq!(agent.llm.as_ref().unwrap().credentials.as_ref().unwrap().name, "k");
+        assert_eq!(agent.graph[0].settings.as_ref().unwrap().mcp.as_ref().unwrap().url, "u");
 
-        let mut secret = Secret {
-            display_name: "n".into(),
-            value: "v".into(),
-            ..Default::default()
-        };
+        let mut secret = Secret { display_name: "n".into(), value: "v".into(), ..Default::default() };
         scrub(&mut secret);
-        assert_eq!(
-            (secret.display_name.as_str(), secret.value.as_str()),
-            ("n", "")
-        );
+        assert_eq!((secret.display_name.as_str(), secret.value.as_str()), ("n", ""));
     }
 }

@@ -17,8 +17,7 @@ pub const MAX_PROMPT_CHARS: usize = 100_000;
 pub const MAX_SECRET_BYTES: usize = 16 * 1024;
 pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 
-static LANGUAGE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$").unwrap());
+static LANGUAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$").unwrap());
 
 /// Collects violations while walking a resource.
 #[derive(Default)]
@@ -64,28 +63,20 @@ impl Rules {
     }
 
     fn json_object(&mut self, field: &str, text: &str) {
-        if !text.is_empty()
-            && !matches!(serde_json::from_str(text), Ok(serde_json::Value::Object(_)))
-        {
+        if !text.is_empty() && !matches!(serde_json::from_str(text), Ok(serde_json::Value::Object(_))) {
             self.fail(field, "must be a JSON object text");
         }
     }
 
     fn localized(&mut self, field: &str, map: &HashMap<String, String>, max: usize) {
         if map.len() > MAX_LANGUAGES {
-            self.fail(
-                field,
-                format!("must have at most {MAX_LANGUAGES} languages"),
-            );
+            self.fail(field, format!("must have at most {MAX_LANGUAGES} languages"));
         }
         let mut keys: Vec<&String> = map.keys().collect();
         keys.sort();
         for key in keys {
             if !LANGUAGE.is_match(key) {
-                self.fail(
-                    format!("{field}[{key:?}]"),
-                    "is not a language tag such as `en` or `de-CH`",
-                );
+                self.fail(format!("{field}[{key:?}]"), "is not a language tag such as `en` or `de-CH`");
             }
             self.max_chars(&format!("{field}[{key:?}]"), &map[key], max);
         }
@@ -94,10 +85,7 @@ impl Rules {
 
 /// The text of a localized map in the preferred language: `en`, else the first by tag.
 pub fn preferred_text(map: &HashMap<String, String>) -> String {
-    map.get("en")
-        .or_else(|| map.iter().min_by(|a, b| a.0.cmp(b.0)).map(|(_, v)| v))
-        .cloned()
-        .unwrap_or_default()
+    map.get("en").or_else(|| map.iter().min_by(|a, b| a.0.cmp(b.0)).map(|(_, v)| v)).cloned().unwrap_or_default()
 }
 
 pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
@@ -127,11 +115,7 @@ pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
         }
         r.reference("llm.token_id", &llm.token_id, false);
         if let Some(sh) = &llm.self_hosted {
-            r.reference(
-                "llm.self_hosted.authorization_header_token_id",
-                &sh.authorization_header_token_id,
-                false,
-            );
+            r.reference("llm.self_hosted.authorization_header_token_id", &sh.authorization_header_token_id, false);
         }
     }
     for (i, t) in agent.tools.iter().enumerate() {
@@ -139,53 +123,33 @@ pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
     }
     for (i, m) in agent.mcp_servers.iter().enumerate() {
         let needs_server = matches!(m.r#type.as_str(), "custom" | "dynamic");
-        r.reference(
-            &format!("mcp_servers[{i}].mcp_server_id"),
-            &m.mcp_server_id,
-            needs_server,
-        );
+        r.reference(&format!("mcp_servers[{i}].mcp_server_id"), &m.mcp_server_id, needs_server);
     }
     for (i, c) in agent.collaborations.iter().enumerate() {
         r.reference(&format!("collaborations[{i}].agent_id"), &c.agent_id, true);
     }
     for (i, k) in agent.knowledge_bases.iter().enumerate() {
-        r.reference(
-            &format!("knowledge_bases[{i}].knowledge_base_id"),
-            &k.knowledge_base_id,
-            true,
-        );
+        r.reference(&format!("knowledge_bases[{i}].knowledge_base_id"), &k.knowledge_base_id, true);
     }
     for (i, t) in agent.triggers.iter().enumerate() {
         r.json(&format!("triggers[{i}].filter_json"), &t.filter_json);
     }
     for (i, s) in agent.source_nodes.iter().enumerate() {
-        r.json(
-            &format!("source_nodes[{i}].metadata_json"),
-            &s.metadata_json,
-        );
+        r.json(&format!("source_nodes[{i}].metadata_json"), &s.metadata_json);
     }
     for (i, g) in agent.graph.iter().enumerate() {
         if g.r#type == "agent" {
             r.reference(&format!("graph[{i}].item_id"), &g.item_id, true);
         }
         if let Some(s) = &g.settings {
-            r.json(
-                &format!("graph[{i}].settings.input_schema_json"),
-                &s.input_schema_json,
-            );
-            r.json(
-                &format!("graph[{i}].settings.output_schema_json"),
-                &s.output_schema_json,
-            );
+            r.json(&format!("graph[{i}].settings.input_schema_json"), &s.input_schema_json);
+            r.json(&format!("graph[{i}].settings.output_schema_json"), &s.output_schema_json);
         }
     }
     r.json("output_schema_json", &agent.output_schema_json);
     r.json("oas_json", &agent.oas_json);
     r.json("agno_settings_json", &agent.agno_settings_json);
-    r.json(
-        "task_level_strategies_json",
-        &agent.task_level_strategies_json,
-    );
+    r.json("task_level_strategies_json", &agent.task_level_strategies_json);
     r.json("orchestration_nodes_json", &agent.orchestration_nodes_json);
     r.json_object("extra_json", &agent.extra_json);
     r.0
@@ -208,14 +172,9 @@ pub fn tool(tool: &Tool) -> Vec<FieldViolation> {
     r.label("display_name", &tool.display_name);
     r.max_chars("description", &tool.description, MAX_DESCRIPTION_CHARS);
     match &tool.config {
-        Some(config) if !tool.r#type.is_empty() && tool.r#type != tool_type_of(config) => r.fail(
-            "type",
-            format!(
-                "`{}` does not match the `{}` config",
-                tool.r#type,
-                tool_type_of(config)
-            ),
-        ),
+        Some(config) if !tool.r#type.is_empty() && tool.r#type != tool_type_of(config) => {
+            r.fail("type", format!("`{}` does not match the `{}` config", tool.r#type, tool_type_of(config)))
+        }
         None if tool.r#type.is_empty() => r.fail("type", "is required when no config is given"),
         _ => {}
     }
@@ -234,10 +193,7 @@ pub fn tool(tool: &Tool) -> Vec<FieldViolation> {
             }
         }
         Some(tool::Config::Connector(c)) => {
-            r.json(
-                "connector.operations_with_details_json",
-                &c.operations_with_details_json,
-            );
+            r.json("connector.operations_with_details_json", &c.operations_with_details_json);
             r.json("connector.operations_map_json", &c.operations_map_json);
         }
         Some(tool::Config::CustomFunction(c)) => {
@@ -253,17 +209,10 @@ pub fn tool(tool: &Tool) -> Vec<FieldViolation> {
 pub fn mcp_server(server: &McpServer) -> Vec<FieldViolation> {
     let mut r = Rules::default();
     r.label("display_name", &server.display_name);
-    r.reference(
-        "authorization_header_token_id",
-        &server.authorization_header_token_id,
-        false,
-    );
+    r.reference("authorization_header_token_id", &server.authorization_header_token_id, false);
     for (i, t) in server.tools.iter().enumerate() {
         if t.name.is_empty() || t.name.chars().any(char::is_whitespace) {
-            r.fail(
-                format!("tools[{i}].name"),
-                "is required and must not contain whitespace",
-            );
+            r.fail(format!("tools[{i}].name"), "is required and must not contain whitespace");
         }
     }
     r.json_object("extra_json", &server.extra_json);
@@ -285,10 +234,7 @@ pub fn document(doc: &Document) -> Vec<FieldViolation> {
     }
     r.max_chars("display_name", &doc.display_name, MAX_LABEL_CHARS);
     if doc.content.len() > MAX_DOCUMENT_BYTES {
-        r.fail(
-            "content",
-            format!("must be at most {MAX_DOCUMENT_BYTES} bytes"),
-        );
+        r.fail("content", format!("must be at most {MAX_DOCUMENT_BYTES} bytes"));
     }
     r.0
 }

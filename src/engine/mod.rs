@@ -44,11 +44,7 @@ pub fn spawn(
     settings: EngineSettings,
     stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    let process = format!(
-        "{}-{}",
-        std::process::id(),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
+    let process = format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
     (0..settings.workers)
         .map(|i| {
             let worker = Worker {
@@ -88,34 +84,23 @@ impl Worker {
     /// Reaps, purges now and then, and runs every job it can claim.
     async fn tick(&self, last_purge: &mut i64, stop: &watch::Receiver<bool>) -> Result<()> {
         let now = now_micros();
-        let failed = self
-            .store
-            .fail_abandoned(now, self.settings.max_attempts)
-            .await?;
+        let failed = self.store.fail_abandoned(now, self.settings.max_attempts).await?;
         if failed > 0 {
             tracing::warn!(count = failed, "failed jobs abandoned by dead workers");
         }
         // Sweep about ten times per retention period, at most once a minute.
         let retention = self.settings.retention.as_micros() as i64;
-        let sweep_every =
-            (retention / 10).clamp(self.settings.poll_interval.as_micros() as i64, 60_000_000);
+        let sweep_every = (retention / 10).clamp(self.settings.poll_interval.as_micros() as i64, 60_000_000);
         if now - *last_purge >= sweep_every {
             *last_purge = now;
-            let purged = self
-                .store
-                .purge_finished_jobs(now - self.settings.retention.as_micros() as i64)
-                .await?;
+            let purged = self.store.purge_finished_jobs(now - self.settings.retention.as_micros() as i64).await?;
             if purged > 0 {
                 tracing::info!(count = purged, "purged finished jobs past retention");
             }
         }
         while !*stop.borrow() {
             let now = now_micros();
-            let Some(job) = self
-                .store
-                .claim_job(&self.owner, now, now + self.lease_micros())
-                .await?
-            else {
+            let Some(job) = self.store.claim_job(&self.owner, now, now + self.lease_micros()).await? else {
                 break;
             };
             self.run_claimed(job).await;
@@ -139,11 +124,7 @@ impl Worker {
                 let mut failed = job.clone();
                 failed.state = JobState::Failure;
                 failed.message = Some(e.message.clone());
-                if let Err(e) = self
-                    .store
-                    .finish_claimed_job(&failed, &self.owner, now_micros())
-                    .await
-                {
+                if let Err(e) = self.store.finish_claimed_job(&failed, &self.owner, now_micros()).await {
                     tracing::warn!(job = %job.id, error = %e, "could not record job failure");
                 }
             }
@@ -157,10 +138,7 @@ impl Worker {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_micros((lease / 3).max(1000) as u64)).await;
-                match store
-                    .renew_lease(&tenant, &id, &owner, now_micros() + lease)
-                    .await
-                {
+                match store.renew_lease(&tenant, &id, &owner, now_micros() + lease).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(job = %id, "job lease lost to another worker");

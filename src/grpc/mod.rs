@@ -1,7 +1,11 @@
-//! Thin tonic adapters: proto request -> service -> proto response.
+//! Thin tonic adapters: authorize, unpack the request, call the service, pack the answer.
 
 mod agent_service;
+mod api_key_service;
 mod job_service;
+mod template_service;
 
 pub use agent_service::AgentServiceAdapter;
+pub use api_key_service::ApiKeyServiceAdapter;
 pub use job_service::JobServiceAdapter;
+pub use template_service::TemplateServiceAdapter;

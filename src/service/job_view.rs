@@ -74,15 +74,8 @@ pub fn project(job: &mut Job, fields: &[String]) {
     if fields.is_empty() {
         return;
     }
-    let wants = |field: &str| {
-        fields
-            .iter()
-            .any(|f| f == field || f.starts_with(&format!("{field}.")))
-    };
-    let mut kept = Job {
-        name: std::mem::take(&mut job.name),
-        ..Default::default()
-    };
+    let wants = |field: &str| fields.iter().any(|f| f == field || f.starts_with(&format!("{field}.")));
+    let mut kept = Job { name: std::mem::take(&mut job.name), ..Default::default() };
     if wants("type") {
         kept.r#type = job.r#type;
     }

@@ -40,24 +40,16 @@ pub struct JobService {
 
 impl JobService {
     pub fn new(store: Store, watch_interval: Duration) -> Self {
-        Self {
-            store,
-            watch_interval,
-        }
+        Self { store, watch_interval }
     }
 
     pub async fn search(&self, search: &JobSearch) -> Result<(Vec<Job>, Option<u64>)> {
         let mut violations = Vec::new();
-        let parent = Parent::parse(ResourceKind::Job, &search.parent, "parent")
-            .map_err(|v| violations.push(v))
-            .ok();
+        let parent = Parent::parse(ResourceKind::Job, &search.parent, "parent").map_err(|v| violations.push(v)).ok();
         let size = match search.page_size {
             0 => DEFAULT_JOB_PAGE_SIZE,
             n if n < 0 || n as u64 > MAX_JOB_PAGE_SIZE => {
-                violations.push(FieldViolation::new(
-                    "page_size",
-                    format!("must be between 1 and {MAX_JOB_PAGE_SIZE}"),
-                ));
+                violations.push(FieldViolation::new("page_size", format!("must be between 1 and {MAX_JOB_PAGE_SIZE}")));
                 0
             }
             n => n as u64,
@@ -75,24 +67,11 @@ impl JobService {
         }
         let parent = parent.expect("checked above");
         let q = query::parse(&search.q, JOB_FIELDS)?;
-        let sort_text = if search.sort.trim().is_empty() {
-            DEFAULT_SORT
-        } else {
-            search.sort.as_str()
-        };
+        let sort_text = if search.sort.trim().is_empty() { DEFAULT_SORT } else { search.sort.as_str() };
         let sort = query::parse_sort(sort_text, JOB_FIELDS)?;
         let fields = query::parse_fields(&search.fields, JOB_PROJECTION_FIELDS)?;
-        let (records, total) = self
-            .store
-            .search_jobs(
-                &parent.tenant,
-                &q,
-                &sort,
-                (number - 1) * size,
-                size,
-                search.include_total,
-            )
-            .await?;
+        let (records, total) =
+            self.store.search_jobs(&parent.tenant, &q, &sort, (number - 1) * size, size, search.include_total).await?;
         let mut jobs = Vec::with_capacity(records.len());
         for record in &records {
             let mut job = to_proto(record)?;
@@ -115,41 +94,31 @@ impl JobService {
         if revision < 0 {
             return Err(Error::invalid_field("revision", "must not be negative"));
         }
-        self.store
-            .delete_job(&name.tenant, &name.id, (revision > 0).then_some(revision))
-            .await
+        self.store.delete_job(&name.tenant, &name.id, (revision > 0).then_some(revision)).await
     }
 
     /// Creates an AGENT_CHAT job, or updates the one `job_id` names.
     pub async fn record(&self, parent: &str, job_id: &str, job: Option<Job>) -> Result<Job> {
         let mut violations = Vec::new();
-        let parent = Parent::parse(ResourceKind::Job, parent, "parent")
-            .map_err(|v| violations.push(v))
-            .ok();
+        let parent = Parent::parse(ResourceKind::Job, parent, "parent").map_err(|v| violations.push(v)).ok();
         let id = if job_id.is_empty() {
             Some(uuid::Uuid::now_v7().to_string())
         } else {
-            check_id(job_id, "job_id")
-                .map_err(|v| violations.push(v))
-                .ok()
+            check_id(job_id, "job_id").map_err(|v| violations.push(v)).ok()
         };
         let Some(job) = job else {
             violations.push(FieldViolation::new("job", "is required"));
             return Err(Error::invalid(violations));
         };
         let chat = check_chat_job(&job, &mut violations);
-        let (Some(parent), Some(id), Some(chat), true) = (parent, id, chat, violations.is_empty())
-        else {
+        let (Some(parent), Some(id), Some(chat), true) = (parent, id, chat, violations.is_empty()) else {
             return Err(Error::invalid(violations));
         };
         let now = now_micros();
         match self.store.get_job(&parent.tenant, &id).await {
             Ok(existing) if existing.kind != JobKind::AgentChat => Err(Error::new(
                 ErrorCode::AlreadyExists,
-                format!(
-                    "{} exists and is not an AGENT_CHAT job",
-                    job_view::job_name(&parent.tenant, &id)
-                ),
+                format!("{} exists and is not an AGENT_CHAT job", job_view::job_name(&parent.tenant, &id)),
             )),
             Ok(existing) => {
                 let mut updated = existing.clone();
@@ -159,8 +128,7 @@ impl JobService {
                 to_proto(&self.store.get_job(&parent.tenant, &id).await?)
             }
             Err(e) if e.code == ErrorCode::NotFound => {
-                let mut record =
-                    JobRecord::new(&parent.tenant, &id, JobKind::AgentChat, chat.state, now);
+                let mut record = JobRecord::new(&parent.tenant, &id, JobKind::AgentChat, chat.state, now);
                 chat.apply(&mut record);
                 self.store.insert_job(&record).await?;
                 to_proto(&record)
@@ -170,10 +138,7 @@ impl JobService {
     }
 
     /// The job now, then each change, ending once it is finished.
-    pub async fn watch(
-        &self,
-        name: &str,
-    ) -> Result<ReceiverStream<std::result::Result<Job, tonic::Status>>> {
+    pub async fn watch(&self, name: &str) -> Result<ReceiverStream<std::result::Result<Job, tonic::Status>>> {
         let name = parse_name(name)?;
         let first = self.store.get_job(&name.tenant, &name.id).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(8);
@@ -194,11 +159,7 @@ impl JobService {
                     }
                 };
                 if current.version != last.version {
-                    if tx
-                        .send(to_proto(&current).map_err(Into::into))
-                        .await
-                        .is_err()
-                    {
+                    if tx.send(to_proto(&current).map_err(Into::into)).await.is_err() {
                         return;
                     }
                     last = current;
@@ -236,14 +197,8 @@ impl ChatJob {
 
 fn check_chat_job(job: &Job, violations: &mut Vec<FieldViolation>) -> Option<ChatJob> {
     let before = violations.len();
-    if !matches!(
-        JobType::try_from(job.r#type),
-        Ok(JobType::Unspecified | JobType::AgentChat)
-    ) {
-        violations.push(FieldViolation::new(
-            "job.type",
-            "only AGENT_CHAT jobs can be recorded",
-        ));
+    if !matches!(JobType::try_from(job.r#type), Ok(JobType::Unspecified | JobType::AgentChat)) {
+        violations.push(FieldViolation::new("job.type", "only AGENT_CHAT jobs can be recorded"));
     }
     let state = match JobStatus::try_from(job.status) {
         Ok(JobStatus::Unspecified) => JobState::InProgress,
@@ -254,23 +209,14 @@ fn check_chat_job(job: &Job, violations: &mut Vec<FieldViolation>) -> Option<Cha
         }
     };
     if job.export_result.is_some() || job.import_result.is_some() {
-        violations.push(FieldViolation::new(
-            "job",
-            "a chat job has no export or import result",
-        ));
+        violations.push(FieldViolation::new("job", "a chat job has no export or import result"));
     }
     let agent_type = job.agent_type.to_ascii_lowercase();
     if !agent_type.is_empty() && !AGENT_TYPES.contains(&agent_type.as_str()) {
-        violations.push(FieldViolation::new(
-            "job.agent_type",
-            format!("must be one of {}", AGENT_TYPES.join(", ")),
-        ));
+        violations.push(FieldViolation::new("job.agent_type", format!("must be one of {}", AGENT_TYPES.join(", "))));
     }
     if job.message.chars().count() > MAX_MESSAGE_CHARS {
-        violations.push(FieldViolation::new(
-            "job.message",
-            format!("must be at most {MAX_MESSAGE_CHARS} characters"),
-        ));
+        violations.push(FieldViolation::new("job.message", format!("must be at most {MAX_MESSAGE_CHARS} characters")));
     }
     for (field, value) in [
         ("job.agent_id", &job.agent_id),
@@ -278,10 +224,7 @@ fn check_chat_job(job: &Job, violations: &mut Vec<FieldViolation>) -> Option<Cha
         ("job.commerce_event", &job.commerce_event),
     ] {
         if value.chars().count() > MAX_REFERENCE_CHARS {
-            violations.push(FieldViolation::new(
-                field,
-                format!("must be at most {MAX_REFERENCE_CHARS} characters"),
-            ));
+            violations.push(FieldViolation::new(field, format!("must be at most {MAX_REFERENCE_CHARS} characters")));
         }
     }
     let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());

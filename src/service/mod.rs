@@ -1,10 +1,14 @@
 //! Domain rules applied to requests: every transport (gRPC, REST) calls these.
 
+mod api_keys;
 mod job_view;
 mod jobs;
 pub(crate) mod resources;
-mod transfer;
+mod templates;
+pub(crate) mod transfer;
 
+pub use api_keys::ApiKeyService;
 pub use jobs::{JobSearch, JobService};
 pub use resources::ResourceService;
+pub use templates::{TemplateRequest, TemplateService, TemplateView};
 pub use transfer::{ImportOptions, TransferRunner, TransferService, sub_agent_ids};

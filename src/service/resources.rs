@@ -23,16 +23,9 @@ impl ResourceService {
         &self.store
     }
 
-    pub async fn create<R: Resource>(
-        &self,
-        parent: &str,
-        id: &str,
-        resource: Option<R>,
-    ) -> Result<R> {
+    pub async fn create<R: Resource>(&self, parent: &str, id: &str, resource: Option<R>) -> Result<R> {
         let mut violations = Vec::new();
-        let parent = Parent::parse(R::KIND, parent, "parent")
-            .map_err(|v| violations.push(v))
-            .ok();
+        let parent = Parent::parse(R::KIND, parent, "parent").map_err(|v| violations.push(v)).ok();
         let id_field = format!("{}_id", R::FIELD);
         let id = if id.is_empty() {
             Some(uuid::Uuid::now_v7().to_string())
@@ -51,22 +44,13 @@ impl ResourceService {
             return Err(Error::invalid(violations));
         };
         let name = ResourceName::new(&parent, R::KIND, id);
-        let meta = self
-            .store
-            .insert(
-                &name,
-                &resource.label(),
-                &json::to_json(&resource),
-                now_micros(),
-            )
-            .await?;
+        let meta = self.store.insert(&name, &resource.label(), &json::to_json(&resource), now_micros()).await?;
         resource.set_identity(&name, &meta);
         Ok(reveal(resource))
     }
 
     pub async fn get<R: Resource>(&self, name: &str) -> Result<R> {
-        let name =
-            ResourceName::parse(R::KIND, name, "name").map_err(|v| Error::invalid(vec![v]))?;
+        let name = ResourceName::parse(R::KIND, name, "name").map_err(|v| Error::invalid(vec![v]))?;
         let stored = self.store.get(&name).await?;
         let mut resource = decode::<R>(stored)?;
         self.show_children(&mut resource, &name).await?;
@@ -80,20 +64,14 @@ impl ResourceService {
         page_token: &str,
         filter_text: &str,
     ) -> Result<(Vec<R>, String)> {
-        let parent =
-            Parent::parse(R::KIND, parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
+        let parent = Parent::parse(R::KIND, parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
         let conditions = filter::parse(&reflect::descriptor::<R>(), filter_text)?;
         let fingerprint = page::fingerprint(&[&parent.display(R::KIND), filter_text]);
         let page = page::request(page_size, page_token, &fingerprint)?;
-        let mut rows = self
-            .store
-            .list(R::KIND, &parent, &conditions, &page)
-            .await?;
+        let mut rows = self.store.list(R::KIND, &parent, &conditions, &page).await?;
         let next = if rows.len() as u64 > page.size {
             rows.truncate(page.size as usize);
-            rows.last()
-                .map(|r| page::next_token(&r.name.id, &fingerprint))
-                .unwrap_or_default()
+            rows.last().map(|r| page::next_token(&r.name.id, &fingerprint)).unwrap_or_default()
         } else {
             String::new()
         };
@@ -107,15 +85,10 @@ impl ResourceService {
         Ok((items, next))
     }
 
-    pub async fn update<R: Resource>(
-        &self,
-        resource: Option<R>,
-        mask: Option<FieldMask>,
-    ) -> Result<R> {
+    pub async fn update<R: Resource>(&self, resource: Option<R>, mask: Option<FieldMask>) -> Result<R> {
         let update = resource.ok_or_else(|| Error::invalid_field(R::FIELD, "is required"))?;
         let name_field = format!("{}.name", R::FIELD);
-        let name = ResourceName::parse(R::KIND, update.name(), &name_field)
-            .map_err(|v| Error::invalid(vec![v]))?;
+        let name = ResourceName::parse(R::KIND, update.name(), &name_field).map_err(|v| Error::invalid(vec![v]))?;
         let stored = self.store.get(&name).await?;
         let revision = stored.meta.revision;
         if !update.etag().is_empty() && revision_of(update.etag()) != Some(revision) {
@@ -123,29 +96,15 @@ impl ResourceService {
         }
         let mut current = decode::<R>(stored)?;
         let paths = mask.map(|m| m.paths).unwrap_or_default();
-        let mut merged =
-            field_mask::apply(&current, &update, &paths, R::FIELD).map_err(Error::invalid)?;
+        let mut merged = field_mask::apply(&current, &update, &paths, R::FIELD).map_err(Error::invalid)?;
         merged.clear_identity();
         merged.set_child_count(0);
         merged.apply_defaults();
-        let violations: Vec<_> = merged
-            .violations()
-            .into_iter()
-            .map(|v| v.scope(R::FIELD))
-            .collect();
+        let violations: Vec<_> = merged.violations().into_iter().map(|v| v.scope(R::FIELD)).collect();
         if !violations.is_empty() {
             return Err(Error::invalid(violations));
         }
-        let meta = self
-            .store
-            .update(
-                &name,
-                revision,
-                &merged.label(),
-                &json::to_json(&merged),
-                now_micros(),
-            )
-            .await?;
+        let meta = self.store.update(&name, revision, &merged.label(), &json::to_json(&merged), now_micros()).await?;
         current = merged;
         current.set_identity(&name, &meta);
         self.show_children(&mut current, &name).await?;
@@ -153,8 +112,7 @@ impl ResourceService {
     }
 
     pub async fn delete<R: Resource>(&self, name: &str, etag: &str) -> Result<()> {
-        let name =
-            ResourceName::parse(R::KIND, name, "name").map_err(|v| Error::invalid(vec![v]))?;
+        let name = ResourceName::parse(R::KIND, name, "name").map_err(|v| Error::invalid(vec![v]))?;
         let expected = match etag {
             "" => None,
             tag => Some(revision_of(tag).ok_or_else(|| Error::etag_mismatch(&name.to_string()))?),
@@ -162,11 +120,7 @@ impl ResourceService {
         self.store.delete(&name, expected).await
     }
 
-    async fn show_children<R: Resource>(
-        &self,
-        resource: &mut R,
-        name: &ResourceName,
-    ) -> Result<()> {
+    async fn show_children<R: Resource>(&self, resource: &mut R, name: &ResourceName) -> Result<()> {
         if let Some(kind) = R::child_kind() {
             resource.set_child_count(self.store.count_children(name, kind).await?);
         }
@@ -176,8 +130,8 @@ impl ResourceService {
 
 /// Rebuilds a resource from its stored document.
 pub(crate) fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
-    let mut resource: R = json::from_json(&stored.body)
-        .map_err(|e| Error::internal(&format!("decode stored {}", stored.name), e))?;
+    let mut resource: R =
+        json::from_json(&stored.body).map_err(|e| Error::internal(&format!("decode stored {}", stored.name), e))?;
     resource.set_identity(&stored.name, &stored.meta);
     Ok(resource)
 }

@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 
 use super::Store;
@@ -17,10 +17,8 @@ use crate::error::{Error, ErrorCode, Result};
 
 fn record(row: job::Model) -> Result<JobRecord> {
     Ok(JobRecord {
-        kind: JobKind::parse(&row.r#type)
-            .ok_or_else(|| Error::internal("job type", &row.r#type))?,
-        state: JobState::parse(&row.status)
-            .ok_or_else(|| Error::internal("job status", &row.status))?,
+        kind: JobKind::parse(&row.r#type).ok_or_else(|| Error::internal("job type", &row.r#type))?,
+        state: JobState::parse(&row.status).ok_or_else(|| Error::internal("job status", &row.status))?,
         tenant: row.tenant,
         id: row.id,
         agent_type: row.agent_type,
@@ -72,17 +70,10 @@ fn job_name(tenant: &str, id: &str) -> String {
 
 /// Inserts a new job; a taken id or request id is ALREADY_EXISTS.
 pub async fn insert_job(conn: &impl ConnectionTrait, job: &JobRecord) -> Result<()> {
-    Entity::insert(active(job))
-        .exec_without_returning(conn)
-        .await
-        .map_err(|e| {
-            let err = db_error("insert job", e);
-            if err.code == ErrorCode::AlreadyExists {
-                Error::already_exists(&job_name(&job.tenant, &job.id))
-            } else {
-                err
-            }
-        })?;
+    Entity::insert(active(job)).exec_without_returning(conn).await.map_err(|e| {
+        let err = db_error("insert job", e);
+        if err.code == ErrorCode::AlreadyExists { Error::already_exists(&job_name(&job.tenant, &job.id)) } else { err }
+    })?;
     Ok(())
 }
 
@@ -96,11 +87,7 @@ pub async fn get_job(conn: &impl ConnectionTrait, tenant: &str, id: &str) -> Res
 }
 
 /// The job a request id created, if any.
-pub async fn job_by_request(
-    conn: &impl ConnectionTrait,
-    tenant: &str,
-    request_id: &str,
-) -> Result<Option<JobRecord>> {
+pub async fn job_by_request(conn: &impl ConnectionTrait, tenant: &str, request_id: &str) -> Result<Option<JobRecord>> {
     Entity::find()
         .filter(Column::Tenant.eq(tenant))
         .filter(Column::RequestId.eq(request_id))
@@ -112,11 +99,7 @@ pub async fn job_by_request(
 }
 
 /// Replaces a job's content if it is still at `expected_version`; bumps the version.
-pub async fn update_job(
-    conn: &impl ConnectionTrait,
-    job: &JobRecord,
-    expected_version: i64,
-) -> Result<()> {
+pub async fn update_job(conn: &impl ConnectionTrait, job: &JobRecord, expected_version: i64) -> Result<()> {
     let mut row = active(job);
     row.version = Set(expected_version + 1);
     let result = Entity::update_many()
@@ -131,10 +114,7 @@ pub async fn update_job(
         get_job(conn, &job.tenant, &job.id).await?;
         return Err(Error::new(
             ErrorCode::ConcurrentModification,
-            format!(
-                "{} changed concurrently; retry",
-                job_name(&job.tenant, &job.id)
-            ),
+            format!("{} changed concurrently; retry", job_name(&job.tenant, &job.id)),
         ));
     }
     Ok(())
@@ -145,15 +125,31 @@ impl Store {
         insert_job(&self.db, job).await
     }
 
+    /// Inserts many new jobs in one write transaction: all or none. Rows go in multi-row
+    /// INSERTs sized to stay under SQLite's bound-parameter limit (32766 since 3.32; PostgreSQL
+    /// allows 65535). A taken id or request id fails the whole batch with ALREADY_EXISTS.
+    pub async fn insert_jobs(&self, jobs: &[JobRecord]) -> Result<()> {
+        const MAX_BOUND_PARAMETERS: usize = 32_766;
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let columns = <Column as sea_orm::Iterable>::iter().count();
+        let rows_per_insert = (MAX_BOUND_PARAMETERS / columns).max(1);
+        let txn = super::errors::begin_write(&self.db, "begin insert jobs").await?;
+        for chunk in jobs.chunks(rows_per_insert) {
+            Entity::insert_many(chunk.iter().map(active))
+                .exec_without_returning(&txn)
+                .await
+                .map_err(|e| db_error("insert jobs", e))?;
+        }
+        txn.commit().await.map_err(|e| db_error("commit insert jobs", e))
+    }
+
     pub async fn get_job(&self, tenant: &str, id: &str) -> Result<JobRecord> {
         get_job(&self.db, tenant, id).await
     }
 
-    pub async fn job_by_request(
-        &self,
-        tenant: &str,
-        request_id: &str,
-    ) -> Result<Option<JobRecord>> {
+    pub async fn job_by_request(&self, tenant: &str, request_id: &str) -> Result<Option<JobRecord>> {
         job_by_request(&self.db, tenant, request_id).await
     }
 
@@ -172,17 +168,9 @@ impl Store {
         with_total: bool,
     ) -> Result<(Vec<JobRecord>, Option<u64>)> {
         let condition = query_sql::job_condition(query, self.backend());
-        let filtered = Entity::find()
-            .filter(Column::Tenant.eq(tenant))
-            .filter(condition);
+        let filtered = Entity::find().filter(Column::Tenant.eq(tenant)).filter(condition);
         let total = if with_total {
-            Some(
-                filtered
-                    .clone()
-                    .count(&self.db)
-                    .await
-                    .map_err(|e| db_error("count jobs", e))?,
-            )
+            Some(filtered.clone().count(&self.db).await.map_err(|e| db_error("count jobs", e))?)
         } else {
             None
         };
@@ -190,22 +178,12 @@ impl Store {
         for (column, order) in query_sql::job_order(sort) {
             ordered = ordered.order_by(column, order);
         }
-        let rows = ordered
-            .offset(offset)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(|e| db_error("search jobs", e))?;
+        let rows = ordered.offset(offset).limit(limit).all(&self.db).await.map_err(|e| db_error("search jobs", e))?;
         Ok((rows.into_iter().map(record).collect::<Result<_>>()?, total))
     }
 
     /// Deletes a finished job, optionally only at `expected_version`.
-    pub async fn delete_job(
-        &self,
-        tenant: &str,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<()> {
+    pub async fn delete_job(&self, tenant: &str, id: &str, expected_version: Option<i64>) -> Result<()> {
         let current = self.get_job(tenant, id).await?;
         if let Some(version) = expected_version {
             if version != current.version {
@@ -235,12 +213,7 @@ impl Store {
     /// Claims the oldest runnable background job for `owner` until `lease_until`. Row locks
     /// (`FOR UPDATE SKIP LOCKED`) on PostgreSQL and SQLite's single writer make each claim
     /// exclusive, so any number of replicas can share the queue.
-    pub async fn claim_job(
-        &self,
-        owner: &str,
-        now: i64,
-        lease_until: i64,
-    ) -> Result<Option<JobRecord>> {
+    pub async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> Result<Option<JobRecord>> {
         let (sql, values): (&str, Vec<sea_orm::Value>) = match self.backend() {
             DatabaseBackend::Postgres => (
                 "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, \
@@ -259,22 +232,12 @@ impl Store {
             ),
         };
         let statement = Statement::from_sql_and_values(self.backend(), sql, values);
-        let row = Entity::find()
-            .from_raw_sql(statement)
-            .one(&self.db)
-            .await
-            .map_err(|e| db_error("claim job", e))?;
+        let row = Entity::find().from_raw_sql(statement).one(&self.db).await.map_err(|e| db_error("claim job", e))?;
         row.map(record).transpose()
     }
 
     /// Extends a lease the owner still holds; false when it was lost.
-    pub async fn renew_lease(
-        &self,
-        tenant: &str,
-        id: &str,
-        owner: &str,
-        lease_until: i64,
-    ) -> Result<bool> {
+    pub async fn renew_lease(&self, tenant: &str, id: &str, owner: &str, lease_until: i64) -> Result<bool> {
         let result = Entity::update_many()
             .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
             .filter(Column::Tenant.eq(tenant))
@@ -293,16 +256,11 @@ impl Store {
             .col_expr(Column::Status, Expr::value(JobState::Failure.as_str()))
             .col_expr(
                 Column::Message,
-                Expr::value(format!(
-                    "abandoned: no worker finished the job after {max_attempts} attempts"
-                )),
+                Expr::value(format!("abandoned: no worker finished the job after {max_attempts} attempts")),
             )
             .col_expr(Column::FinishedAt, Expr::value(now))
             .col_expr(Column::ModifiedAt, Expr::value(now))
-            .col_expr(
-                Column::Version,
-                Expr::col(Column::Version).add(Expr::value(1)),
-            )
+            .col_expr(Column::Version, Expr::col(Column::Version).add(Expr::value(1)))
             .col_expr(Column::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(Column::Payload, Expr::value(Option::<String>::None))
             .filter(Column::Status.eq(JobState::InProgress.as_str()))
@@ -333,12 +291,7 @@ impl Store {
 
 /// Finishes a claimed job if `owner` still holds its lease; false when the lease was lost
 /// (another worker took over), in which case the caller must roll back its work.
-pub async fn finish_claimed_job(
-    conn: &impl ConnectionTrait,
-    job: &JobRecord,
-    owner: &str,
-    now: i64,
-) -> Result<bool> {
+pub async fn finish_claimed_job(conn: &impl ConnectionTrait, job: &JobRecord, owner: &str, now: i64) -> Result<bool> {
     let mut row = active(job);
     row.version = Set(job.version + 1);
     row.modified_at = Set(now);

@@ -1,6 +1,7 @@
 //! Persistence: SeaORM over SQLite or PostgreSQL. The only module that knows SQL; it speaks
 //! domain types (names, metas, conditions) and stores each resource as a JSON document.
 
+mod api_keys;
 pub(crate) mod entity;
 mod errors;
 mod jobs;
@@ -8,6 +9,7 @@ pub mod query_sql;
 mod resources;
 mod tx;
 
+pub use api_keys::ApiKeyRecord;
 pub use resources::StoredDocument;
 pub use tx::Tx;
 
@@ -29,28 +31,17 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self> {
         let url = sqlite_create_mode(url);
         let mut options = ConnectOptions::new(url.clone());
-        options
-            .sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5));
+        options.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
         if url.starts_with("sqlite:") {
             // One writer at a time is SQLite's rule; a small pool avoids lock churn.
             options.max_connections(4).min_connections(1);
             // `q` regexes compile to `col REGEXP ?`; SQLite needs the function on each connection.
             options.map_sqlx_sqlite_opts(|opts| opts.with_regexp());
         }
-        let db = Database::connect(options)
-            .await
-            .map_err(|e| Error::unavailable("connect", e))?;
+        let db = Database::connect(options).await.map_err(|e| Error::unavailable("connect", e))?;
         if db.get_database_backend() == DatabaseBackend::Sqlite {
-            for pragma in [
-                "PRAGMA journal_mode=WAL",
-                "PRAGMA busy_timeout=5000",
-                "PRAGMA foreign_keys=ON",
-            ] {
-                db.execute_unprepared(pragma)
-                    .await
-                    .map_err(|e| Error::internal("sqlite pragma", e))?;
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
+                db.execute_unprepared(pragma).await.map_err(|e| Error::internal("sqlite pragma", e))?;
             }
         }
         Ok(Self { db })
@@ -58,17 +49,12 @@ impl Store {
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<()> {
-        migrations::Migrator::up(&self.db, None)
-            .await
-            .map_err(|e| Error::internal("migrate", e))
+        migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))
     }
 
     /// Succeeds while the database answers.
     pub async fn ping(&self) -> Result<()> {
-        self.db
-            .ping()
-            .await
-            .map_err(|e| Error::unavailable("ping", e))
+        self.db.ping().await.map_err(|e| Error::unavailable("ping", e))
     }
 
     pub fn backend(&self) -> DatabaseBackend {

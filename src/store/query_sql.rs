@@ -11,10 +11,7 @@ use crate::domain::query::{self, CmpOp, Query, Scalar, SortKey, Test};
 
 /// All of `query`'s conditions, for a `Select<job::Entity>`.
 pub fn job_condition(query: &Query, backend: DatabaseBackend) -> Condition {
-    query
-        .conditions
-        .iter()
-        .fold(Condition::all(), |all, c| all.add(test(c, backend)))
+    query.conditions.iter().fold(Condition::all(), |all, c| all.add(test(c, backend)))
 }
 
 /// ORDER BY terms for `sort`, with `id` last so pages are stable. A nullable key first sorts
@@ -26,11 +23,7 @@ pub fn job_order(sort: &[SortKey]) -> Vec<(SimpleExpr, Order)> {
             tracing::error!(field = key.field, "sort field has no jobs column");
             continue;
         };
-        let (order, nulls) = if key.descending {
-            (Order::Desc, Order::Asc)
-        } else {
-            (Order::Asc, Order::Desc)
-        };
+        let (order, nulls) = if key.descending { (Order::Desc, Order::Asc) } else { (Order::Asc, Order::Desc) };
         if column.def().is_null() {
             terms.push((col(column).is_null(), nulls));
         }
@@ -94,9 +87,7 @@ fn test(condition: &query::Condition, backend: DatabaseBackend) -> SimpleExpr {
         }
         Test::Regex(pattern) if postgres => col(column).binary(BinOper::Custom("~"), pattern),
         // Rust's `.` skips newlines unless `s` is set; PostgreSQL's `.` matches them.
-        Test::Regex(pattern) => {
-            col(column).binary(BinOper::Custom("REGEXP"), format!("(?s){pattern}"))
-        }
+        Test::Regex(pattern) => col(column).binary(BinOper::Custom("REGEXP"), format!("(?s){pattern}")),
         Test::Null | Test::Missing => col(column).is_null(),
         Test::Exists => col(column).is_not_null(),
     }
@@ -122,8 +113,7 @@ fn value(scalar: &Scalar) -> Value {
 #[cfg(test)]
 mod tests {
     use sea_orm::{
-        ActiveModelTrait, ConnectionTrait, Database, EntityTrait, IntoActiveModel, QueryFilter,
-        QueryOrder, QueryTrait,
+        ActiveModelTrait, ConnectionTrait, Database, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QueryTrait,
     };
 
     use super::*;
@@ -272,10 +262,7 @@ mod tests {
                 ..job("j12", "AGENT_CHAT", "success", BASE + 7 * DAY)
             },
             // Another tenant's row matches everything; the tenant filter must keep it out.
-            Model {
-                tenant: "other".into(),
-                ..job("j01", "EXPORT", "success", BASE)
-            },
+            Model { tenant: "other".into(), ..job("j01", "EXPORT", "success", BASE) },
         ]
     }
 
@@ -291,19 +278,11 @@ mod tests {
         ("agentType:support", "", "j01 j06 j08 j12"),
         ("agentType:null", "", "j02 j07 j10"),
         ("agentType:missing", "", "j02 j07 j10"),
-        (
-            "agentType:exists",
-            "",
-            "j01 j03 j04 j05 j06 j08 j09 j11 j12",
-        ),
+        ("agentType:exists", "", "j01 j03 j04 j05 j06 j08 j09 j11 j12"),
         ("agentType:(Generic,ANTI_FRAUD)", "", "j04 j05 j09"),
         ("agentId:agent-1", "", "j01 j03 j11"),
         (r#"agentId:"agent 5""#, "", "j10"),
-        (
-            r#"agentId:(agent-2, "agent 5",zeta)"#,
-            "",
-            "j02 j05 j10 j12",
-        ),
+        (r#"agentId:(agent-2, "agent 5",zeta)"#, "", "j02 j05 j10 j12"),
         ("agentId:>agent-2", "", "j04 j06 j12"),
         ("agentId:<=agent-1", "", "j01 j03 j08 j10 j11"),
         ("agentId:(>=agent-1 AND <agent-2)", "", "j01 j03 j09 j11"),
@@ -331,11 +310,7 @@ mod tests {
         (r#"message:"""#, "", "j12"),
         ("message:null", "", "j05"),
         ("commerceEvent:order.created", "", "j03 j09"),
-        (
-            "commerceEvent:(order.created,order.paid)",
-            "",
-            "j03 j04 j09",
-        ),
+        ("commerceEvent:(order.created,order.paid)", "", "j03 j04 j09"),
         (r"commerceEvent:~^order\.", "", "j03 j04 j09"),
         ("background:true", "", "j02 j04 j06 j08 j11"),
         ("background:FALSE", "", "j01 j03 j05 j07 j09 j10 j12"),
@@ -346,79 +321,34 @@ mod tests {
         ("attempts:exists", "", ALL),
         ("metadata.version:5", "", "j04"),
         ("metadata.version:<1", "", "j10"),
-        (
-            r#"metadata.createdAt:>="2026-01-02T00:00:00Z""#,
-            "",
-            "j04 j07 j08 j09 j10 j11 j12",
-        ),
-        (
-            r#"metadata.createdAt:(>="2026-01-01T00:00:00.000Z" AND <"2026-01-01T23:59:59.000Z")"#,
-            "",
-            "j01 j02 j03 j06",
-        ),
-        (
-            r#"metadata.createdAt:"2026-01-01T00:00:00.123456Z""#,
-            "",
-            "j06",
-        ),
-        (
-            r#"metadata.createdAt:<"2026-01-01T01:00:00+01:00""#,
-            "",
-            "j05",
-        ),
+        (r#"metadata.createdAt:>="2026-01-02T00:00:00Z""#, "", "j04 j07 j08 j09 j10 j11 j12"),
+        (r#"metadata.createdAt:(>="2026-01-01T00:00:00.000Z" AND <"2026-01-01T23:59:59.000Z")"#, "", "j01 j02 j03 j06"),
+        (r#"metadata.createdAt:"2026-01-01T00:00:00.123456Z""#, "", "j06"),
+        (r#"metadata.createdAt:<"2026-01-01T01:00:00+01:00""#, "", "j05"),
         ("metadata.modifiedAt:missing", "", ""),
         ("exportResult:exists", "", "j01 j11"),
         ("importResult:exists", "", "j02"),
-        (
-            "exportResult:missing",
-            "",
-            "j02 j03 j04 j05 j06 j07 j08 j09 j10 j12",
-        ),
+        ("exportResult:missing", "", "j02 j03 j04 j05 j06 j07 j08 j09 j10 j12"),
         ("id:(j01,j02) status:success", "", "j01"),
-        (
-            "type:AGENT_CHAT status:(success,failure) agentType:exists",
-            "",
-            "j04 j12",
-        ),
+        ("type:AGENT_CHAT status:(success,failure) agentType:exists", "", "j04 j12"),
         ("id:~^j1", "", "j10 j11 j12"),
         ("id:>j10", "id:desc", "j12 j11"),
-        (
-            "",
-            "agentType",
-            "j02 j07 j10 j04 j03 j11 j05 j09 j01 j06 j08 j12",
-        ),
-        (
-            "",
-            "agentType:desc",
-            "j12 j08 j06 j01 j09 j05 j11 j03 j04 j10 j07 j02",
-        ),
-        (
-            "",
-            "agentId",
-            "j07 j08 j10 j01 j03 j11 j09 j02 j05 j04 j06 j12",
-        ),
+        ("", "agentType", "j02 j07 j10 j04 j03 j11 j05 j09 j01 j06 j08 j12"),
+        ("", "agentType:desc", "j12 j08 j06 j01 j09 j05 j11 j03 j04 j10 j07 j02"),
+        ("", "agentId", "j07 j08 j10 j01 j03 j11 j09 j02 j05 j04 j06 j12"),
         ("type:EXPORT", "metadata.createdAt:DESC", "j11 j08 j01 j05"),
-        (
-            "",
-            "background:desc,attempts",
-            "j08 j06 j04 j11 j02 j01 j05 j10 j03 j12 j07 j09",
-        ),
+        ("", "background:desc,attempts", "j08 j06 j04 j11 j02 j01 j05 j10 j03 j12 j07 j09"),
     ];
 
     async fn ids(store: &Store, q: &str, sort: &str) -> String {
         let query = parse(q, JOB_FIELDS).unwrap();
         let sort = parse_sort(sort, JOB_FIELDS).unwrap();
-        let mut select = Entity::find()
-            .filter(Column::Tenant.eq("t"))
-            .filter(job_condition(&query, store.backend()));
+        let mut select = Entity::find().filter(Column::Tenant.eq("t")).filter(job_condition(&query, store.backend()));
         for (expr, order) in job_order(&sort) {
             select = select.order_by(expr, order);
         }
         let rows = select.all(store.db()).await.unwrap();
-        rows.iter()
-            .map(|r| r.id.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(" ")
     }
 
     /// Patterns that poke at where the engines differ; each must select exactly the rows Rust
@@ -460,17 +390,11 @@ mod tests {
     ];
 
     async fn regexes_agree_with_rust(store: &Store) -> Vec<String> {
-        let messages: Vec<(String, Option<String>)> = rows()
-            .into_iter()
-            .filter(|r| r.tenant == "t")
-            .map(|r| (r.id, r.message))
-            .collect();
+        let messages: Vec<(String, Option<String>)> =
+            rows().into_iter().filter(|r| r.tenant == "t").map(|r| (r.id, r.message)).collect();
         let mut failures = Vec::new();
         for pattern in PATTERNS {
-            let q = format!(
-                r#"message:~"{}""#,
-                pattern.replace('\\', r"\\").replace('"', r#"\""#)
-            );
+            let q = format!(r#"message:~"{}""#, pattern.replace('\\', r"\\").replace('"', r#"\""#));
             let query = match parse(&q, JOB_FIELDS) {
                 Ok(query) => query,
                 Err(e) => {
@@ -478,9 +402,7 @@ mod tests {
                     continue;
                 }
             };
-            let Test::Regex(portable) = &query.conditions[0].test else {
-                unreachable!("a regex condition")
-            };
+            let Test::Regex(portable) = &query.conditions[0].test else { unreachable!("a regex condition") };
             let rust = ::regex::Regex::new(&format!("(?s){portable}")).unwrap();
             let want: Vec<&str> = messages
                 .iter()
@@ -489,10 +411,7 @@ mod tests {
                 .collect();
             let got = ids(store, &q, "").await;
             if got != want.join(" ") {
-                failures.push(format!(
-                    "{q} ({portable}): got [{got}], Rust says [{}]",
-                    want.join(" ")
-                ));
+                failures.push(format!("{q} ({portable}): got [{got}], Rust says [{}]", want.join(" ")));
             }
         }
         failures
@@ -506,18 +425,11 @@ mod tests {
         for (q, sort, expected) in CASES {
             let got = ids(&store, q, sort).await;
             if got != *expected {
-                failures.push(format!(
-                    "q={q:?} sort={sort:?}: got [{got}], want [{expected}]"
-                ));
+                failures.push(format!("q={q:?} sort={sort:?}: got [{got}], want [{expected}]"));
             }
         }
         failures.extend(regexes_agree_with_rust(&store).await);
-        assert!(
-            failures.is_empty(),
-            "{:?}:\n{}",
-            store.backend(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{:?}:\n{}", store.backend(), failures.join("\n"));
         // The injection-shaped values were data: the table is still there, whole.
         assert_eq!(ids(&store, "", "").await, ALL);
     }
@@ -542,14 +454,8 @@ mod tests {
         }
         let name = format!("agentport_q_{}", uuid::Uuid::new_v4().simple());
         let admin = Database::connect(&admin_url).await.unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let url = format!(
-            "{}/{name}",
-            admin_url.rsplit_once('/').expect("URL has a path").0
-        );
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+        let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("URL has a path").0);
         // Run in a task so that any panic still lets the database be dropped below.
         let outcome = tokio::spawn(async move {
             let store = Store::connect(&url).await.unwrap();
@@ -557,10 +463,7 @@ mod tests {
             check_every_form(store).await;
         })
         .await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
         if let Err(e) = outcome {
             std::panic::resume_unwind(e.into_panic());
         }
@@ -571,9 +474,7 @@ mod tests {
         for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
             let q = r#"message:"); DROP TABLE jobs; --" agentId:(>="x' OR '1'='1" AND <z) sessionId:~(a'b)"#;
             let query = parse(q, JOB_FIELDS).unwrap();
-            let statement = Entity::find()
-                .filter(job_condition(&query, backend))
-                .build(backend);
+            let statement = Entity::find().filter(job_condition(&query, backend)).build(backend);
             assert!(!statement.sql.contains("DROP"), "{}", statement.sql);
             assert!(!statement.sql.contains("OR '1'"), "{}", statement.sql);
             assert!(!statement.sql.contains("a'b"), "{}", statement.sql);
@@ -585,21 +486,12 @@ mod tests {
     fn every_job_field_has_a_column_and_id_breaks_ties() {
         for spec in JOB_FIELDS {
             assert!(column(spec.name).is_some(), "{} has no column", spec.name);
-            assert_eq!(
-                column(spec.name).unwrap().def().is_null(),
-                spec.nullable,
-                "{}",
-                spec.name
-            );
+            assert_eq!(column(spec.name).unwrap().def().is_null(), spec.nullable, "{}", spec.name);
         }
         assert_eq!(job_order(&[]).len(), 1);
         let sort = parse_sort("id:desc", JOB_FIELDS).unwrap();
         assert_eq!(job_order(&sort).len(), 1, "id is not repeated");
         let sort = parse_sort("agentType,attempts", JOB_FIELDS).unwrap();
-        assert_eq!(
-            job_order(&sort).len(),
-            4,
-            "is-null term, agentType, attempts, id"
-        );
+        assert_eq!(job_order(&sort).len(), 4, "is-null term, agentType, attempts, id");
     }
 }

@@ -2,8 +2,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition as SqlCondition, ConnectionTrait, DatabaseBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ColumnTrait, Condition as SqlCondition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 
 use super::entity::resource::{self, Column, Entity};
@@ -32,17 +32,8 @@ fn key(name: &ResourceName) -> SqlCondition {
 
 fn document(kind: ResourceKind, row: resource::Model) -> StoredDocument {
     StoredDocument {
-        name: ResourceName {
-            tenant: row.tenant,
-            kind,
-            parent_id: row.parent,
-            id: row.id,
-        },
-        meta: Meta {
-            revision: row.revision,
-            create_time: row.create_time,
-            update_time: row.update_time,
-        },
+        name: ResourceName { tenant: row.tenant, kind, parent_id: row.parent, id: row.id },
+        meta: Meta { revision: row.revision, create_time: row.create_time, update_time: row.update_time },
         body: row.body,
     }
 }
@@ -61,11 +52,7 @@ pub async fn insert<C: ConnectionTrait + TransactionTrait>(
             return Err(Error::not_found(&parent.to_string()));
         }
     }
-    let meta = Meta {
-        revision: 1,
-        create_time: now,
-        update_time: now,
-    };
+    let meta = Meta { revision: 1, create_time: now, update_time: now };
     let row = resource::ActiveModel {
         tenant: sea_orm::Set(name.tenant.clone()),
         kind: sea_orm::Set(name.kind.as_str().to_owned()),
@@ -79,24 +66,31 @@ pub async fn insert<C: ConnectionTrait + TransactionTrait>(
     };
     if let Err(e) = Entity::insert(row).exec_without_returning(&txn).await {
         let err = db_error("insert", e);
-        return Err(if err.code == ErrorCode::AlreadyExists {
-            Error::already_exists(&name.to_string())
-        } else {
-            err
-        });
+        return Err(if err.code == ErrorCode::AlreadyExists { Error::already_exists(&name.to_string()) } else { err });
     }
-    txn.commit()
-        .await
-        .map_err(|e| db_error("commit insert", e))?;
+    txn.commit().await.map_err(|e| db_error("commit insert", e))?;
     Ok(meta)
 }
 
-pub async fn exists(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<bool> {
-    let found = Entity::find()
-        .filter(key(name))
-        .count(conn)
+/// The resource of `kind` with `id` in whichever tenant holds it (ids minted by the service are
+/// unique across tenants).
+pub async fn find_any_tenant(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Option<StoredDocument>> {
+    let row = Entity::find()
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Parent.eq(""))
+        .one(conn)
         .await
-        .map_err(|e| db_error("exists", e))?;
+        .map_err(|e| db_error("find by id", e))?;
+    Ok(row.map(|row| document(kind, row)))
+}
+
+pub async fn exists(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<bool> {
+    let found = Entity::find().filter(key(name)).count(conn).await.map_err(|e| db_error("exists", e))?;
     Ok(found > 0)
 }
 
@@ -129,21 +123,12 @@ pub async fn list(
     if let Some(after) = &page.after {
         query = query.filter(Column::Id.gt(after.as_str()));
     }
-    let rows = query
-        .order_by_asc(Column::Id)
-        .limit(page.size + 1)
-        .all(conn)
-        .await
-        .map_err(|e| db_error("list", e))?;
+    let rows = query.order_by_asc(Column::Id).limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
 }
 
 /// Counts resources of `kind` directly under `parent`.
-pub async fn count_children(
-    conn: &impl ConnectionTrait,
-    parent: &ResourceName,
-    kind: ResourceKind,
-) -> Result<i64> {
+pub async fn count_children(conn: &impl ConnectionTrait, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
     let count = Entity::find()
         .filter(Column::Tenant.eq(parent.tenant.as_str()))
         .filter(Column::Kind.eq(kind.as_str()))
@@ -177,10 +162,7 @@ pub async fn update(
     if result.rows_affected == 0 {
         return Err(Error::new(
             ErrorCode::ConcurrentModification,
-            format!(
-                "{name} was changed concurrently (now at revision {}); retry",
-                current.meta.revision
-            ),
+            format!("{name} was changed concurrently (now at revision {}); retry", current.meta.revision),
         )
         .with_meta("resource", name.to_string()));
     }
@@ -198,11 +180,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     if let Some(revision) = expected_revision {
         query = query.filter(Column::Revision.eq(revision));
     }
-    let deleted = query
-        .exec(&txn)
-        .await
-        .map_err(|e| db_error("delete", e))?
-        .rows_affected;
+    let deleted = query.exec(&txn).await.map_err(|e| db_error("delete", e))?.rows_affected;
     if deleted == 0 {
         return Err(if exists(&txn, name).await? {
             Error::etag_mismatch(&name.to_string())
@@ -224,10 +202,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// A condition on a top-level field of the JSON document, with bound parameters.
-fn json_condition(
-    backend: DatabaseBackend,
-    condition: &Condition,
-) -> sea_orm::sea_query::SimpleExpr {
+fn json_condition(backend: DatabaseBackend, condition: &Condition) -> sea_orm::sea_query::SimpleExpr {
     let path = condition.json_field.clone();
     match (backend, &condition.value) {
         (DatabaseBackend::Postgres, FilterValue::Text(v)) => {
@@ -236,16 +211,12 @@ fn json_condition(
         (DatabaseBackend::Postgres, FilterValue::Bool(b)) => {
             Expr::cust_with_values("(body::jsonb ->> $1) = $2", [path, b.to_string()])
         }
-        (_, FilterValue::Text(v)) => Expr::cust_with_values(
-            "json_extract(body, ?) = ?",
-            [format!("$.{path}"), v.clone()],
-        ),
+        (_, FilterValue::Text(v)) => {
+            Expr::cust_with_values("json_extract(body, ?) = ?", [format!("$.{path}"), v.clone()])
+        }
         (_, FilterValue::Bool(b)) => Expr::cust_with_values(
             "json_extract(body, ?) = ?",
-            [
-                sea_orm::Value::from(format!("$.{path}")),
-                sea_orm::Value::from(*b as i32),
-            ],
+            [sea_orm::Value::from(format!("$.{path}")), sea_orm::Value::from(*b as i32)],
         ),
     }
 }

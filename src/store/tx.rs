@@ -21,9 +21,7 @@ pub struct Tx {
 
 impl Store {
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx {
-            txn: begin_write(&self.db, "begin").await?,
-        })
+        Ok(Tx { txn: begin_write(&self.db, "begin").await? })
     }
 }
 
@@ -40,11 +38,7 @@ impl Tx {
         jobs::update_job(&self.txn, job, expected_version).await
     }
 
-    pub async fn job_by_request(
-        &self,
-        tenant: &str,
-        request_id: &str,
-    ) -> Result<Option<JobRecord>> {
+    pub async fn job_by_request(&self, tenant: &str, request_id: &str) -> Result<Option<JobRecord>> {
         jobs::job_by_request(&self.txn, tenant, request_id).await
     }
 
@@ -58,14 +52,11 @@ impl Tx {
 macro_rules! resource_ops {
     ($ty:ty, $field:ident) => {
         impl $ty {
-            pub async fn insert(
-                &self,
-                name: &ResourceName,
-                label: &str,
-                body: &str,
-                now: i64,
-            ) -> Result<Meta> {
+            pub async fn insert(&self, name: &ResourceName, label: &str, body: &str, now: i64) -> Result<Meta> {
                 resources::insert(&self.$field, name, label, body, now).await
+            }
+            pub async fn find_any_tenant(&self, kind: ResourceKind, id: &str) -> Result<Option<StoredDocument>> {
+                resources::find_any_tenant(&self.$field, kind, id).await
             }
             pub async fn exists(&self, name: &ResourceName) -> Result<bool> {
                 resources::exists(&self.$field, name).await
@@ -82,11 +73,7 @@ macro_rules! resource_ops {
             ) -> Result<Vec<StoredDocument>> {
                 resources::list(&self.$field, kind, parent, conditions, page).await
             }
-            pub async fn count_children(
-                &self,
-                parent: &ResourceName,
-                kind: ResourceKind,
-            ) -> Result<i64> {
+            pub async fn count_children(&self, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
                 resources::count_children(&self.$field, parent, kind).await
             }
             pub async fn update(
@@ -99,11 +86,7 @@ macro_rules! resource_ops {
             ) -> Result<Meta> {
                 resources::update(&self.$field, name, expected_revision, label, body, now).await
             }
-            pub async fn delete(
-                &self,
-                name: &ResourceName,
-                expected_revision: Option<i64>,
-            ) -> Result<()> {
+            pub async fn delete(&self, name: &ResourceName, expected_revision: Option<i64>) -> Result<()> {
                 resources::delete(&self.$field, name, expected_revision).await
             }
         }

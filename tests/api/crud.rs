@@ -7,31 +7,19 @@ use tonic::Code;
 use crate::helpers::{expect_error, spawn_app};
 
 fn mask(paths: &[&str]) -> Option<FieldMask> {
-    Some(FieldMask {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-    })
+    Some(FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
 }
 
 pub fn sample_agent() -> Agent {
     Agent {
-        display_name: [
-            ("en".to_owned(), "Product created".to_owned()),
-            ("de".to_owned(), "Produkt".to_owned()),
-        ]
-        .into(),
+        display_name: [("en".to_owned(), "Product created".to_owned()), ("de".to_owned(), "Produkt".to_owned())].into(),
         description: [("en".to_owned(), "Handles new products".to_owned())].into(),
         status: AgentStatus::Inactive as i32,
         category: "generic".into(),
         icon: "robot".into(),
         tags: vec!["catalog".into()],
-        instructions: Some(Instructions {
-            general: "You handle product creation.".into(),
-            ..Default::default()
-        }),
-        triggers: vec![Trigger {
-            r#type: "endpoint".into(),
-            ..Default::default()
-        }],
+        instructions: Some(Instructions { general: "You handle product creation.".into(), ..Default::default() }),
+        triggers: vec![Trigger { r#type: "endpoint".into(), ..Default::default() }],
         llm: Some(LlmConfig {
             provider: "anthropic".into(),
             model: "claude-3-5-haiku-20241022".into(),
@@ -78,22 +66,12 @@ async fn agent_crud_round_trips_every_field() {
     expected.update_time = created.update_time;
     assert_eq!(created, expected, "create returns exactly what was stored");
 
-    let got = app
-        .agents
-        .get_agent(GetAgentRequest {
-            name: created.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got = app.agents.get_agent(GetAgentRequest { name: created.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got, created);
 
     let listed = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: "tenants/acme".into(),
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -117,36 +95,21 @@ async fn agent_crud_round_trips_every_field() {
     assert_eq!(updated.icon, "cart");
     assert_eq!(updated.revision, 2);
     assert_ne!(updated.etag, created.etag);
-    assert_eq!(
-        updated.display_name, created.display_name,
-        "unmasked fields stay"
-    );
+    assert_eq!(updated.display_name, created.display_name, "unmasked fields stay");
     assert_eq!(updated.llm, created.llm);
     assert_eq!(updated.create_time, created.create_time);
 
     app.agents
-        .delete_agent(DeleteAgentRequest {
-            name: created.name.clone(),
-            etag: updated.etag.clone(),
-        })
+        .delete_agent(DeleteAgentRequest { name: created.name.clone(), etag: updated.etag.clone() })
         .await
         .unwrap();
     expect_error(
-        app.agents
-            .get_agent(GetAgentRequest {
-                name: created.name.clone(),
-            })
-            .await,
+        app.agents.get_agent(GetAgentRequest { name: created.name.clone() }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
     expect_error(
-        app.agents
-            .delete_agent(DeleteAgentRequest {
-                name: created.name,
-                etag: String::new(),
-            })
-            .await,
+        app.agents.delete_agent(DeleteAgentRequest { name: created.name, etag: String::new() }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
@@ -168,10 +131,7 @@ async fn service_mints_lowercase_ids_when_none_is_given() {
     let id = created.name.rsplit('/').next().unwrap();
     assert_eq!(id.len(), 36);
     assert_eq!(id, id.to_lowercase());
-    app.agents
-        .get_agent(GetAgentRequest { name: created.name })
-        .await
-        .unwrap();
+    app.agents.get_agent(GetAgentRequest { name: created.name }).await.unwrap();
 }
 
 #[tokio::test]
@@ -190,20 +150,13 @@ async fn update_without_mask_replaces_set_fields_and_star_replaces_all() {
     let implied = app
         .agents
         .update_agent(UpdateAgentRequest {
-            agent: Some(Agent {
-                name: created.name.clone(),
-                category: "complaint".into(),
-                ..Default::default()
-            }),
+            agent: Some(Agent { name: created.name.clone(), category: "complaint".into(), ..Default::default() }),
             update_mask: None,
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (implied.category.as_str(), implied.icon.as_str()),
-        ("complaint", "robot")
-    );
+    assert_eq!((implied.category.as_str(), implied.icon.as_str()), ("complaint", "robot"));
 
     let replaced = app
         .agents
@@ -239,10 +192,7 @@ async fn tool_mcp_server_and_secret_crud() {
                 config: Some(tool::Config::RagEmporix(RagEmporixToolConfig {
                     prompt: "Find products".into(),
                     entity_type: "PRODUCT".into(),
-                    indexed_fields: vec![IndexedField {
-                        name: "Name".into(),
-                        key: "name".into(),
-                    }],
+                    indexed_fields: vec![IndexedField { name: "Name".into(), key: "name".into() }],
                     ..Default::default()
                 })),
                 ..Default::default()
@@ -252,23 +202,12 @@ async fn tool_mcp_server_and_secret_crud() {
         .unwrap()
         .into_inner();
     assert_eq!(tool.r#type, "rag_emporix", "type follows the config case");
-    let got = app
-        .agents
-        .get_tool(GetToolRequest {
-            name: tool.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got = app.agents.get_tool(GetToolRequest { name: tool.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got, tool);
     let updated = app
         .agents
         .update_tool(UpdateToolRequest {
-            tool: Some(Tool {
-                name: tool.name.clone(),
-                enabled: false,
-                ..Default::default()
-            }),
+            tool: Some(Tool { name: tool.name.clone(), enabled: false, ..Default::default() }),
             update_mask: mask(&["enabled"]),
         })
         .await
@@ -278,28 +217,13 @@ async fn tool_mcp_server_and_secret_crud() {
     assert_eq!(updated.config, tool.config);
     let listed = app
         .agents
-        .list_tools(ListToolsRequest {
-            parent: parent.clone(),
-            ..Default::default()
-        })
+        .list_tools(ListToolsRequest { parent: parent.clone(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(listed.tools, vec![updated.clone()]);
-    app.agents
-        .delete_tool(DeleteToolRequest {
-            name: tool.name.clone(),
-            etag: String::new(),
-        })
-        .await
-        .unwrap();
-    expect_error(
-        app.agents
-            .get_tool(GetToolRequest { name: tool.name })
-            .await,
-        Code::NotFound,
-        "RESOURCE_NOT_FOUND",
-    );
+    app.agents.delete_tool(DeleteToolRequest { name: tool.name.clone(), etag: String::new() }).await.unwrap();
+    expect_error(app.agents.get_tool(GetToolRequest { name: tool.name }).await, Code::NotFound, "RESOURCE_NOT_FOUND");
 
     let server = app
         .agents
@@ -321,53 +245,31 @@ async fn tool_mcp_server_and_secret_crud() {
         .unwrap()
         .into_inner();
     assert_eq!(server.name, "tenants/acme/mcpServers/mcp-custom");
-    let got = app
-        .agents
-        .get_mcp_server(GetMcpServerRequest {
-            name: server.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got = app.agents.get_mcp_server(GetMcpServerRequest { name: server.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got, server);
     let updated = app
         .agents
         .update_mcp_server(UpdateMcpServerRequest {
-            mcp_server: Some(McpServer {
-                name: server.name.clone(),
-                transport: "sse".into(),
-                ..Default::default()
-            }),
+            mcp_server: Some(McpServer { name: server.name.clone(), transport: "sse".into(), ..Default::default() }),
             update_mask: mask(&["transport"]),
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (updated.transport.as_str(), updated.url.as_str()),
-        ("sse", "http://localhost:7900/mcp")
-    );
+    assert_eq!((updated.transport.as_str(), updated.url.as_str()), ("sse", "http://localhost:7900/mcp"));
     let listed = app
         .agents
-        .list_mcp_servers(ListMcpServersRequest {
-            parent: parent.clone(),
-            ..Default::default()
-        })
+        .list_mcp_servers(ListMcpServersRequest { parent: parent.clone(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(listed.mcp_servers, vec![updated]);
     app.agents
-        .delete_mcp_server(DeleteMcpServerRequest {
-            name: server.name.clone(),
-            etag: String::new(),
-        })
+        .delete_mcp_server(DeleteMcpServerRequest { name: server.name.clone(), etag: String::new() })
         .await
         .unwrap();
     expect_error(
-        app.agents
-            .get_mcp_server(GetMcpServerRequest { name: server.name })
-            .await,
+        app.agents.get_mcp_server(GetMcpServerRequest { name: server.name }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
@@ -386,18 +288,11 @@ async fn tool_mcp_server_and_secret_crud() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (secret.display_name.as_str(), secret.value.as_str()),
-        ("OpenAI key", "")
-    );
+    assert_eq!((secret.display_name.as_str(), secret.value.as_str()), ("OpenAI key", ""));
     let renamed = app
         .agents
         .update_secret(UpdateSecretRequest {
-            secret: Some(Secret {
-                name: secret.name.clone(),
-                display_name: "OpenAI".into(),
-                ..Default::default()
-            }),
+            secret: Some(Secret { name: secret.name.clone(), display_name: "OpenAI".into(), ..Default::default() }),
             update_mask: mask(&["display_name"]),
         })
         .await
@@ -406,25 +301,14 @@ async fn tool_mcp_server_and_secret_crud() {
     assert_eq!(renamed.display_name, "OpenAI");
     let listed = app
         .agents
-        .list_secrets(ListSecretsRequest {
-            parent: parent.clone(),
-            ..Default::default()
-        })
+        .list_secrets(ListSecretsRequest { parent: parent.clone(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(listed.secrets, vec![renamed.clone()]);
-    app.agents
-        .delete_secret(DeleteSecretRequest {
-            name: secret.name.clone(),
-            etag: renamed.etag,
-        })
-        .await
-        .unwrap();
+    app.agents.delete_secret(DeleteSecretRequest { name: secret.name.clone(), etag: renamed.etag }).await.unwrap();
     expect_error(
-        app.agents
-            .get_secret(GetSecretRequest { name: secret.name })
-            .await,
+        app.agents.get_secret(GetSecretRequest { name: secret.name }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
@@ -469,53 +353,26 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
                 .into_inner(),
         );
     }
-    assert_eq!(
-        docs[0].name,
-        "tenants/acme/knowledgeBases/product-docs/documents/doc-0"
-    );
-    let got = app
-        .agents
-        .get_knowledge_base(GetKnowledgeBaseRequest {
-            name: kb.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    assert_eq!(docs[0].name, "tenants/acme/knowledgeBases/product-docs/documents/doc-0");
+    let got =
+        app.agents.get_knowledge_base(GetKnowledgeBaseRequest { name: kb.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got.total_documents, 3);
 
-    let doc = app
-        .agents
-        .get_document(GetDocumentRequest {
-            name: docs[1].name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let doc = app.agents.get_document(GetDocumentRequest { name: docs[1].name.clone() }).await.unwrap().into_inner();
     assert_eq!(doc.content, "Question 1? Answer 1.");
     let edited = app
         .agents
         .update_document(UpdateDocumentRequest {
-            document: Some(Document {
-                name: doc.name.clone(),
-                content: "New answer".into(),
-                ..Default::default()
-            }),
+            document: Some(Document { name: doc.name.clone(), content: "New answer".into(), ..Default::default() }),
             update_mask: mask(&["content"]),
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (edited.content.as_str(), edited.display_name.as_str()),
-        ("New answer", "FAQ 1")
-    );
+    assert_eq!((edited.content.as_str(), edited.display_name.as_str()), ("New answer", "FAQ 1"));
     let listed = app
         .agents
-        .list_documents(ListDocumentsRequest {
-            parent: kb.name.clone(),
-            page_size: 2,
-            ..Default::default()
-        })
+        .list_documents(ListDocumentsRequest { parent: kb.name.clone(), page_size: 2, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -535,51 +392,29 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (renamed.display_name.as_str(), renamed.total_documents),
-        ("Docs", 3)
-    );
+    assert_eq!((renamed.display_name.as_str(), renamed.total_documents), ("Docs", 3));
     let kbs = app
         .agents
-        .list_knowledge_bases(ListKnowledgeBasesRequest {
-            parent: "tenants/acme".into(),
-            ..Default::default()
-        })
+        .list_knowledge_bases(ListKnowledgeBasesRequest { parent: "tenants/acme".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(kbs.knowledge_bases, vec![renamed]);
 
     app.agents
-        .delete_document(DeleteDocumentRequest {
-            name: docs[0].name.clone(),
-            etag: String::new(),
-        })
+        .delete_document(DeleteDocumentRequest { name: docs[0].name.clone(), etag: String::new() })
         .await
         .unwrap();
-    let got = app
-        .agents
-        .get_knowledge_base(GetKnowledgeBaseRequest {
-            name: kb.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got =
+        app.agents.get_knowledge_base(GetKnowledgeBaseRequest { name: kb.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got.total_documents, 2);
 
     app.agents
-        .delete_knowledge_base(DeleteKnowledgeBaseRequest {
-            name: kb.name.clone(),
-            etag: String::new(),
-        })
+        .delete_knowledge_base(DeleteKnowledgeBaseRequest { name: kb.name.clone(), etag: String::new() })
         .await
         .unwrap();
     expect_error(
-        app.agents
-            .get_document(GetDocumentRequest {
-                name: docs[2].name.clone(),
-            })
-            .await,
+        app.agents.get_document(GetDocumentRequest { name: docs[2].name.clone() }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
@@ -590,10 +425,7 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
             .create_document(CreateDocumentRequest {
                 parent: kb.name.clone(),
                 document_id: "orphan".into(),
-                document: Some(Document {
-                    display_name: "x".into(),
-                    ..Default::default()
-                }),
+                document: Some(Document { display_name: "x".into(), ..Default::default() }),
             })
             .await,
         Code::NotFound,

@@ -16,14 +16,7 @@ use crate::helpers::{TestDatabase, spawn_app, spawn_app_with};
 
 async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job {
     for _ in 0..400 {
-        let job = jobs
-            .get_job(GetJobRequest {
-                name: name.into(),
-                fields: String::new(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let job = jobs.get_job(GetJobRequest { name: name.into(), fields: String::new() }).await.unwrap().into_inner();
         if job.status() != JobStatus::InProgress {
             return job;
         }
@@ -39,42 +32,23 @@ async fn watch_streams_a_background_import_from_in_progress_to_success() {
     let bundle = export(&mut app, "source", &["support"]).await;
     let started = app
         .agents
-        .import_agents(ImportAgentsRequest {
-            background: true,
-            ..import_request("target", &bundle)
-        })
+        .import_agents(ImportAgentsRequest { background: true, ..import_request("target", &bundle) })
         .await
         .unwrap()
         .into_inner();
     let job = started.job.expect("a background import returns its job");
-    assert_eq!(
-        (job.status(), job.background),
-        (JobStatus::InProgress, true)
-    );
+    assert_eq!((job.status(), job.background), (JobStatus::InProgress, true));
 
     let mut jobs = JobServiceClient::new(app.channel.clone());
-    let mut stream = jobs
-        .watch_job(WatchJobRequest {
-            name: job.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = jobs.watch_job(WatchJobRequest { name: job.name.clone() }).await.unwrap().into_inner();
     let mut statuses = Vec::new();
-    while let Some(update) = tokio::time::timeout(Duration::from_secs(20), stream.message())
-        .await
-        .expect("updates keep coming")
-        .unwrap()
+    while let Some(update) =
+        tokio::time::timeout(Duration::from_secs(20), stream.message()).await.expect("updates keep coming").unwrap()
     {
         statuses.push(update.status());
         if update.status() == JobStatus::Success {
-            let result = update
-                .import_result
-                .expect("the finished job carries its result");
-            assert_eq!(
-                result.message,
-                "Successfully imported 4 agents, 2 tools, and 2 MCP servers."
-            );
+            let result = update.import_result.expect("the finished job carries its result");
+            assert_eq!(result.message, "Successfully imported 4 agents, 2 tools, and 2 MCP servers.");
         }
     }
     assert_eq!(statuses.first(), Some(&JobStatus::InProgress));
@@ -90,30 +64,17 @@ async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
     let bundle = export(&mut queueing, "source", &["refunds"]).await;
     let queued = queueing
         .agents
-        .import_agents(ImportAgentsRequest {
-            background: true,
-            ..import_request("target", &bundle)
-        })
+        .import_agents(ImportAgentsRequest { background: true, ..import_request("target", &bundle) })
         .await
         .unwrap()
         .into_inner();
     let name = queued.job.unwrap().name;
     let store = Store::connect(queueing.database.url()).await.unwrap();
     let now = agentport::domain::clock::now_micros();
-    let claimed = store
-        .claim_job("dead-worker", now, now + 200_000)
-        .await
-        .unwrap()
-        .expect("the queued job is claimable");
+    let claimed =
+        store.claim_job("dead-worker", now, now + 200_000).await.unwrap().expect("the queued job is claimable");
     assert_eq!(claimed.attempts, 1);
-    assert!(
-        store
-            .claim_job("other", now, now + 200_000)
-            .await
-            .unwrap()
-            .is_none(),
-        "a leased job is not claimed twice"
-    );
+    assert!(store.claim_job("other", now, now + 200_000).await.unwrap().is_none(), "a leased job is not claimed twice");
 
     // A live replica on the same database takes it over once the lease expires.
     let url = queueing.database.url().to_owned();
@@ -130,13 +91,8 @@ async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
     let server = tokio::spawn(live.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let mut jobs = JobServiceClient::new(
-        Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    );
+    let mut jobs =
+        JobServiceClient::new(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap());
     let done = wait_finished(&mut jobs, &name).await;
     assert_eq!((done.status(), done.attempts), (JobStatus::Success, 2));
     assert_eq!(counts(&mut queueing, "target").await[0], 1);
@@ -154,56 +110,29 @@ async fn a_job_whose_workers_keep_dying_is_failed() {
     let bundle = export(&mut app, "source", &["refunds"]).await;
     let queued = app
         .agents
-        .import_agents(ImportAgentsRequest {
-            background: true,
-            ..import_request("target", &bundle)
-        })
+        .import_agents(ImportAgentsRequest { background: true, ..import_request("target", &bundle) })
         .await
         .unwrap()
         .into_inner();
     let name = queued.job.unwrap().name;
     let store = Store::connect(app.database.url()).await.unwrap();
     let now = agentport::domain::clock::now_micros();
-    store
-        .claim_job("dead-1", now, now + 1000)
-        .await
-        .unwrap()
-        .unwrap();
+    store.claim_job("dead-1", now, now + 1000).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let later = agentport::domain::clock::now_micros();
     assert_eq!(store.fail_abandoned(later, 1).await.unwrap(), 1);
     let mut jobs = JobServiceClient::new(app.channel.clone());
-    let failed = jobs
-        .get_job(GetJobRequest {
-            name,
-            fields: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let failed = jobs.get_job(GetJobRequest { name, fields: String::new() }).await.unwrap().into_inner();
     assert_eq!(failed.status(), JobStatus::Failure);
     assert!(failed.message.contains("abandoned"), "{}", failed.message);
     assert_eq!(counts(&mut app, "target").await[0], 0);
 }
 
 /// Starts the real binary on `database_url`; returns the child and its address.
-async fn start_replica(
-    database_url: &str,
-    log: &std::path::Path,
-) -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+async fn start_replica(database_url: &str, log: &std::path::Path) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agentport"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            database_url,
-        ])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
         .env("RUST_LOG", "agentport=info")
         .env("AGENTPORT_JOB_WORKERS", "2")
         .env("AGENTPORT_JOB_POLL_INTERVAL_MS", "20")
@@ -215,12 +144,7 @@ async fn start_replica(
         .expect("the agentport binary starts");
     let addr = format!("http://127.0.0.1:{port}");
     for _ in 0..200 {
-        if Channel::from_shared(addr.clone())
-            .unwrap()
-            .connect()
-            .await
-            .is_ok()
-        {
+        if Channel::from_shared(addr.clone()).unwrap().connect().await.is_ok() {
             return (child, addr);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -236,16 +160,8 @@ async fn two_processes_share_the_queue_and_run_each_job_once() {
     let (mut first, first_addr) = start_replica(database.url(), &logs.join("first.log")).await;
     let (mut second, second_addr) = start_replica(database.url(), &logs.join("second.log")).await;
     let channels = [
-        Channel::from_shared(first_addr)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-        Channel::from_shared(second_addr)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
+        Channel::from_shared(first_addr).unwrap().connect().await.unwrap(),
+        Channel::from_shared(second_addr).unwrap().connect().await.unwrap(),
     ];
 
     // One bundle, imported in the background into 24 tenants through both replicas.
@@ -259,47 +175,24 @@ async fn two_processes_share_the_queue_and_run_each_job_once() {
         .await
         .unwrap();
     let bundle = agents
-        .export_agents(ExportAgentsRequest {
-            parent: "tenants/source".into(),
-            agent_ids: vec!["solo".into()],
-        })
+        .export_agents(ExportAgentsRequest { parent: "tenants/source".into(), agent_ids: vec!["solo".into()] })
         .await
         .unwrap()
         .into_inner();
     let mut names = Vec::new();
     for i in 0..24 {
         let mut client = AgentServiceClient::new(channels[i % 2].clone());
-        let request = ImportAgentsRequest {
-            background: true,
-            ..import_request(&format!("t{i}"), &bundle)
-        };
-        names.push(
-            client
-                .import_agents(request)
-                .await
-                .unwrap()
-                .into_inner()
-                .job
-                .unwrap()
-                .name,
-        );
+        let request = ImportAgentsRequest { background: true, ..import_request(&format!("t{i}"), &bundle) };
+        names.push(client.import_agents(request).await.unwrap().into_inner().job.unwrap().name);
     }
     let mut jobs = JobServiceClient::new(channels[1].clone());
     for name in &names {
         let job = wait_finished(&mut jobs, name).await;
-        assert_eq!(
-            (job.status(), job.attempts),
-            (JobStatus::Success, 1),
-            "{name} ran once: {}",
-            job.message
-        );
+        assert_eq!((job.status(), job.attempts), (JobStatus::Success, 1), "{name} ran once: {}", job.message);
     }
     for i in 0..24 {
         let listed = agents
-            .list_agents(ListAgentsRequest {
-                parent: format!("tenants/t{i}"),
-                ..Default::default()
-            })
+            .list_agents(ListAgentsRequest { parent: format!("tenants/t{i}"), ..Default::default() })
             .await
             .unwrap()
             .into_inner();
@@ -315,19 +208,12 @@ async fn two_processes_share_the_queue_and_run_each_job_once() {
     for (replica, file) in [("first", "first.log"), ("second", "second.log")] {
         let text = std::fs::read_to_string(logs.join(file)).unwrap();
         for line in text.lines().filter(|l| l.contains("job started")) {
-            let id = line
-                .split("job=")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .unwrap_or_default();
+            let id = line.split("job=").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_default();
             started_by.entry(id.to_owned()).or_default().insert(replica);
         }
     }
     assert_eq!(started_by.len(), 24, "every job started: {started_by:?}");
-    assert!(
-        started_by.values().all(|replicas| replicas.len() == 1),
-        "no job started twice: {started_by:?}"
-    );
+    assert!(started_by.values().all(|replicas| replicas.len() == 1), "no job started twice: {started_by:?}");
     let workers: BTreeSet<&str> = started_by.values().flatten().copied().collect();
     assert_eq!(workers.len(), 2, "both replicas ran jobs: {started_by:?}");
 }
@@ -340,30 +226,16 @@ async fn finished_jobs_are_purged_after_the_retention_period() {
     })
     .await;
     let mut jobs = JobServiceClient::new(app.channel.clone());
-    for (id, status) in [
-        ("done", JobStatus::Success),
-        ("running", JobStatus::InProgress),
-    ] {
-        let job = Job {
-            r#type: JobType::AgentChat as i32,
-            status: status as i32,
-            ..Default::default()
-        };
-        jobs.record_job(RecordJobRequest {
-            parent: "tenants/acme".into(),
-            job_id: id.into(),
-            job: Some(job),
-        })
-        .await
-        .unwrap();
+    for (id, status) in [("done", JobStatus::Success), ("running", JobStatus::InProgress)] {
+        let job = Job { r#type: JobType::AgentChat as i32, status: status as i32, ..Default::default() };
+        jobs.record_job(RecordJobRequest { parent: "tenants/acme".into(), job_id: id.into(), job: Some(job) })
+            .await
+            .unwrap();
     }
     let mut left = Vec::new();
     for _ in 0..100 {
         let listed = jobs
-            .list_jobs(ListJobsRequest {
-                parent: "tenants/acme".into(),
-                ..Default::default()
-            })
+            .list_jobs(ListJobsRequest { parent: "tenants/acme".into(), ..Default::default() })
             .await
             .unwrap()
             .into_inner();
@@ -373,9 +245,5 @@ async fn finished_jobs_are_purged_after_the_retention_period() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        left,
-        ["tenants/acme/jobs/running"],
-        "the finished job is purged, the running one kept"
-    );
+    assert_eq!(left, ["tenants/acme/jobs/running"], "the finished job is purged, the running one kept");
 }

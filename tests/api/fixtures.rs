@@ -23,29 +23,19 @@ fn agent(name: &str, collaborators: &[&str]) -> Agent {
     agent.llm.as_mut().unwrap().token_id = "openai-token".into();
     agent.collaborations = collaborators
         .iter()
-        .map(|id| Collaboration {
-            agent_id: id.to_string(),
-            description: format!("hand over to {id}"),
-        })
+        .map(|id| Collaboration { agent_id: id.to_string(), description: format!("hand over to {id}") })
         .collect();
     agent
 }
 
 pub async fn seed_source(app: &mut TestApp, tenant: &str) {
     let parent = format!("tenants/{tenant}");
-    for (id, value) in [
-        ("openai-token", SECRET_VALUES[0]),
-        ("mcp-token", SECRET_VALUES[1]),
-    ] {
+    for (id, value) in [("openai-token", SECRET_VALUES[0]), ("mcp-token", SECRET_VALUES[1])] {
         app.agents
             .create_secret(CreateSecretRequest {
                 parent: parent.clone(),
                 secret_id: id.into(),
-                secret: Some(Secret {
-                    display_name: id.into(),
-                    value: value.into(),
-                    ..Default::default()
-                }),
+                secret: Some(Secret { display_name: id.into(), value: value.into(), ..Default::default() }),
             })
             .await
             .unwrap();
@@ -106,11 +96,7 @@ pub async fn seed_source(app: &mut TestApp, tenant: &str) {
     ];
     for (id, tool) in tools {
         app.agents
-            .create_tool(CreateToolRequest {
-                parent: parent.clone(),
-                tool_id: id.into(),
-                tool: Some(tool),
-            })
+            .create_tool(CreateToolRequest { parent: parent.clone(), tool_id: id.into(), tool: Some(tool) })
             .await
             .unwrap();
     }
@@ -187,22 +173,11 @@ pub async fn seed_source(app: &mut TestApp, tenant: &str) {
     let mut support = agent("Support", &["billing"]);
     support.tools = ["rag-products", "slack-tool", "tickets"]
         .iter()
-        .map(|id| ToolAttachment {
-            tool_id: id.to_string(),
-            ..Default::default()
-        })
+        .map(|id| ToolAttachment { tool_id: id.to_string(), ..Default::default() })
         .collect();
     support.mcp_servers = vec![
-        McpServerAttachment {
-            r#type: "custom".into(),
-            mcp_server_id: "mcp-custom".into(),
-            ..Default::default()
-        },
-        McpServerAttachment {
-            r#type: "dynamic".into(),
-            mcp_server_id: "mcp-dyn".into(),
-            ..Default::default()
-        },
+        McpServerAttachment { r#type: "custom".into(), mcp_server_id: "mcp-custom".into(), ..Default::default() },
+        McpServerAttachment { r#type: "dynamic".into(), mcp_server_id: "mcp-dyn".into(), ..Default::default() },
         McpServerAttachment {
             r#type: "predefined".into(),
             domain: "order".into(),
@@ -228,18 +203,11 @@ pub async fn seed_source(app: &mut TestApp, tenant: &str) {
         }),
         ..Default::default()
     }];
-    support.llm.as_mut().unwrap().credentials = Some(LlmCredentials {
-        name: "inline".into(),
-        value: SECRET_VALUES[5].into(),
-        ..Default::default()
-    });
+    support.llm.as_mut().unwrap().credentials =
+        Some(LlmCredentials { name: "inline".into(), value: SECRET_VALUES[5].into(), ..Default::default() });
     let mut billing = agent("Billing", &["refunds"]);
-    billing.graph = vec![GraphItem {
-        item_id: "audit".into(),
-        r#type: "agent".into(),
-        targets: vec![],
-        ..Default::default()
-    }];
+    billing.graph =
+        vec![GraphItem { item_id: "audit".into(), r#type: "agent".into(), targets: vec![], ..Default::default() }];
     let agents = [
         ("support", support),
         ("billing", billing),
@@ -248,11 +216,7 @@ pub async fn seed_source(app: &mut TestApp, tenant: &str) {
     ];
     for (id, agent) in agents {
         app.agents
-            .create_agent(CreateAgentRequest {
-                parent: parent.clone(),
-                agent_id: id.into(),
-                agent: Some(agent),
-            })
+            .create_agent(CreateAgentRequest { parent: parent.clone(), agent_id: id.into(), agent: Some(agent) })
             .await
             .unwrap();
     }
@@ -263,10 +227,7 @@ pub async fn counts(app: &mut TestApp, tenant: &str) -> [usize; 4] {
     let parent = format!("tenants/{tenant}");
     let agents = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: parent.clone(),
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: parent.clone(), ..Default::default() })
         .await
         .unwrap()
         .into_inner()
@@ -274,10 +235,7 @@ pub async fn counts(app: &mut TestApp, tenant: &str) -> [usize; 4] {
         .len();
     let tools = app
         .agents
-        .list_tools(ListToolsRequest {
-            parent: parent.clone(),
-            ..Default::default()
-        })
+        .list_tools(ListToolsRequest { parent: parent.clone(), ..Default::default() })
         .await
         .unwrap()
         .into_inner()
@@ -285,10 +243,7 @@ pub async fn counts(app: &mut TestApp, tenant: &str) -> [usize; 4] {
         .len();
     let servers = app
         .agents
-        .list_mcp_servers(ListMcpServersRequest {
-            parent: parent.clone(),
-            ..Default::default()
-        })
+        .list_mcp_servers(ListMcpServersRequest { parent: parent.clone(), ..Default::default() })
         .await
         .unwrap()
         .into_inner()
@@ -296,10 +251,7 @@ pub async fn counts(app: &mut TestApp, tenant: &str) -> [usize; 4] {
         .len();
     let kbs = app
         .agents
-        .list_knowledge_bases(ListKnowledgeBasesRequest {
-            parent,
-            ..Default::default()
-        })
+        .list_knowledge_bases(ListKnowledgeBasesRequest { parent, ..Default::default() })
         .await
         .unwrap()
         .into_inner()
@@ -330,19 +282,12 @@ pub fn import_request(tenant: &str, bundle: &ExportAgentsResponse) -> ImportAgen
 
 pub fn decoded(data: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .unwrap()
+    base64::engine::general_purpose::STANDARD.decode(data).unwrap()
 }
 
 /// `(state, detail codes)` of the entity with `id` in a summary section.
 pub fn state_of(section: &[ImportedEntity], id: &str) -> (ImportState, Vec<ImportDetailCode>) {
-    let entity = section
-        .iter()
-        .find(|e| e.id == id || e.source_id == id)
-        .unwrap_or_else(|| panic!("{id} not in {section:?}"));
-    (
-        entity.state(),
-        entity.details.iter().map(|d| d.code()).collect(),
-    )
+    let entity =
+        section.iter().find(|e| e.id == id || e.source_id == id).unwrap_or_else(|| panic!("{id} not in {section:?}"));
+    (entity.state(), entity.details.iter().map(|d| d.code()).collect())
 }

@@ -29,11 +29,7 @@ impl TestApp {
     /// Stops the server gracefully and returns how serving ended.
     pub async fn stop(mut self) -> std::io::Result<()> {
         let _ = self.shutdown.take().unwrap().send(());
-        self.server
-            .take()
-            .unwrap()
-            .await
-            .expect("server task completes")
+        self.server.take().unwrap().await.expect("server task completes")
     }
 }
 
@@ -47,15 +43,8 @@ impl Drop for TestApp {
 
 /// A database that lives as long as the test.
 pub enum TestDatabase {
-    Sqlite {
-        url: String,
-        _dir: tempfile::TempDir,
-    },
-    Postgres {
-        url: String,
-        admin_url: String,
-        name: String,
-    },
+    Sqlite { url: String, _dir: tempfile::TempDir },
+    Postgres { url: String, admin_url: String, name: String },
 }
 
 impl TestDatabase {
@@ -69,33 +58,20 @@ impl TestDatabase {
         match std::env::var("AGENTPORT_TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("agentport_t_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("AGENTPORT_TEST_DATABASE_URL is reachable");
+                let admin = Database::connect(&admin_url).await.expect("AGENTPORT_TEST_DATABASE_URL is reachable");
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .expect("test database can be created");
                 let _ = admin.close().await;
-                let base = admin_url
-                    .rsplit_once('/')
-                    .expect("database URL has a path")
-                    .0;
+                let base = admin_url.rsplit_once('/').expect("database URL has a path").0;
                 let url = format!("{base}/{name}");
                 if let Ok(log) = std::env::var("AGENTPORT_TEST_BACKEND_LOG") {
                     use std::io::Write;
-                    let mut file = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(log)
-                        .unwrap();
+                    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
                     writeln!(file, "postgres {name}").unwrap();
                 }
-                TestDatabase::Postgres {
-                    url,
-                    admin_url,
-                    name,
-                }
+                TestDatabase::Postgres { url, admin_url, name }
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap();
@@ -108,24 +84,14 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let TestDatabase::Postgres {
-            admin_url, name, ..
-        } = self
-        {
+        if let TestDatabase::Postgres { admin_url, name, .. } = self {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime; a plain thread with its own runtime can block.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                         let _ = admin.close().await;
                     }
                 });
@@ -159,19 +125,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     adjust(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
+    let app = Application::build(settings).await.expect("application builds");
     let addr = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .expect("server accepts connections");
+    let channel =
+        Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("server accepts connections");
     TestApp {
         addr,
         agents: AgentServiceClient::new(channel.clone()),
@@ -185,10 +146,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// The ErrorInfo reason of a failed call.
 pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_details_error_info()
-        .map(|i| i.reason)
-        .unwrap_or_default()
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
 }
 
 /// The fields named by the BadRequest detail of a failed call.
@@ -208,10 +166,6 @@ pub fn expect_error<T: std::fmt::Debug>(
 ) -> tonic::Status {
     let status = result.expect_err("the call must fail");
     assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    assert_eq!(
-        reason(&status),
-        reason_text,
-        "unexpected reason: {status:?}"
-    );
+    assert_eq!(reason(&status), reason_text, "unexpected reason: {status:?}");
     status
 }

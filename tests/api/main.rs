@@ -3,12 +3,15 @@
 mod helpers;
 mod jobs;
 
+mod auth;
+mod cli;
 mod crud;
 mod engine;
 mod fixtures;
 mod pagination;
 mod secrets;
 mod server;
+mod templates;
 mod tenancy;
 mod transfer;
 mod validation;

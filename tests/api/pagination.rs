@@ -68,11 +68,7 @@ async fn list_across_pages_loses_and_repeats_nothing() {
     let (seen, pages) = collect(&mut app, "tenants/acme", 5, "").await;
     assert_eq!(pages, 5);
     assert_eq!(seen.len(), 23, "no item repeated");
-    assert_eq!(
-        seen.iter().cloned().collect::<BTreeSet<_>>(),
-        expected,
-        "no item lost"
-    );
+    assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), expected, "no item lost");
     let mut sorted = seen.clone();
     sorted.sort();
     assert_eq!(seen, sorted, "ordered by id");
@@ -86,13 +82,7 @@ async fn list_across_pages_loses_and_repeats_nothing() {
 async fn filter_applies_across_pages() {
     let mut app = spawn_app().await;
     seed(&mut app, "acme", 12).await;
-    let (active, _) = collect(
-        &mut app,
-        "tenants/acme",
-        2,
-        "status:active category:generic",
-    )
-    .await;
+    let (active, _) = collect(&mut app, "tenants/acme", 2, "status:active category:generic").await;
     assert_eq!(
         active,
         vec![
@@ -116,12 +106,7 @@ async fn bool_filters_match_on_tools() {
             .create_tool(CreateToolRequest {
                 parent: "tenants/acme".into(),
                 tool_id: id.into(),
-                tool: Some(Tool {
-                    display_name: id.into(),
-                    r#type: "slack".into(),
-                    enabled,
-                    ..Default::default()
-                }),
+                tool: Some(Tool { display_name: id.into(), r#type: "slack".into(), enabled, ..Default::default() }),
             })
             .await
             .unwrap();
@@ -137,11 +122,7 @@ async fn bool_filters_match_on_tools() {
         .unwrap()
         .into_inner();
     assert_eq!(
-        enabled
-            .tools
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>(),
+        enabled.tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
         ["tenants/acme/tools/t1", "tenants/acme/tools/t3"]
     );
     let disabled = app
@@ -163,11 +144,7 @@ async fn page_tokens_and_sizes_are_checked() {
     seed(&mut app, "acme", 3).await;
     let first = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: "tenants/acme".into(),
-            page_size: 1,
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), page_size: 1, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -210,22 +187,14 @@ async fn page_tokens_and_sizes_are_checked() {
     );
     expect_error(
         app.agents
-            .list_agents(ListAgentsRequest {
-                parent: "tenants/acme".into(),
-                page_size: 1001,
-                ..Default::default()
-            })
+            .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), page_size: 1001, ..Default::default() })
             .await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );
     expect_error(
         app.agents
-            .list_agents(ListAgentsRequest {
-                parent: "tenants/acme".into(),
-                page_size: -1,
-                ..Default::default()
-            })
+            .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), page_size: -1, ..Default::default() })
             .await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",

@@ -28,31 +28,17 @@ async fn secret_value_is_never_readable_back() {
         .create_secret(CreateSecretRequest {
             parent: "tenants/acme".into(),
             secret_id: "anthropic-token".into(),
-            secret: Some(Secret {
-                display_name: "Anthropic".into(),
-                value: value.into(),
-                ..Default::default()
-            }),
+            secret: Some(Secret { display_name: "Anthropic".into(), value: value.into(), ..Default::default() }),
         })
         .await
         .unwrap()
         .into_inner();
     assert_absent(&created, &[value]);
-    let got = app
-        .agents
-        .get_secret(GetSecretRequest {
-            name: created.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got = app.agents.get_secret(GetSecretRequest { name: created.name.clone() }).await.unwrap().into_inner();
     assert_absent(&got, &[value]);
     let listed = app
         .agents
-        .list_secrets(ListSecretsRequest {
-            parent: "tenants/acme".into(),
-            ..Default::default()
-        })
+        .list_secrets(ListSecretsRequest { parent: "tenants/acme".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -63,14 +49,8 @@ async fn secret_value_is_never_readable_back() {
     let renamed = app
         .agents
         .update_secret(UpdateSecretRequest {
-            secret: Some(Secret {
-                name: created.name.clone(),
-                display_name: "Renamed".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["display_name".into()],
-            }),
+            secret: Some(Secret { name: created.name.clone(), display_name: "Renamed".into(), ..Default::default() }),
+            update_mask: Some(FieldMask { paths: vec!["display_name".into()] }),
         })
         .await
         .unwrap()
@@ -81,14 +61,8 @@ async fn secret_value_is_never_readable_back() {
     let rotated = app
         .agents
         .update_secret(UpdateSecretRequest {
-            secret: Some(Secret {
-                name: created.name.clone(),
-                value: "sk-rotated-value".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["value".into()],
-            }),
+            secret: Some(Secret { name: created.name.clone(), value: "sk-rotated-value".into(), ..Default::default() }),
+            update_mask: Some(FieldMask { paths: vec!["value".into()] }),
         })
         .await
         .unwrap()
@@ -121,11 +95,8 @@ async fn inline_credentials_in_agents_and_components_are_write_only() {
         "param-key-ghi",
     ];
     let mut agent = sample_agent();
-    agent.llm.as_mut().unwrap().credentials = Some(LlmCredentials {
-        name: "openai".into(),
-        description: "key".into(),
-        value: values[3].into(),
-    });
+    agent.llm.as_mut().unwrap().credentials =
+        Some(LlmCredentials { name: "openai".into(), description: "key".into(), value: values[3].into() });
     agent.graph = vec![GraphItem {
         item_id: "mcp-1".into(),
         r#type: "mcp".into(),
@@ -152,33 +123,14 @@ async fn inline_credentials_in_agents_and_components_are_write_only() {
         .unwrap()
         .into_inner();
     assert_absent(&created, &values);
-    let mcp = created.graph[0]
-        .settings
-        .as_ref()
-        .unwrap()
-        .mcp
-        .as_ref()
-        .unwrap();
-    assert_eq!(
-        mcp.url, "https://mcp.example.com",
-        "non-secret settings are kept"
-    );
+    let mcp = created.graph[0].settings.as_ref().unwrap().mcp.as_ref().unwrap();
+    assert_eq!(mcp.url, "https://mcp.example.com", "non-secret settings are kept");
     assert!(mcp.headers.is_empty());
-    let got = app
-        .agents
-        .get_agent(GetAgentRequest {
-            name: created.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got = app.agents.get_agent(GetAgentRequest { name: created.name.clone() }).await.unwrap().into_inner();
     assert_absent(&got, &values);
     let listed = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: "tenants/acme".into(),
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -229,10 +181,7 @@ async fn inline_credentials_in_agents_and_components_are_write_only() {
     assert_absent(&connector, &values);
     let tools = app
         .agents
-        .list_tools(ListToolsRequest {
-            parent: "tenants/acme".into(),
-            ..Default::default()
-        })
+        .list_tools(ListToolsRequest { parent: "tenants/acme".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();

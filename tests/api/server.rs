@@ -17,24 +17,11 @@ use crate::helpers::spawn_app;
 async fn health_reports_serving_for_the_server_and_its_service() {
     let mut app = spawn_app().await;
     for service in ["", "agentport.v1.AgentService"] {
-        let status = app
-            .health
-            .check(HealthCheckRequest {
-                service: service.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .status;
+        let status =
+            app.health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner().status;
         assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
     }
-    let unknown = app
-        .health
-        .check(HealthCheckRequest {
-            service: "nope.Service".into(),
-        })
-        .await
-        .unwrap_err();
+    let unknown = app.health.check(HealthCheckRequest { service: "nope.Service".into() }).await.unwrap_err();
     assert_eq!(unknown.code(), tonic::Code::NotFound);
 }
 
@@ -46,11 +33,7 @@ async fn reflection_lists_the_services() {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut stream = client
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = client.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
     let response = stream.message().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
         panic!("unexpected {response:?}")
@@ -77,10 +60,7 @@ async fn graceful_shutdown_finishes_and_stops_serving() {
         .await
         .expect("stops in time")
         .expect("serving ended cleanly");
-    let reconnect = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await;
+    let reconnect = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await;
     assert!(reconnect.is_err(), "nothing listens after shutdown");
 }
 
@@ -111,19 +91,9 @@ async fn data_survives_a_restart_on_the_same_database() {
     let handle = tokio::spawn(second.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
     let mut client = agent_service_client::AgentServiceClient::new(channel);
-    let got = client
-        .get_agent(GetAgentRequest {
-            name: created.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let got = client.get_agent(GetAgentRequest { name: created.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got, created);
     let _ = tx.send(());
     handle.await.unwrap().unwrap();

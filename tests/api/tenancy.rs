@@ -17,104 +17,50 @@ async fn tenants_are_isolated() {
     in_b.icon = "b-icon".into();
     let a = app
         .agents
-        .create_agent(CreateAgentRequest {
-            parent: "tenants/a".into(),
-            agent_id: "shared".into(),
-            agent: Some(in_a),
-        })
+        .create_agent(CreateAgentRequest { parent: "tenants/a".into(), agent_id: "shared".into(), agent: Some(in_a) })
         .await
         .unwrap()
         .into_inner();
     let b = app
         .agents
-        .create_agent(CreateAgentRequest {
-            parent: "tenants/b".into(),
-            agent_id: "shared".into(),
-            agent: Some(in_b),
-        })
+        .create_agent(CreateAgentRequest { parent: "tenants/b".into(), agent_id: "shared".into(), agent: Some(in_b) })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (a.name.as_str(), b.name.as_str()),
-        ("tenants/a/agents/shared", "tenants/b/agents/shared")
-    );
+    assert_eq!((a.name.as_str(), b.name.as_str()), ("tenants/a/agents/shared", "tenants/b/agents/shared"));
 
     // Reads see only their own tenant.
     let list_a = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: "tenants/a".into(),
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: "tenants/a".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        list_a
-            .agents
-            .iter()
-            .map(|x| x.icon.as_str())
-            .collect::<Vec<_>>(),
-        ["a-icon"]
-    );
+    assert_eq!(list_a.agents.iter().map(|x| x.icon.as_str()).collect::<Vec<_>>(), ["a-icon"]);
 
     // An update in a changes only a.
     app.agents
         .update_agent(UpdateAgentRequest {
-            agent: Some(Agent {
-                name: a.name.clone(),
-                icon: "a-changed".into(),
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["icon".into()],
-            }),
+            agent: Some(Agent { name: a.name.clone(), icon: "a-changed".into(), ..Default::default() }),
+            update_mask: Some(FieldMask { paths: vec!["icon".into()] }),
         })
         .await
         .unwrap();
-    let b_now = app
-        .agents
-        .get_agent(GetAgentRequest {
-            name: b.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let b_now = app.agents.get_agent(GetAgentRequest { name: b.name.clone() }).await.unwrap().into_inner();
     assert_eq!(b_now, b, "b untouched by a's update");
 
     // A's etag does not apply to b, and deleting in a leaves b.
-    app.agents
-        .delete_agent(DeleteAgentRequest {
-            name: a.name.clone(),
-            etag: String::new(),
-        })
-        .await
-        .unwrap();
-    let b_now = app
-        .agents
-        .get_agent(GetAgentRequest {
-            name: b.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    app.agents.delete_agent(DeleteAgentRequest { name: a.name.clone(), etag: String::new() }).await.unwrap();
+    let b_now = app.agents.get_agent(GetAgentRequest { name: b.name.clone() }).await.unwrap().into_inner();
     assert_eq!(b_now, b, "b survives a's delete");
     expect_error(
-        app.agents
-            .get_agent(GetAgentRequest {
-                name: a.name.clone(),
-            })
-            .await,
+        app.agents.get_agent(GetAgentRequest { name: a.name.clone() }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
     let list_a = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: "tenants/a".into(),
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: "tenants/a".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -126,10 +72,7 @@ async fn tenants_are_isolated() {
             .create_knowledge_base(CreateKnowledgeBaseRequest {
                 parent: format!("tenants/{tenant}"),
                 knowledge_base_id: "kb".into(),
-                knowledge_base: Some(KnowledgeBase {
-                    display_name: tenant.into(),
-                    ..Default::default()
-                }),
+                knowledge_base: Some(KnowledgeBase { display_name: tenant.into(), ..Default::default() }),
             })
             .await
             .unwrap();
@@ -148,19 +91,14 @@ async fn tenants_are_isolated() {
         .unwrap();
     expect_error(
         app.agents
-            .get_document(GetDocumentRequest {
-                name: "tenants/a/knowledgeBases/kb/documents/secret-doc".into(),
-            })
+            .get_document(GetDocumentRequest { name: "tenants/a/knowledgeBases/kb/documents/secret-doc".into() })
             .await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
     let docs_a = app
         .agents
-        .list_documents(ListDocumentsRequest {
-            parent: "tenants/a/knowledgeBases/kb".into(),
-            ..Default::default()
-        })
+        .list_documents(ListDocumentsRequest { parent: "tenants/a/knowledgeBases/kb".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -174,20 +112,13 @@ async fn tenants_are_isolated() {
         .unwrap();
     let kb_b = app
         .agents
-        .get_knowledge_base(GetKnowledgeBaseRequest {
-            name: "tenants/b/knowledgeBases/kb".into(),
-        })
+        .get_knowledge_base(GetKnowledgeBaseRequest { name: "tenants/b/knowledgeBases/kb".into() })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        kb_b.total_documents, 1,
-        "deleting a's base does not cascade into b"
-    );
+    assert_eq!(kb_b.total_documents, 1, "deleting a's base does not cascade into b");
     app.agents
-        .get_document(GetDocumentRequest {
-            name: "tenants/b/knowledgeBases/kb/documents/secret-doc".into(),
-        })
+        .get_document(GetDocumentRequest { name: "tenants/b/knowledgeBases/kb/documents/secret-doc".into() })
         .await
         .unwrap();
 }

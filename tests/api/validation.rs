@@ -10,17 +10,10 @@ use crate::helpers::{expect_error, spawn_app, violated_fields};
 #[tokio::test]
 async fn taken_id_is_refused() {
     let mut app = spawn_app().await;
-    let request = CreateAgentRequest {
-        parent: "tenants/acme".into(),
-        agent_id: "dup".into(),
-        agent: Some(sample_agent()),
-    };
+    let request =
+        CreateAgentRequest { parent: "tenants/acme".into(), agent_id: "dup".into(), agent: Some(sample_agent()) };
     app.agents.create_agent(request.clone()).await.unwrap();
-    let status = expect_error(
-        app.agents.create_agent(request).await,
-        Code::AlreadyExists,
-        "RESOURCE_ALREADY_EXISTS",
-    );
+    let status = expect_error(app.agents.create_agent(request).await, Code::AlreadyExists, "RESOURCE_ALREADY_EXISTS");
     assert!(status.message().contains("tenants/acme/agents/dup"));
 }
 
@@ -38,50 +31,19 @@ async fn stale_etag_is_refused_on_update_and_delete() {
         .unwrap()
         .into_inner();
     let change = |etag: &str, icon: &str| UpdateAgentRequest {
-        agent: Some(Agent {
-            name: created.name.clone(),
-            icon: icon.into(),
-            etag: etag.into(),
-            ..Default::default()
-        }),
-        update_mask: Some(FieldMask {
-            paths: vec!["icon".into()],
-        }),
+        agent: Some(Agent { name: created.name.clone(), icon: icon.into(), etag: etag.into(), ..Default::default() }),
+        update_mask: Some(FieldMask { paths: vec!["icon".into()] }),
     };
-    let first = app
-        .agents
-        .update_agent(change(&created.etag, "one"))
-        .await
-        .unwrap()
-        .into_inner();
+    let first = app.agents.update_agent(change(&created.etag, "one")).await.unwrap().into_inner();
+    expect_error(app.agents.update_agent(change(&created.etag, "two")).await, Code::Aborted, "ETAG_MISMATCH");
     expect_error(
-        app.agents.update_agent(change(&created.etag, "two")).await,
+        app.agents.delete_agent(DeleteAgentRequest { name: created.name.clone(), etag: created.etag.clone() }).await,
         Code::Aborted,
         "ETAG_MISMATCH",
     );
-    expect_error(
-        app.agents
-            .delete_agent(DeleteAgentRequest {
-                name: created.name.clone(),
-                etag: created.etag.clone(),
-            })
-            .await,
-        Code::Aborted,
-        "ETAG_MISMATCH",
-    );
-    let current = app
-        .agents
-        .get_agent(GetAgentRequest {
-            name: created.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let current = app.agents.get_agent(GetAgentRequest { name: created.name.clone() }).await.unwrap().into_inner();
     assert_eq!(current, first, "refused changes wrote nothing");
-    app.agents
-        .update_agent(change(&first.etag, "two"))
-        .await
-        .unwrap();
+    app.agents.update_agent(change(&first.etag, "two")).await.unwrap();
 }
 
 #[tokio::test]
@@ -113,50 +75,22 @@ async fn invalid_names_and_ids_name_the_field() {
             "agent_id",
         ),
         (
-            CreateAgentRequest {
-                parent: "tenants/ACME".into(),
-                agent_id: "ok".into(),
-                agent: Some(sample_agent()),
-            },
+            CreateAgentRequest { parent: "tenants/ACME".into(), agent_id: "ok".into(), agent: Some(sample_agent()) },
             "parent",
         ),
         (
-            CreateAgentRequest {
-                parent: "orgs/acme".into(),
-                agent_id: "ok".into(),
-                agent: Some(sample_agent()),
-            },
+            CreateAgentRequest { parent: "orgs/acme".into(), agent_id: "ok".into(), agent: Some(sample_agent()) },
             "parent",
         ),
-        (
-            CreateAgentRequest {
-                parent: "tenants/acme".into(),
-                agent_id: "ok".into(),
-                agent: None,
-            },
-            "agent",
-        ),
+        (CreateAgentRequest { parent: "tenants/acme".into(), agent_id: "ok".into(), agent: None }, "agent"),
     ];
     for (request, field) in cases {
-        let status = expect_error(
-            app.agents.create_agent(request).await,
-            Code::InvalidArgument,
-            "INVALID_ARGUMENT",
-        );
-        assert!(
-            violated_fields(&status).contains(&field.to_owned()),
-            "{field}: {status:?}"
-        );
+        let status = expect_error(app.agents.create_agent(request).await, Code::InvalidArgument, "INVALID_ARGUMENT");
+        assert!(violated_fields(&status).contains(&field.to_owned()), "{field}: {status:?}");
     }
-    for (name, field) in [
-        ("tenants/acme/tools/x", "name"),
-        ("tenants/acme/agents/a/b", "name"),
-        ("", "name"),
-    ] {
+    for (name, field) in [("tenants/acme/tools/x", "name"), ("tenants/acme/agents/a/b", "name"), ("", "name")] {
         let status = expect_error(
-            app.agents
-                .get_agent(GetAgentRequest { name: name.into() })
-                .await,
+            app.agents.get_agent(GetAgentRequest { name: name.into() }).await,
             Code::InvalidArgument,
             "INVALID_ARGUMENT",
         );
@@ -165,10 +99,7 @@ async fn invalid_names_and_ids_name_the_field() {
     let status = expect_error(
         app.agents
             .update_agent(UpdateAgentRequest {
-                agent: Some(Agent {
-                    name: "nope".into(),
-                    ..Default::default()
-                }),
+                agent: Some(Agent { name: "nope".into(), ..Default::default() }),
                 update_mask: None,
             })
             .await,
@@ -181,10 +112,7 @@ async fn invalid_names_and_ids_name_the_field() {
             .create_document(CreateDocumentRequest {
                 parent: "tenants/acme/agents/x".into(),
                 document_id: "d".into(),
-                document: Some(Document {
-                    display_name: "d".into(),
-                    ..Default::default()
-                }),
+                document: Some(Document { display_name: "d".into(), ..Default::default() }),
             })
             .await,
         Code::InvalidArgument,
@@ -199,14 +127,8 @@ async fn invalid_content_reports_every_field_path() {
     agent.display_name.clear();
     agent.max_recursion_limit = Some(51);
     agent.tools = vec![
-        ToolAttachment {
-            tool_id: "ok".into(),
-            ..Default::default()
-        },
-        ToolAttachment {
-            tool_id: "bad/id".into(),
-            ..Default::default()
-        },
+        ToolAttachment { tool_id: "ok".into(), ..Default::default() },
+        ToolAttachment { tool_id: "bad/id".into(), ..Default::default() },
     ];
     agent.output_schema_json = "{not json".into();
     agent.llm.as_mut().unwrap().temperature = Some(3.0);
@@ -229,20 +151,14 @@ async fn invalid_content_reports_every_field_path() {
         "agent.output_schema_json",
         "agent.llm.temperature",
     ] {
-        assert!(
-            fields.contains(&expected.to_owned()),
-            "{expected} missing from {fields:?}"
-        );
+        assert!(fields.contains(&expected.to_owned()), "{expected} missing from {fields:?}");
     }
     let status = expect_error(
         app.agents
             .create_secret(CreateSecretRequest {
                 parent: "tenants/acme".into(),
                 secret_id: "s".into(),
-                secret: Some(Secret {
-                    display_name: "s".into(),
-                    ..Default::default()
-                }),
+                secret: Some(Secret { display_name: "s".into(), ..Default::default() }),
             })
             .await,
         Code::InvalidArgument,
@@ -270,10 +186,7 @@ async fn invalid_content_reports_every_field_path() {
     // Nothing was written by any refused call.
     let listed = app
         .agents
-        .list_agents(ListAgentsRequest {
-            parent: "tenants/acme".into(),
-            ..Default::default()
-        })
+        .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -296,23 +209,12 @@ async fn unknown_update_mask_paths_are_named() {
     let status = expect_error(
         app.agents
             .update_agent(UpdateAgentRequest {
-                agent: Some(Agent {
-                    name: created.name,
-                    ..Default::default()
-                }),
-                update_mask: Some(FieldMask {
-                    paths: vec!["icon".into(), "colour".into(), "llm.model".into()],
-                }),
+                agent: Some(Agent { name: created.name, ..Default::default() }),
+                update_mask: Some(FieldMask { paths: vec!["icon".into(), "colour".into(), "llm.model".into()] }),
             })
             .await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );
-    assert_eq!(
-        violated_fields(&status),
-        vec![
-            "update_mask.paths[1]".to_owned(),
-            "update_mask.paths[2]".to_owned()
-        ]
-    );
+    assert_eq!(violated_fields(&status), vec!["update_mask.paths[1]".to_owned(), "update_mask.paths[2]".to_owned()]);
 }

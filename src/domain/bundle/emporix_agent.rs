@@ -9,8 +9,7 @@ use super::verbatim;
 use super::write::Out;
 use crate::error::FieldViolation;
 use crate::proto::{
-    Agent, AgentStatus, Collaboration, LlmConfig, McpServerAttachment, SelfHostedParams,
-    ToolAttachment, Trigger,
+    Agent, AgentStatus, Collaboration, LlmConfig, McpServerAttachment, SelfHostedParams, ToolAttachment, Trigger,
 };
 
 /// The `extra_json` key that holds Emporix `llmConfig.additionalParams`.
@@ -33,10 +32,7 @@ pub fn write(id: &str, agent: &Agent) -> Value {
     }
     out.list("mcpServers", agent.mcp_servers.iter().map(write_mcp))
         .list("nativeTools", agent.tools.iter().map(write_tool))
-        .list(
-            "agentCollaborations",
-            agent.collaborations.iter().map(write_collaboration),
-        )
+        .list("agentCollaborations", agent.collaborations.iter().map(write_collaboration))
         .opt("maxRecursionLimit", agent.max_recursion_limit)
         .opt("enableMemory", agent.enable_memory)
         .string("icon", &agent.icon)
@@ -46,10 +42,7 @@ pub fn write(id: &str, agent: &Agent) -> Value {
         .string("outputFormat", &agent.output_schema_json)
         .opt("handOff", agent.hand_off)
         .opt("enabled", enabled(agent.status));
-    out.opt(
-        extension::KEY,
-        extension::write(&residue(agent, additional)),
-    );
+    out.opt(extension::KEY, extension::write(&residue(agent, additional)));
     out.take()
 }
 
@@ -57,10 +50,7 @@ pub fn read(object: &Obj, errs: &mut Violations) -> Agent {
     let mut agent: Agent = extension::read(object, errs);
     set(&mut agent.display_name, object.texts("name", errs));
     set(&mut agent.description, object.texts("description", errs));
-    set(
-        &mut agent.required_scopes,
-        object.strings("requiredScopes", errs),
-    );
+    set(&mut agent.required_scopes, object.strings("requiredScopes", errs));
     if let Some(v) = object.string("userPrompt", errs) {
         agent.instructions.get_or_insert_default().general = v;
     }
@@ -82,10 +72,7 @@ pub fn read(object: &Obj, errs: &mut Violations) -> Agent {
     if let Some(items) = object.objects("agentCollaborations", errs) {
         agent.collaborations = items.iter().map(|c| read_collaboration(c, errs)).collect();
     }
-    set(
-        &mut agent.max_recursion_limit,
-        object.i32("maxRecursionLimit", errs).map(Some),
-    );
+    set(&mut agent.max_recursion_limit, object.i32("maxRecursionLimit", errs).map(Some));
     // `enableMemory` is what Emporix writes; the documented `enabledMemory` is accepted too.
     let memory = object.bool("enableMemory", errs);
     let memory = memory.or_else(|| object.bool("enabledMemory", errs));
@@ -93,14 +80,8 @@ pub fn read(object: &Obj, errs: &mut Violations) -> Agent {
     set(&mut agent.icon, object.string("icon", errs));
     set(&mut agent.tags, object.strings("tags", errs));
     set(&mut agent.category, object.string("type", errs));
-    set(
-        &mut agent.template_prompt,
-        object.string("templatePrompt", errs),
-    );
-    set(
-        &mut agent.output_schema_json,
-        object.string("outputFormat", errs),
-    );
+    set(&mut agent.template_prompt, object.string("templatePrompt", errs));
+    set(&mut agent.output_schema_json, object.string("outputFormat", errs));
     set(&mut agent.hand_off, object.bool("handOff", errs).map(Some));
     if let Some(v) = object.bool("enabled", errs) {
         agent.status = status(v, agent.status);
@@ -189,10 +170,7 @@ fn status(enabled: bool, current: i32) -> i32 {
 fn additional_params(agent: &Agent) -> Option<Value> {
     agent.llm.as_ref()?;
     let extra = verbatim::parse(&agent.extra_json)?;
-    extra
-        .get(ADDITIONAL_PARAMS)
-        .filter(|v| !v.is_null())
-        .cloned()
+    extra.get(ADDITIONAL_PARAMS).filter(|v| !v.is_null()).cloned()
 }
 
 /// Puts `additionalParams` into the `extra_json` text, leaving the text alone when it already
@@ -252,9 +230,7 @@ fn read_trigger(object: &Obj, errs: &mut Violations) -> Trigger {
         None => {}
         Some(Value::Null) => trigger.null_config = true,
         Some(Value::Object(_)) => {
-            let config = object
-                .object("config", errs)
-                .expect("checked to be an object");
+            let config = object.object("config", errs).expect("checked to be an object");
             if let Some(v) = config.string_or_strings("events", errs) {
                 trigger.events = v;
             }
@@ -264,10 +240,7 @@ fn read_trigger(object: &Obj, errs: &mut Violations) -> Trigger {
         }
         Some(other) => errs.push(FieldViolation::new(
             object.path("config"),
-            format!(
-                "must be an object or null, not {}",
-                super::read::kind(other)
-            ),
+            format!("must be an object or null, not {}", super::read::kind(other)),
         )),
     }
     trigger
@@ -285,40 +258,25 @@ fn write_llm(llm: &LlmConfig, additional: Option<Value>) -> Value {
         self_hosted
             .string("url", &params.url)
             .string("authorizationHeaderName", &params.authorization_header_name)
-            .reference(
-                "authorizationHeaderToken",
-                &params.authorization_header_token_id,
-            )
+            .reference("authorizationHeaderToken", &params.authorization_header_token_id)
             .reference("oauth", &params.oauth_id);
         out.put("selfHostedParams", self_hosted);
     }
-    out.string("baseProvider", &llm.base_provider)
-        .opt("additionalParams", additional);
+    out.string("baseProvider", &llm.base_provider).opt("additionalParams", additional);
     out.take()
 }
 
 fn read_llm(object: &Obj, llm: &mut LlmConfig, errs: &mut Violations) {
     set(&mut llm.model, object.string("model", errs));
-    set(
-        &mut llm.temperature,
-        object.f64("temperature", errs).map(Some),
-    );
+    set(&mut llm.temperature, object.f64("temperature", errs).map(Some));
     set(&mut llm.max_tokens, object.i32("maxTokens", errs).map(Some));
     set(&mut llm.provider, object.string("provider", errs));
     set(&mut llm.token_id, object.reference("token", errs));
     if let Some(params) = object.object("selfHostedParams", errs) {
-        let self_hosted = llm
-            .self_hosted
-            .get_or_insert_with(SelfHostedParams::default);
+        let self_hosted = llm.self_hosted.get_or_insert_with(SelfHostedParams::default);
         set(&mut self_hosted.url, params.string("url", errs));
-        set(
-            &mut self_hosted.authorization_header_name,
-            params.string("authorizationHeaderName", errs),
-        );
-        set(
-            &mut self_hosted.authorization_header_token_id,
-            params.reference("authorizationHeaderToken", errs),
-        );
+        set(&mut self_hosted.authorization_header_name, params.string("authorizationHeaderName", errs));
+        set(&mut self_hosted.authorization_header_token_id, params.reference("authorizationHeaderToken", errs));
         set(&mut self_hosted.oauth_id, params.reference("oauth", errs));
     }
     set(&mut llm.base_provider, object.string("baseProvider", errs));
@@ -343,26 +301,18 @@ fn read_mcp(object: &Obj, errs: &mut Violations) -> McpServerAttachment {
 }
 
 fn write_tool(tool: &ToolAttachment) -> Value {
-    Out::new()
-        .string("id", &tool.tool_id)
-        .some("allowedOperations", tool.operations.clone())
-        .take()
+    Out::new().string("id", &tool.tool_id).some("allowedOperations", tool.operations.clone()).take()
 }
 
 fn read_tool(object: &Obj, errs: &mut Violations) -> ToolAttachment {
     ToolAttachment {
         tool_id: object.string("id", errs).unwrap_or_default(),
-        operations: object
-            .strings("allowedOperations", errs)
-            .unwrap_or_default(),
+        operations: object.strings("allowedOperations", errs).unwrap_or_default(),
     }
 }
 
 fn write_collaboration(collaboration: &Collaboration) -> Value {
-    Out::new()
-        .string("agentId", &collaboration.agent_id)
-        .string("description", &collaboration.description)
-        .take()
+    Out::new().string("agentId", &collaboration.agent_id).string("description", &collaboration.description).take()
 }
 
 fn read_collaboration(object: &Obj, errs: &mut Violations) -> Collaboration {

@@ -13,10 +13,7 @@ pub fn write(id: &str, server: &McpServer) -> Value {
     config
         .string("url", &server.url)
         .string("authorizationHeaderName", &server.authorization_header_name)
-        .reference(
-            "authorizationHeaderToken",
-            &server.authorization_header_token_id,
-        );
+        .reference("authorizationHeaderToken", &server.authorization_header_token_id);
     let mut out = Out::new();
     out.put("id", id)
         .put("name", server.display_name.as_str())
@@ -48,14 +45,8 @@ pub fn read(object: &Obj, errs: &mut Violations) -> McpServer {
     set(&mut server.transport, object.string("transport", errs));
     if let Some(config) = object.object("config", errs) {
         set(&mut server.url, config.string("url", errs));
-        set(
-            &mut server.authorization_header_name,
-            config.string("authorizationHeaderName", errs),
-        );
-        set(
-            &mut server.authorization_header_token_id,
-            config.reference("authorizationHeaderToken", errs),
-        );
+        set(&mut server.authorization_header_name, config.string("authorizationHeaderName", errs));
+        set(&mut server.authorization_header_token_id, config.reference("authorizationHeaderToken", errs));
     }
     if let Some(items) = object.objects("tools", errs) {
         server.tools = items.iter().map(|t| read_tool(t, errs)).collect();
@@ -92,18 +83,12 @@ fn read_tool(object: &Obj, errs: &mut Violations) -> DynamicMcpTool {
         ..Default::default()
     };
     if let Some(config) = object.object("config", errs) {
-        set(
-            &mut tool.required_scopes,
-            config.strings("requiredScopes", errs),
-        );
+        set(&mut tool.required_scopes, config.strings("requiredScopes", errs));
         set(&mut tool.input_schema, config.string("inputSchema", errs));
         if let Some(invocation) = config.object("invocation", errs) {
             set(&mut tool.function_id, invocation.string("functionId", errs));
             set(&mut tool.method, invocation.string("method", errs));
-            set(
-                &mut tool.args_location,
-                invocation.string("argsLocation", errs),
-            );
+            set(&mut tool.args_location, invocation.string("argsLocation", errs));
         }
     }
     tool

@@ -51,10 +51,7 @@ impl Kind {
 
 pub fn write(id: &str, tool: &Tool) -> Value {
     let mut out = Out::new();
-    out.put("id", id)
-        .put("name", tool.display_name.as_str())
-        .string("type", &tool.r#type)
-        .put("enabled", tool.enabled);
+    out.put("id", id).put("name", tool.display_name.as_str()).string("type", &tool.r#type).put("enabled", tool.enabled);
     if let Some(config) = tool.config.as_ref().and_then(write_config) {
         out.put("config", config);
     }
@@ -123,8 +120,7 @@ fn write_config(config: &Config) -> Option<Value> {
                 .some("allowedOperations", c.allowed_operations.clone());
         }
         Config::RagCustom(c) => {
-            out.string("prompt", &c.prompt)
-                .opt("maxResults", c.max_results);
+            out.string("prompt", &c.prompt).opt("maxResults", c.max_results);
             if let Some(db) = &c.database {
                 let mut database = Out::new();
                 database
@@ -142,21 +138,13 @@ fn write_config(config: &Config) -> Option<Value> {
                 .string("entityType", &c.entity_type)
                 .some(
                     "indexedFields",
-                    c.indexed_fields.iter().map(|f| {
-                        Out::new()
-                            .string("name", &f.name)
-                            .string("key", &f.key)
-                            .take()
-                    }),
+                    c.indexed_fields.iter().map(|f| Out::new().string("name", &f.name).string("key", &f.key).take()),
                 )
                 .some(
                     "filterFields",
-                    c.filter_fields.iter().map(|f| {
-                        Out::new()
-                            .string("key", &f.key)
-                            .string("description", &f.description)
-                            .take()
-                    }),
+                    c.filter_fields
+                        .iter()
+                        .map(|f| Out::new().string("key", &f.key).string("description", &f.description).take()),
                 )
                 .opt("embeddingConfig", c.embedding.as_ref().map(write_embedding));
         }
@@ -169,26 +157,14 @@ fn read_config(config: &mut Config, object: &Obj, errs: &mut Violations) {
     match config {
         Config::Slack(c) => {
             set(&mut c.team_id, object.string("teamId", errs));
-            set(
-                &mut c.default_inbound_agent_id,
-                object.string("defaultInboundAgentId", errs),
-            );
-            set(
-                &mut c.allowed_operations,
-                object.strings("allowedOperations", errs),
-            );
+            set(&mut c.default_inbound_agent_id, object.string("defaultInboundAgentId", errs));
+            set(&mut c.allowed_operations, object.strings("allowedOperations", errs));
         }
         Config::Teams(c) => {
             set(&mut c.team_id, object.string("teamId", errs));
             set(&mut c.tenant_id, object.string("tenantId", errs));
-            set(
-                &mut c.default_inbound_agent_id,
-                object.string("defaultInboundAgentId", errs),
-            );
-            set(
-                &mut c.allowed_operations,
-                object.strings("allowedOperations", errs),
-            );
+            set(&mut c.default_inbound_agent_id, object.string("defaultInboundAgentId", errs));
+            set(&mut c.allowed_operations, object.strings("allowedOperations", errs));
         }
         Config::RagCustom(c) => {
             set(&mut c.prompt, object.string("prompt", errs));
@@ -198,10 +174,7 @@ fn read_config(config: &mut Config, object: &Obj, errs: &mut Violations) {
                 set(&mut database.url, db.string("url", errs));
                 set(&mut database.r#type, db.string("type", errs));
                 set(&mut database.entity_type, db.string("entityType", errs));
-                set(
-                    &mut database.collection_name,
-                    db.string("collectionName", errs),
-                );
+                set(&mut database.collection_name, db.string("collectionName", errs));
                 set(&mut database.token_id, db.reference("token", errs));
             }
             if let Some(e) = object.object("embeddingConfig", errs) {
@@ -250,10 +223,7 @@ fn write_embedding(embedding: &EmbeddingConfig) -> Value {
 fn read_embedding(embedding: &mut EmbeddingConfig, object: &Obj, errs: &mut Violations) {
     set(&mut embedding.provider, object.string("provider", errs));
     set(&mut embedding.model, object.string("model", errs));
-    set(
-        &mut embedding.dimensions,
-        object.i32("dimensions", errs).map(Some),
-    );
+    set(&mut embedding.dimensions, object.i32("dimensions", errs).map(Some));
     set(&mut embedding.url, object.string("url", errs));
     set(&mut embedding.token_id, object.reference("token", errs));
 }

@@ -13,9 +13,7 @@ use serde_json::ser::{CharEscape, Formatter};
 /// Serializes a JSON value the way Jackson's default pretty printer does.
 pub fn to_bytes(value: &Value) -> Vec<u8> {
     let mut out = serde_json::Serializer::with_formatter(Vec::new(), Jackson::default());
-    value
-        .serialize(&mut out)
-        .expect("a JSON value always serializes into memory");
+    value.serialize(&mut out).expect("a JSON value always serializes into memory");
     out.into_inner()
 }
 
@@ -90,11 +88,7 @@ impl Formatter for Jackson {
     }
 
     // Jackson spells `\u00XX` escapes with upper-case hex digits.
-    fn write_char_escape<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        escape: CharEscape,
-    ) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, escape: CharEscape) -> io::Result<()> {
         let short = match escape {
             CharEscape::Quote => b'"',
             CharEscape::ReverseSolidus => b'\\',
@@ -136,9 +130,6 @@ mod tests {
 
     #[test]
     fn escapes_like_jackson() {
-        assert_eq!(
-            text(json!("q\"\\/\n\t\u{1}é")),
-            "\"q\\\"\\\\/\\n\\t\\u0001é\""
-        );
+        assert_eq!(text(json!("q\"\\/\n\t\u{1}é")), "\"q\\\"\\\\/\\n\\t\\u0001é\"");
     }
 }

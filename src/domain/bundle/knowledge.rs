@@ -10,12 +10,8 @@ use crate::proto::{Document, KnowledgeBase};
 
 pub fn write(bundled: &BundledKnowledgeBase) -> Value {
     let mut out = Out::new();
-    out.put("id", bundled.id.as_str())
-        .some("documents", section(&bundled.documents, write_document));
-    out.opt(
-        extension::KEY,
-        extension::write(&clean(&bundled.knowledge_base)),
-    );
+    out.put("id", bundled.id.as_str()).some("documents", section(&bundled.documents, write_document));
+    out.opt(extension::KEY, extension::write(&clean(&bundled.knowledge_base)));
     out.take()
 }
 
@@ -25,21 +21,13 @@ pub fn read(object: &Obj, errs: &mut Violations) -> (KnowledgeBase, Vec<Entry<Do
     (knowledge_base, documents)
 }
 
-pub fn bundled(
-    id: String,
-    (knowledge_base, documents): (KnowledgeBase, Vec<Entry<Document>>),
-) -> BundledKnowledgeBase {
-    BundledKnowledgeBase {
-        id,
-        knowledge_base,
-        documents,
-    }
+pub fn bundled(id: String, (knowledge_base, documents): (KnowledgeBase, Vec<Entry<Document>>)) -> BundledKnowledgeBase {
+    BundledKnowledgeBase { id, knowledge_base, documents }
 }
 
 fn write_document(id: &str, document: &Document) -> Value {
     let mut out = Out::new();
-    out.put("id", id)
-        .opt(extension::KEY, extension::write(document));
+    out.put("id", id).opt(extension::KEY, extension::write(document));
     out.take()
 }
 

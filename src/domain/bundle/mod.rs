@@ -8,15 +8,15 @@
 mod emporix_agent;
 mod emporix_mcp;
 mod emporix_tool;
-mod extension;
+pub(crate) mod extension;
 mod jackson;
 mod knowledge;
-mod read;
-mod verbatim;
-mod write;
+pub(crate) mod read;
+pub(crate) mod verbatim;
+pub(crate) mod write;
 
 #[cfg(test)]
-mod populate;
+pub(crate) mod populate;
 #[cfg(test)]
 mod tests;
 
@@ -65,18 +65,12 @@ pub fn encode(bundle: &Bundle) -> Vec<u8> {
         root.put("tools", section(&bundle.tools, emporix_tool::write));
     }
     if !bundle.mcp_servers.is_empty() {
-        root.put(
-            "mcpServers",
-            section(&bundle.mcp_servers, emporix_mcp::write),
-        );
+        root.put("mcpServers", section(&bundle.mcp_servers, emporix_mcp::write));
     }
     if !bundle.knowledge_bases.is_empty() {
         let mut sorted: Vec<_> = bundle.knowledge_bases.iter().collect();
         sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        root.put(
-            "knowledgeBases",
-            sorted.into_iter().map(knowledge::write).collect::<Vec<_>>(),
-        );
+        root.put("knowledgeBases", sorted.into_iter().map(knowledge::write).collect::<Vec<_>>());
     }
     jackson::to_bytes(&root.take())
 }
@@ -84,11 +78,7 @@ pub fn encode(bundle: &Bundle) -> Vec<u8> {
 /// Reads a bundle, ours or Emporix's. Every problem is reported at once, with its JSON path.
 pub fn decode(bytes: &[u8]) -> Result<Bundle, Vec<FieldViolation>> {
     let (bundle, errs) = decode_partial(bytes)?;
-    if errs.is_empty() {
-        Ok(bundle)
-    } else {
-        Err(errs)
-    }
+    if errs.is_empty() { Ok(bundle) } else { Err(errs) }
 }
 
 /// Reads what can be read: the bundle (with defaults where a value was wrong) and the problems
@@ -97,18 +87,11 @@ pub fn decode(bytes: &[u8]) -> Result<Bundle, Vec<FieldViolation>> {
 pub fn decode_partial(bytes: &[u8]) -> Result<(Bundle, Vec<FieldViolation>), Vec<FieldViolation>> {
     let fail = |why: String| vec![FieldViolation::new("data", why)];
     let text = std::str::from_utf8(bytes).map_err(|e| fail(format!("is not UTF-8: {e}")))?;
-    let root: Value =
-        serde_json::from_str(text).map_err(|e| fail(format!("is not valid JSON: {e}")))?;
+    let root: Value = serde_json::from_str(text).map_err(|e| fail(format!("is not valid JSON: {e}")))?;
     let Value::Object(map) = &root else {
-        return Err(fail(format!(
-            "must be a JSON object, not {}",
-            read::kind(&root)
-        )));
+        return Err(fail(format!("must be a JSON object, not {}", read::kind(&root))));
     };
-    let root = Obj {
-        map,
-        path: String::new(),
-    };
+    let root = Obj { map, path: String::new() };
     let mut errs = Violations::new();
     let bundle = Bundle {
         agents: entries(&root, "agents", &mut errs, emporix_agent::read),
@@ -129,45 +112,31 @@ where
 {
     let mut sorted: Vec<_> = entries.iter().collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    sorted
-        .into_iter()
-        .map(|entry| write(&entry.id, &clean(&entry.value)))
-        .collect()
+    sorted.into_iter().map(|entry| write(&entry.id, &clean(&entry.value))).collect()
 }
 
 /// The resource as it may leave the service: identity fields cleared and every secret-marked
 /// field scrubbed. Works on a copy, so the caller's value cannot be what is written.
-fn clean<M: prost::Message + prost::Name + Default + Clone>(value: &M) -> M {
+pub(crate) fn clean<M: prost::Message + prost::Name + Default + Clone>(value: &M) -> M {
     let mut value = value.clone();
     extension::clear_identity(&mut value);
     scrub(&mut value);
     let left: Vec<String> = find_secrets(&value).into_iter().map(|(p, _)| p).collect();
     // Not a debug assertion: a bundle holding a credential must never be produced.
-    assert!(
-        left.is_empty(),
-        "secret fields survived scrubbing: {left:?}"
-    );
+    assert!(left.is_empty(), "secret fields survived scrubbing: {left:?}");
     value
 }
 
 /// Reads the array under `key`: at most [`MAX_SECTION_ENTITIES`] objects, each with a unique,
 /// non-empty string `id`.
-fn entries<T>(
-    parent: &Obj,
-    key: &str,
-    errs: &mut Violations,
-    read: fn(&Obj, &mut Violations) -> T,
-) -> Vec<Entry<T>> {
+fn entries<T>(parent: &Obj, key: &str, errs: &mut Violations, read: fn(&Obj, &mut Violations) -> T) -> Vec<Entry<T>> {
     let Some(items) = parent.array(key, errs) else {
         return Vec::new();
     };
     if items.len() > MAX_SECTION_ENTITIES {
         errs.push(FieldViolation::new(
             parent.path(key),
-            format!(
-                "must hold at most {MAX_SECTION_ENTITIES} entries, holds {}",
-                items.len()
-            ),
+            format!("must hold at most {MAX_SECTION_ENTITIES} entries, holds {}", items.len()),
         ));
         return Vec::new();
     }
@@ -193,10 +162,7 @@ fn entries<T>(
         };
         if !id.is_empty() {
             if let Some(first) = first_seen.get(&id) {
-                errs.push(FieldViolation::new(
-                    object.path("id"),
-                    format!("duplicates the id {id:?} of {first}"),
-                ));
+                errs.push(FieldViolation::new(object.path("id"), format!("duplicates the id {id:?} of {first}")));
             } else {
                 first_seen.insert(id.clone(), object.path.clone());
             }

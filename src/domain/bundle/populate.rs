@@ -21,11 +21,7 @@ pub struct Filler {
 
 impl Filler {
     pub fn new(secrets: bool, case: usize) -> Self {
-        Self {
-            next: 0,
-            secrets,
-            case,
-        }
+        Self { next: 0, secrets, case }
     }
 
     pub fn fill<M: prost::Message + prost::Name + Default>(&mut self) -> M {
@@ -61,9 +57,7 @@ impl Filler {
                 continue;
             }
             let value = if field.is_map() {
-                let Kind::Message(entry) = field.kind() else {
-                    unreachable!("a map field is a message of entries")
-                };
+                let Kind::Message(entry) = field.kind() else { unreachable!("a map field is a message of entries") };
                 let value_field = entry.map_entry_value_field();
                 let mut map = HashMap::new();
                 for _ in 0..2 {
@@ -72,10 +66,7 @@ impl Filler {
                 }
                 Value::Map(map)
             } else if field.is_list() {
-                Value::List(vec![
-                    self.single(&field, secret, depth),
-                    self.single(&field, secret, depth),
-                ])
+                Value::List(vec![self.single(&field, secret, depth), self.single(&field, secret, depth)])
             } else {
                 self.single(&field, secret, depth)
             };
@@ -87,9 +78,7 @@ impl Filler {
         let n = self.n();
         match field.kind() {
             Kind::String if secret => Value::String(format!("SECRET-{n}")),
-            Kind::String if field.name().ends_with("_json") => {
-                Value::String(format!("{{\"k\":{n}}}"))
-            }
+            Kind::String if field.name().ends_with("_json") => Value::String(format!("{{\"k\":{n}}}")),
             Kind::String => Value::String(format!("s{n}")),
             Kind::Bool => Value::Bool(true),
             Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Value::I32(n as i32),

@@ -26,10 +26,7 @@ impl<'a> At<'a> {
     /// The item as an object; anything else is reported.
     pub fn object(self, errs: &mut Violations) -> Option<Obj<'a>> {
         match self.value {
-            Value::Object(map) => Some(Obj {
-                map,
-                path: self.path,
-            }),
+            Value::Object(map) => Some(Obj { map, path: self.path }),
             _ => {
                 errs.push(FieldViolation::new(&self.path, "must be an object"));
                 None
@@ -51,11 +48,7 @@ pub fn kind(value: &Value) -> &'static str {
 
 impl<'a> Obj<'a> {
     pub fn path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
     }
 
     /// The value of `key`, `None` when absent or `null`.
@@ -74,10 +67,7 @@ impl<'a> Obj<'a> {
         let value = self.get(key)?;
         let converted = convert(value);
         if converted.is_none() {
-            errs.push(FieldViolation::new(
-                self.path(key),
-                format!("must be {expected}, not {}", kind(value)),
-            ));
+            errs.push(FieldViolation::new(self.path(key), format!("must be {expected}, not {}", kind(value))));
         }
         converted
     }
@@ -91,9 +81,7 @@ impl<'a> Obj<'a> {
     }
 
     pub fn i32(&self, key: &str, errs: &mut Violations) -> Option<i32> {
-        self.typed(key, errs, "a 32-bit integer", |v| {
-            v.as_i64().and_then(|n| i32::try_from(n).ok())
-        })
+        self.typed(key, errs, "a 32-bit integer", |v| v.as_i64().and_then(|n| i32::try_from(n).ok()))
     }
 
     pub fn f64(&self, key: &str, errs: &mut Violations) -> Option<f64> {
@@ -103,10 +91,7 @@ impl<'a> Obj<'a> {
     /// The nested object under `key`.
     pub fn object(&self, key: &str, errs: &mut Violations) -> Option<Obj<'a>> {
         let map = self.typed(key, errs, "an object", Value::as_object)?;
-        Some(Obj {
-            map,
-            path: self.path(key),
-        })
+        Some(Obj { map, path: self.path(key) })
     }
 
     /// Objects of an array under `key`; other items are reported and skipped.
@@ -119,16 +104,7 @@ impl<'a> Obj<'a> {
     pub fn array(&self, key: &str, errs: &mut Violations) -> Option<Vec<At<'a>>> {
         let items = self.typed(key, errs, "an array", Value::as_array)?;
         let path = self.path(key);
-        Some(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, value)| At {
-                    value,
-                    path: format!("{path}[{i}]"),
-                })
-                .collect(),
-        )
+        Some(items.iter().enumerate().map(|(i, value)| At { value, path: format!("{path}[{i}]") }).collect())
     }
 
     pub fn strings(&self, key: &str, errs: &mut Violations) -> Option<Vec<String>> {
@@ -137,10 +113,9 @@ impl<'a> Obj<'a> {
         for item in items {
             match item.value.as_str() {
                 Some(s) => out.push(s.to_owned()),
-                None => errs.push(FieldViolation::new(
-                    item.path,
-                    format!("must be a string, not {}", kind(item.value)),
-                )),
+                None => {
+                    errs.push(FieldViolation::new(item.path, format!("must be a string, not {}", kind(item.value))))
+                }
             }
         }
         Some(out)

@@ -59,25 +59,16 @@ fn filled<M: prost::Message + prost::Name + Default>(case: usize) -> M {
 }
 
 fn entry<T>(id: &str, value: T) -> Entry<T> {
-    Entry {
-        id: id.to_owned(),
-        value,
-    }
+    Entry { id: id.to_owned(), value }
 }
 
 /// Every canonical field set, in every section, every tool config case.
 fn full_bundle() -> Bundle {
-    let cases = crate::domain::reflect::descriptor::<Tool>()
-        .oneofs()
-        .find(|o| o.name() == "config")
-        .unwrap()
-        .fields()
-        .count();
+    let cases =
+        crate::domain::reflect::descriptor::<Tool>().oneofs().find(|o| o.name() == "config").unwrap().fields().count();
     Bundle {
         agents: vec![entry("a1", filled(0)), entry("a2", filled(0))],
-        tools: (0..cases)
-            .map(|case| entry(&format!("t{case}"), filled(case)))
-            .collect(),
+        tools: (0..cases).map(|case| entry(&format!("t{case}"), filled(case))).collect(),
         mcp_servers: vec![entry("m1", filled(0))],
         knowledge_bases: vec![BundledKnowledgeBase {
             id: "kb1".into(),
@@ -142,18 +133,8 @@ fn fully_populated_resources_round_trip() {
     assert!(agent["triggers"][0]["config"]["filter"]["k"].is_number());
     assert!(agent["llmConfig"].get("additionalParams").is_none());
     let rest = &agent[extension::KEY];
-    for key in [
-        "displayName",
-        "triggers",
-        "icon",
-        "tags",
-        "category",
-        "templatePrompt",
-    ] {
-        assert!(
-            rest.get(key).is_none(),
-            "{key} is mapped, yet in the extension"
-        );
+    for key in ["displayName", "triggers", "icon", "tags", "category", "templatePrompt"] {
+        assert!(rest.get(key).is_none(), "{key} is mapped, yet in the extension");
     }
     // Only the unmapped parts of partly mapped messages stay.
     assert!(rest["instructions"]["role"].is_array());
@@ -170,32 +151,17 @@ fn fully_populated_resources_round_trip() {
 #[test]
 fn each_tool_config_case_round_trips_with_its_emporix_type() {
     let cases: [(usize, &str, &[&str]); 6] = [
-        (
-            0,
-            "slack",
-            &["teamId", "defaultInboundAgentId", "allowedOperations"],
-        ),
+        (0, "slack", &["teamId", "defaultInboundAgentId", "allowedOperations"]),
         (1, "teams", &["teamId", "tenantId", "defaultInboundAgentId"]),
-        (
-            2,
-            "rag_custom",
-            &["prompt", "maxResults", "databaseConfig", "embeddingConfig"],
-        ),
-        (
-            3,
-            "rag_emporix",
-            &["prompt", "entityType", "indexedFields", "filterFields"],
-        ),
+        (2, "rag_custom", &["prompt", "maxResults", "databaseConfig", "embeddingConfig"]),
+        (3, "rag_emporix", &["prompt", "entityType", "indexedFields", "filterFields"]),
         (4, "connector", &[]),
         (5, "custom_function", &[]),
     ];
     for (case, tool_type, keys) in cases {
         let mut tool: Tool = filled(case);
         tool.r#type = tool_type.into();
-        let bundle = Bundle {
-            tools: vec![entry("t", tool)],
-            ..Default::default()
-        };
+        let bundle = Bundle { tools: vec![entry("t", tool)], ..Default::default() };
         round_trip(&bundle);
         let doc = json_of(&encode(&bundle));
         let written = &doc["tools"][0];
@@ -208,13 +174,7 @@ fn each_tool_config_case_round_trips_with_its_emporix_type() {
         } else {
             // `type` names the case, so the extension needs no marker for it.
             let rest = &written[extension::KEY];
-            assert!(
-                rest.as_object()
-                    .unwrap()
-                    .keys()
-                    .all(|k| k == "description" || k == "extraJson"),
-                "{rest}"
-            );
+            assert!(rest.as_object().unwrap().keys().all(|k| k == "description" || k == "extraJson"), "{rest}");
         }
     }
 }
@@ -223,26 +183,12 @@ fn each_tool_config_case_round_trips_with_its_emporix_type() {
 fn presence_and_verbatim_text_round_trip() {
     let agent = Agent {
         instructions: Some(Instructions::default()),
-        llm: Some(LlmConfig {
-            self_hosted: Some(Default::default()),
-            ..Default::default()
-        }),
+        llm: Some(LlmConfig { self_hosted: Some(Default::default()), ..Default::default() }),
         status: crate::proto::AgentStatus::Draft as i32,
         triggers: vec![
-            Trigger {
-                r#type: "slack".into(),
-                null_config: true,
-                ..Default::default()
-            },
-            Trigger {
-                filter_json: "{ \"op\" : \"$and\" }".into(),
-                ..Default::default()
-            },
-            Trigger {
-                filter_json: "not json".into(),
-                null_config: true,
-                ..Default::default()
-            },
+            Trigger { r#type: "slack".into(), null_config: true, ..Default::default() },
+            Trigger { filter_json: "{ \"op\" : \"$and\" }".into(), ..Default::default() },
+            Trigger { filter_json: "not json".into(), null_config: true, ..Default::default() },
         ],
         extra_json: r#"{"a":1,"llmConfig.additionalParams":{"x":[1,2]}}"#.into(),
         ..Default::default()
@@ -251,11 +197,7 @@ fn presence_and_verbatim_text_round_trip() {
     active.status = crate::proto::AgentStatus::Active as i32;
     active.extra_json = r#"{"llmConfig.additionalParams":{"x":1}}"#.into();
     let bundle = Bundle {
-        agents: vec![
-            entry("a", agent),
-            entry("b", active),
-            entry("c", Agent::default()),
-        ],
+        agents: vec![entry("a", agent), entry("b", active), entry("c", Agent::default())],
         ..Default::default()
     };
     round_trip(&bundle);
@@ -284,10 +226,7 @@ fn output_is_sorted_and_independent_of_input_order() {
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.find("\"id\" : \"a1\"").unwrap() < text.find("\"id\" : \"a2\"").unwrap());
     assert!(!text.ends_with('\n'));
-    assert_eq!(
-        String::from_utf8(encode(&Bundle::default())).unwrap(),
-        "{\n  \"agents\" : [ ]\n}"
-    );
+    assert_eq!(String::from_utf8(encode(&Bundle::default())).unwrap(), "{\n  \"agents\" : [ ]\n}");
 }
 
 #[test]
@@ -320,10 +259,7 @@ fn secrets_never_reach_the_bytes() {
     // Every case of the tool config, too (Slack's bot token, connector parameter values).
     for case in 0..6 {
         let tool: Tool = Filler::new(true, case).fill();
-        let bundle = Bundle {
-            tools: vec![entry("t", tool)],
-            ..Default::default()
-        };
+        let bundle = Bundle { tools: vec![entry("t", tool)], ..Default::default() };
         let text = String::from_utf8(encode(&bundle)).unwrap();
         assert!(!text.contains("SECRET-"), "case {case}");
     }
@@ -369,10 +305,7 @@ fn tolerant_reader_accepts_emporix_variants() {
         json!({"op": "$exists", "left": "payload.x"})
     );
     assert_eq!(agent.triggers[2].events, ["a", "b"]);
-    assert_eq!(
-        agent.extra_json,
-        r#"{"llmConfig.additionalParams":{"top_p":1}}"#
-    );
+    assert_eq!(agent.extra_json, r#"{"llmConfig.additionalParams":{"top_p":1}}"#);
     assert_eq!(agent.llm.as_ref().unwrap().api_key, "");
     assert_eq!(agent.mcp_servers[0].mcp_server_id, "m1");
     assert_eq!(agent.tools[0].operations, ["sendMessage"]);
@@ -380,10 +313,7 @@ fn tolerant_reader_accepts_emporix_variants() {
     let Some(tool::Config::Slack(slack)) = &bundle.tools[0].value.config else {
         panic!("slack config expected");
     };
-    assert_eq!(
-        (slack.team_id.as_str(), slack.bot_token.as_str()),
-        ("T1", "")
-    );
+    assert_eq!((slack.team_id.as_str(), slack.bot_token.as_str()), ("T1", ""));
     assert!(bundle.mcp_servers.is_empty());
 
     // `enableMemory` wins over the alias.
@@ -393,18 +323,11 @@ fn tolerant_reader_accepts_emporix_variants() {
 }
 
 fn violations(data: &[u8]) -> Vec<(String, String)> {
-    decode(data)
-        .unwrap_err()
-        .into_iter()
-        .map(|v| (v.field, v.description))
-        .collect()
+    decode(data).unwrap_err().into_iter().map(|v| (v.field, v.description)).collect()
 }
 
 fn fields(data: Value) -> Vec<String> {
-    violations(data.to_string().as_bytes())
-        .into_iter()
-        .map(|(field, _)| field)
-        .collect()
+    violations(data.to_string().as_bytes()).into_iter().map(|(field, _)| field).collect()
 }
 
 #[test]
@@ -452,9 +375,7 @@ fn reader_reports_every_problem_with_its_path() {
 
 #[test]
 fn sections_are_limited() {
-    let agents: Vec<Value> = (0..=MAX_SECTION_ENTITIES)
-        .map(|i| json!({"id": format!("a{i}")}))
-        .collect();
+    let agents: Vec<Value> = (0..=MAX_SECTION_ENTITIES).map(|i| json!({"id": format!("a{i}")})).collect();
     let found = violations(json!({ "agents": agents }).to_string().as_bytes());
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "agents");

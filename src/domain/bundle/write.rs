@@ -43,21 +43,13 @@ impl Out {
     }
 
     /// A list Emporix always writes, `[ ]` when empty.
-    pub fn list(
-        &mut self,
-        key: &str,
-        items: impl IntoIterator<Item = impl Into<Value>>,
-    ) -> &mut Self {
+    pub fn list(&mut self, key: &str, items: impl IntoIterator<Item = impl Into<Value>>) -> &mut Self {
         let items: Vec<Value> = items.into_iter().map(Into::into).collect();
         self.put(key, items)
     }
 
     /// A list written only when it has items.
-    pub fn some(
-        &mut self,
-        key: &str,
-        items: impl IntoIterator<Item = impl Into<Value>>,
-    ) -> &mut Self {
+    pub fn some(&mut self, key: &str, items: impl IntoIterator<Item = impl Into<Value>>) -> &mut Self {
         let items: Vec<Value> = items.into_iter().map(Into::into).collect();
         if !items.is_empty() {
             self.put(key, items);
@@ -77,10 +69,7 @@ impl Out {
     pub fn localized(&mut self, key: &str, texts: &HashMap<String, String>) -> &mut Self {
         let mut languages: Vec<_> = texts.iter().collect();
         languages.sort();
-        let map = languages
-            .into_iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect::<Map<_, _>>();
+        let map = languages.into_iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<Map<_, _>>();
         self.put(key, map)
     }
 

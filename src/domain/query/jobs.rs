@@ -3,12 +3,7 @@
 use super::{FieldKind, FieldSpec};
 
 const fn field(name: &'static str, kind: FieldKind, nullable: bool, sortable: bool) -> FieldSpec {
-    FieldSpec {
-        name,
-        kind,
-        nullable,
-        sortable,
-    }
+    FieldSpec { name, kind, nullable, sortable }
 }
 
 /// Stored spellings: Emporix shows `type` upper-case and `status`/`agentType` lower-case.

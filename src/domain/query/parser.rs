@@ -4,30 +4,20 @@
 use super::pattern::portable;
 use super::scan::{Scanner, Source, fail};
 use super::value::scalar;
-use super::{
-    CmpOp, Condition, FieldKind, FieldSpec, MAX_CONDITIONS, MAX_LIST_ITEMS, MAX_QUERY_CHARS, Query,
-    Test,
-};
+use super::{CmpOp, Condition, FieldKind, FieldSpec, MAX_CONDITIONS, MAX_LIST_ITEMS, MAX_QUERY_CHARS, Query, Test};
 use crate::error::Error;
 
 /// Parses `q` against `schema`; empty or blank `q` has no conditions.
 pub fn parse(q: &str, schema: &[FieldSpec]) -> Result<Query, Error> {
     let chars: Vec<char> = q.chars().collect();
     if chars.len() > MAX_QUERY_CHARS {
-        return Err(fail(
-            MAX_QUERY_CHARS,
-            format!("q is longer than {MAX_QUERY_CHARS} characters"),
-        ));
+        return Err(fail(MAX_QUERY_CHARS, format!("q is longer than {MAX_QUERY_CHARS} characters")));
     }
     // PostgreSQL text cannot hold NUL; refusing it keeps both stores answering alike.
     if let Some(at) = chars.iter().position(|c| *c == '\0') {
         return Err(fail(at, "NUL characters are not allowed"));
     }
-    let mut parser = Parser {
-        s: Scanner { chars, pos: 0 },
-        schema,
-        conditions: Vec::new(),
-    };
+    let mut parser = Parser { s: Scanner { chars, pos: 0 }, schema, conditions: Vec::new() };
     let mut terms = 0;
     loop {
         parser.s.skip_spaces();
@@ -35,10 +25,7 @@ pub fn parse(q: &str, schema: &[FieldSpec]) -> Result<Query, Error> {
             break;
         }
         if terms == MAX_CONDITIONS {
-            return Err(fail(
-                parser.s.pos,
-                format!("more than {MAX_CONDITIONS} conditions"),
-            ));
+            return Err(fail(parser.s.pos, format!("more than {MAX_CONDITIONS} conditions")));
         }
         terms += 1;
         parser.condition()?;
@@ -46,9 +33,7 @@ pub fn parse(q: &str, schema: &[FieldSpec]) -> Result<Query, Error> {
             return Err(parser.s.unexpected(c));
         }
     }
-    Ok(Query {
-        conditions: parser.conditions,
-    })
+    Ok(Query { conditions: parser.conditions })
 }
 
 /// The shape of a value expression, checked against what the field's kind supports.
@@ -94,19 +79,12 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn push(&mut self, spec: &FieldSpec, test: Test) {
-        self.conditions.push(Condition {
-            field: spec.name,
-            test,
-        });
+        self.conditions.push(Condition { field: spec.name, test });
     }
 
     fn condition(&mut self) -> Result<(), Error> {
         let start = self.s.pos;
-        while self
-            .s
-            .peek()
-            .is_some_and(|c| !c.is_whitespace() && !matches!(c, ':' | '(' | ')' | '"'))
-        {
+        while self.s.peek().is_some_and(|c| !c.is_whitespace() && !matches!(c, ':' | '(' | ')' | '"')) {
             self.s.pos += 1;
         }
         let name = self.s.text(start, self.s.pos);
@@ -117,18 +95,12 @@ impl Parser<'_> {
             Some(':') => {}
             Some(c) if !c.is_whitespace() => return Err(self.s.unexpected(c)),
             _ => {
-                return Err(fail(
-                    start,
-                    format!("`{name}` is not a condition; expected field:value"),
-                ));
+                return Err(fail(start, format!("`{name}` is not a condition; expected field:value")));
             }
         }
         let spec = *self.schema.iter().find(|f| f.name == name).ok_or_else(|| {
             let known: Vec<_> = self.schema.iter().map(|f| f.name).collect();
-            fail(
-                start,
-                format!("unknown field `{name}`; known fields: {}", known.join(", ")),
-            )
+            fail(start, format!("unknown field `{name}`; known fields: {}", known.join(", ")))
         })?;
         self.s.pos += 1;
         self.value_expr(&spec)
@@ -138,9 +110,7 @@ impl Parser<'_> {
         let at = self.s.pos;
         match self.s.peek() {
             None => Err(fail(at, format!("missing value after `{}:`", spec.name))),
-            Some(c) if c.is_whitespace() => {
-                Err(fail(at, format!("missing value after `{}:`", spec.name)))
-            }
+            Some(c) if c.is_whitespace() => Err(fail(at, format!("missing value after `{}:`", spec.name))),
             Some('~') => {
                 check(spec, Form::Regex, at)?;
                 self.s.pos += 1;
@@ -217,10 +187,7 @@ impl Parser<'_> {
             }
             self.s.skip_spaces();
             if !matches!(self.s.peek(), Some('>' | '<')) {
-                return Err(fail(
-                    self.s.pos,
-                    "expected a comparison (>, <, >=, <=) after AND",
-                ));
+                return Err(fail(self.s.pos, "expected a comparison (>, <, >=, <=) after AND"));
             }
             let second = self.comparison(spec, &[')'])?;
             self.push(spec, second);
@@ -246,10 +213,7 @@ impl Parser<'_> {
             }
             let token = self.s.value(&[',', ')'])?;
             if items.len() == MAX_LIST_ITEMS {
-                return Err(fail(
-                    token.position,
-                    format!("more than {MAX_LIST_ITEMS} values in a list"),
-                ));
+                return Err(fail(token.position, format!("more than {MAX_LIST_ITEMS} values in a list")));
             }
             if !token.quoted && presence(&token.text).is_some() {
                 return Err(fail(
@@ -270,10 +234,7 @@ impl Parser<'_> {
                 }
                 None => return Err(self.s.unclosed(open)),
                 Some(c) => {
-                    return Err(fail(
-                        self.s.pos,
-                        format!("expected `,` or `)` in the list, found `{c}`"),
-                    ));
+                    return Err(fail(self.s.pos, format!("expected `,` or `)` in the list, found `{c}`")));
                 }
             }
         }

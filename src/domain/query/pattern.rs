@@ -7,8 +7,8 @@
 //! The SQL side adds `(?s)` for Rust so that `.` matches newlines as it does in PostgreSQL.
 
 use regex_syntax::ast::{
-    self, AssertionKind, Ast, ClassAsciiKind, ClassPerl, ClassPerlKind, ClassSet, ClassSetItem,
-    GroupKind, RepetitionKind, RepetitionRange, Span,
+    self, AssertionKind, Ast, ClassAsciiKind, ClassPerl, ClassPerlKind, ClassSet, ClassSetItem, GroupKind,
+    RepetitionKind, RepetitionRange, Span,
 };
 
 use super::error::invalid;
@@ -31,29 +31,19 @@ pub(super) fn portable(source: &str, positions: &[usize]) -> Result<String, Erro
     if source.is_empty() {
         return Err(invalid("q", at(0), "empty regular expression"));
     }
-    let ast = ast::parse::ParserBuilder::new()
-        .nest_limit(NEST_LIMIT)
-        .build()
-        .parse(source)
-        .map_err(|e| {
-            invalid(
-                "q",
-                at(e.span().start.offset),
-                format!("invalid regular expression: {}", e.kind()),
-            )
+    let ast =
+        ast::parse::ParserBuilder::new().nest_limit(NEST_LIMIT).build().parse(source).map_err(|e| {
+            invalid("q", at(e.span().start.offset), format!("invalid regular expression: {}", e.kind()))
         })?;
     let mut out = String::new();
     print(&ast, &mut out).map_err(|(span, why)| invalid("q", at(span.start.offset), why))?;
-    ::regex::RegexBuilder::new(&format!("(?s){out}"))
-        .size_limit(SIZE_LIMIT)
-        .build()
-        .map_err(|e| {
-            let why = match e {
-                ::regex::Error::CompiledTooBig(_) => "regular expression is too large".to_owned(),
-                other => format!("invalid regular expression: {other}"),
-            };
-            invalid("q", at(0), why)
-        })?;
+    ::regex::RegexBuilder::new(&format!("(?s){out}")).size_limit(SIZE_LIMIT).build().map_err(|e| {
+        let why = match e {
+            ::regex::Error::CompiledTooBig(_) => "regular expression is too large".to_owned(),
+            other => format!("invalid regular expression: {other}"),
+        };
+        invalid("q", at(0), why)
+    })?;
     Ok(out)
 }
 
@@ -94,11 +84,7 @@ fn print(ast: &Ast, out: &mut String) -> Result<(), Refusal> {
             // PostgreSQL refuses a quantifier on a quantifier or an assertion: group those.
             let atom = matches!(
                 *r.ast,
-                Ast::Literal(_)
-                    | Ast::Dot(_)
-                    | Ast::ClassPerl(_)
-                    | Ast::ClassBracketed(_)
-                    | Ast::Group(_)
+                Ast::Literal(_) | Ast::Dot(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) | Ast::Group(_)
             );
             out.push_str(if atom { "" } else { "(?:" });
             print(&r.ast, out)?;

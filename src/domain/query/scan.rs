@@ -78,11 +78,7 @@ impl Scanner {
         let position = self.pos;
         if self.peek() == Some('"') {
             let Source { text, .. } = self.quoted()?;
-            return Ok(Token {
-                text,
-                position,
-                quoted: true,
-            });
+            return Ok(Token { text, position, quoted: true });
         }
         while let Some(c) = self.peek() {
             if c.is_whitespace() || stops.contains(&c) {
@@ -96,11 +92,7 @@ impl Scanner {
         if self.pos == position {
             return Err(fail(position, "missing value"));
         }
-        Ok(Token {
-            text: self.text(position, self.pos),
-            position,
-            quoted: false,
-        })
+        Ok(Token { text: self.text(position, self.pos), position, quoted: false })
     }
 
     /// A double-quoted string; `\"` and `\\` are escapes, any other backslash stays (so a
@@ -177,10 +169,7 @@ impl Scanner {
     }
 
     fn source(&self, from: usize, to: usize) -> Source {
-        Source {
-            text: self.text(from, to),
-            positions: (from..=to).collect(),
-        }
+        Source { text: self.text(from, to), positions: (from..=to).collect() }
     }
 
     /// The index after the `]` closing the class that opens at `open`, if it closes.

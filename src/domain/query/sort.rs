@@ -18,39 +18,17 @@ pub fn parse_sort(sort: &str, schema: &[FieldSpec]) -> Result<Vec<SortKey>, Erro
             return Err(invalid("sort", position, "missing field name"));
         }
         let spec = schema.iter().find(|f| f.name == name).ok_or_else(|| {
-            let known: Vec<_> = schema
-                .iter()
-                .filter(|f| f.sortable)
-                .map(|f| f.name)
-                .collect();
-            invalid(
-                "sort",
-                position,
-                format!(
-                    "unknown field `{name}`; sortable fields: {}",
-                    known.join(", ")
-                ),
-            )
+            let known: Vec<_> = schema.iter().filter(|f| f.sortable).map(|f| f.name).collect();
+            invalid("sort", position, format!("unknown field `{name}`; sortable fields: {}", known.join(", ")))
         })?;
         if !spec.sortable {
-            return Err(invalid(
-                "sort",
-                position,
-                format!("`{name}` is not sortable"),
-            ));
+            return Err(invalid("sort", position, format!("`{name}` is not sortable")));
         }
         if keys.iter().any(|k| k.field == spec.name) {
-            return Err(invalid(
-                "sort",
-                position,
-                format!("`{name}` is sorted on twice"),
-            ));
+            return Err(invalid("sort", position, format!("`{name}` is sorted on twice")));
         }
         let direction = direction.trim();
-        keys.push(SortKey {
-            field: spec.name,
-            descending: direction == "desc" || direction == "DESC",
-        });
+        keys.push(SortKey { field: spec.name, descending: direction == "desc" || direction == "DESC" });
     }
     Ok(keys)
 }
@@ -70,10 +48,7 @@ pub fn parse_fields(fields: &str, allowed: &[&str]) -> Result<Vec<String>, Error
             return Err(invalid(
                 "fields",
                 position,
-                format!(
-                    "unknown field `{name}`; known fields: {}",
-                    allowed.join(", ")
-                ),
+                format!("unknown field `{name}`; known fields: {}", allowed.join(", ")),
             ));
         }
         if !out.contains(&name) {

@@ -4,9 +4,7 @@ use super::*;
 use crate::error::ErrorCode;
 
 fn conditions(q: &str) -> Vec<Condition> {
-    parse(q, JOB_FIELDS)
-        .unwrap_or_else(|e| panic!("{q}: {e}"))
-        .conditions
+    parse(q, JOB_FIELDS).unwrap_or_else(|e| panic!("{q}: {e}")).conditions
 }
 
 fn one(q: &str) -> (&'static str, Test) {
@@ -32,10 +30,7 @@ fn regex(q: &str) -> String {
 }
 
 /// Asserts the error's shape and returns its position and reason.
-fn fails_on(
-    input_field: &str,
-    result: Result<impl std::fmt::Debug, crate::error::Error>,
-) -> (usize, String) {
+fn fails_on(input_field: &str, result: Result<impl std::fmt::Debug, crate::error::Error>) -> (usize, String) {
     let err = result.expect_err("should fail");
     assert_eq!(err.code, ErrorCode::InvalidFilter);
     assert_eq!(err.violations.len(), 1);
@@ -63,10 +58,7 @@ fn blank_q_has_no_conditions() {
 #[test]
 fn exact_values_bare_and_quoted() {
     assert_eq!(one("id:abc"), ("id", Test::Eq(text("abc"))));
-    assert_eq!(
-        test(r#"message:"say \"hi\" \\ now""#),
-        Test::Eq(text(r#"say "hi" \ now"#))
-    );
+    assert_eq!(test(r#"message:"say \"hi\" \\ now""#), Test::Eq(text(r#"say "hi" \ now"#)));
     assert_eq!(test(r#"message:"a\.b""#), Test::Eq(text(r"a\.b")));
     assert_eq!(test(r#"message:"""#), Test::Eq(text("")));
     assert_eq!(test(r#"message:"null""#), Test::Eq(text("null")));
@@ -87,48 +79,24 @@ fn enums_match_case_insensitively_and_normalize() {
     assert_eq!(test("type:agent_chat"), Test::Eq(text("AGENT_CHAT")));
     assert_eq!(test("status:In_Progress"), Test::Eq(text("in_progress")));
     assert_eq!(test("agentType:ANTI_FRAUD"), Test::Eq(text("anti_fraud")));
-    assert_eq!(
-        test(r#"status:(SUCCESS, "Failure")"#),
-        Test::In(vec![text("success"), text("failure")])
-    );
+    assert_eq!(test(r#"status:(SUCCESS, "Failure")"#), Test::In(vec![text("success"), text("failure")]));
 }
 
 #[test]
 fn comparisons_on_text_integers_and_nested_paths() {
-    assert_eq!(
-        one("metadata.version:>3"),
-        ("metadata.version", Test::Cmp(CmpOp::Gt, Scalar::Integer(3)))
-    );
-    assert_eq!(
-        test("attempts:<-1"),
-        Test::Cmp(CmpOp::Lt, Scalar::Integer(-1))
-    );
-    assert_eq!(
-        test("attempts:>=0"),
-        Test::Cmp(CmpOp::Ge, Scalar::Integer(0))
-    );
-    assert_eq!(
-        test("attempts:<=7"),
-        Test::Cmp(CmpOp::Le, Scalar::Integer(7))
-    );
+    assert_eq!(one("metadata.version:>3"), ("metadata.version", Test::Cmp(CmpOp::Gt, Scalar::Integer(3))));
+    assert_eq!(test("attempts:<-1"), Test::Cmp(CmpOp::Lt, Scalar::Integer(-1)));
+    assert_eq!(test("attempts:>=0"), Test::Cmp(CmpOp::Ge, Scalar::Integer(0)));
+    assert_eq!(test("attempts:<=7"), Test::Cmp(CmpOp::Le, Scalar::Integer(7)));
     assert_eq!(test("id:>=abc"), Test::Cmp(CmpOp::Ge, text("abc")));
-    assert_eq!(
-        test(r#"sessionId:<"s 9""#),
-        Test::Cmp(CmpOp::Lt, text("s 9"))
-    );
+    assert_eq!(test(r#"sessionId:<"s 9""#), Test::Cmp(CmpOp::Lt, text("s 9")));
 }
 
 #[test]
 fn timestamps_are_microseconds_since_the_epoch() {
     let t = Scalar::Timestamp(1_621_322_847_455_000);
-    assert_eq!(
-        test(r#"metadata.createdAt:"2021-05-18T07:27:27.455Z""#),
-        Test::Eq(t.clone())
-    );
-    assert_eq!(
-        test("metadata.modifiedAt:>=2021-05-18T09:27:27.455+02:00"),
-        Test::Cmp(CmpOp::Ge, t)
-    );
+    assert_eq!(test(r#"metadata.createdAt:"2021-05-18T07:27:27.455Z""#), Test::Eq(t.clone()));
+    assert_eq!(test("metadata.modifiedAt:>=2021-05-18T09:27:27.455+02:00"), Test::Cmp(CmpOp::Ge, t));
     assert_eq!(
         test(r#"metadata.createdAt:"2021-05-18T07:27:27.455000000Z""#),
         Test::Eq(Scalar::Timestamp(1_621_322_847_455_000))
@@ -137,9 +105,7 @@ fn timestamps_are_microseconds_since_the_epoch() {
 
 #[test]
 fn a_range_is_two_comparisons() {
-    let all = conditions(
-        r#"metadata.createdAt:(>="2026-01-01T00:00:00.000Z" AND <"2026-01-01T23:59:59.000Z")"#,
-    );
+    let all = conditions(r#"metadata.createdAt:(>="2026-01-01T00:00:00.000Z" AND <"2026-01-01T23:59:59.000Z")"#);
     assert_eq!(
         all,
         vec![
@@ -154,22 +120,13 @@ fn a_range_is_two_comparisons() {
         ]
     );
     assert_eq!(conditions("attempts:( >=1  and  <=5 )").len(), 2);
-    assert_eq!(
-        test("attempts:(>1)"),
-        Test::Cmp(CmpOp::Gt, Scalar::Integer(1))
-    );
+    assert_eq!(test("attempts:(>1)"), Test::Cmp(CmpOp::Gt, Scalar::Integer(1)));
 }
 
 #[test]
 fn lists() {
-    assert_eq!(
-        one(r#"agentId:(a,b,"c d")"#),
-        ("agentId", Test::In(vec![text("a"), text("b"), text("c d")]))
-    );
-    assert_eq!(
-        test("attempts:( 1 , 2 )"),
-        Test::In(vec![Scalar::Integer(1), Scalar::Integer(2)])
-    );
+    assert_eq!(one(r#"agentId:(a,b,"c d")"#), ("agentId", Test::In(vec![text("a"), text("b"), text("c d")])));
+    assert_eq!(test("attempts:( 1 , 2 )"), Test::In(vec![Scalar::Integer(1), Scalar::Integer(2)]));
     assert_eq!(test(r#"id:("a,b")"#), Test::In(vec![text("a,b")]));
 }
 
@@ -207,18 +164,8 @@ fn regexes_are_rewritten_into_the_portable_subset() {
 
 #[test]
 fn presence_tests() {
-    for (word, expected) in [
-        ("null", Test::Null),
-        ("exists", Test::Exists),
-        ("missing", Test::Missing),
-    ] {
-        for field in [
-            "message",
-            "agentType",
-            "attempts",
-            "metadata.createdAt",
-            "exportResult",
-        ] {
+    for (word, expected) in [("null", Test::Null), ("exists", Test::Exists), ("missing", Test::Missing)] {
+        for field in ["message", "agentType", "attempts", "metadata.createdAt", "exportResult"] {
             assert_eq!(one(&format!("{field}:{word}")), (field, expected.clone()));
         }
     }
@@ -234,14 +181,8 @@ fn booleans() {
 
 #[test]
 fn injection_shaped_values_are_plain_text() {
-    assert_eq!(
-        test(r#"message:"x' OR '1'='1""#),
-        Test::Eq(text("x' OR '1'='1"))
-    );
-    assert_eq!(
-        test(r#"message:"); DROP TABLE jobs; --""#),
-        Test::Eq(text("); DROP TABLE jobs; --"))
-    );
+    assert_eq!(test(r#"message:"x' OR '1'='1""#), Test::Eq(text("x' OR '1'='1")));
+    assert_eq!(test(r#"message:"); DROP TABLE jobs; --""#), Test::Eq(text("); DROP TABLE jobs; --")));
     assert_eq!(test("agentId:x';--"), Test::Eq(text("x';--")));
 }
 
@@ -279,37 +220,17 @@ fn structural_errors() {
 
 #[test]
 fn typed_value_errors() {
-    error(
-        "status:done",
-        7,
-        "`done` is not a value of `status`; allowed: in_progress, success, failure, skipped",
-    );
-    error(
-        "status:(success,nah)",
-        16,
-        "`nah` is not a value of `status`",
-    );
-    error(
-        "agentType:robot",
-        10,
-        "allowed: support, generic, complaint, anti_fraud",
-    );
+    error("status:done", 7, "`done` is not a value of `status`; allowed: in_progress, success, failure, skipped");
+    error("status:(success,nah)", 16, "`nah` is not a value of `status`");
+    error("agentType:robot", 10, "allowed: support, generic, complaint, anti_fraud");
     error("attempts:abc", 9, "`attempts` takes an integer, not `abc`");
     error("attempts:99999999999999999999", 9, "takes an integer");
     error("attempts:(>=1 AND <x)", 19, "takes an integer, not `x`");
     error("attempts:(1,2,x)", 14, "takes an integer");
     error(r#"metadata.createdAt:"2021-05-18""#, 19, "ISO-8601 instant");
-    error(
-        r#"metadata.createdAt:>"2021-05-18T07:27:27.1234567Z""#,
-        20,
-        "microsecond precision",
-    );
+    error(r#"metadata.createdAt:>"2021-05-18T07:27:27.1234567Z""#, 20, "microsecond precision");
     error("metadata.createdAt:(>=yesterday)", 22, "ISO-8601 instant");
-    error(
-        "background:yes",
-        11,
-        "`background` takes true or false, not `yes`",
-    );
+    error("background:yes", 11, "`background` takes true or false, not `yes`");
 }
 
 #[test]
@@ -317,29 +238,13 @@ fn form_not_supported_by_kind() {
     error("status:>a", 7, "`status` cannot be compared");
     error("status:(>=a AND <b)", 7, "`status` cannot be compared");
     error("type:~EX", 5, "`type` does not support regular expressions");
-    error(
-        "attempts:~1",
-        9,
-        "`attempts` does not support regular expressions",
-    );
-    error(
-        "metadata.createdAt:(~2026)",
-        19,
-        "does not support regular expressions",
-    );
-    error(
-        "background:null",
-        11,
-        "`background` takes only true or false",
-    );
+    error("attempts:~1", 9, "`attempts` does not support regular expressions");
+    error("metadata.createdAt:(~2026)", 19, "does not support regular expressions");
+    error("background:null", 11, "`background` takes only true or false");
     error("background:(true)", 11, "takes only true or false");
     error("background:>false", 11, "takes only true or false");
     error("exportResult:abc", 13, "takes only null, exists or missing");
-    error(
-        r#"exportResult:"null""#,
-        13,
-        "takes only null, exists or missing",
-    );
+    error(r#"exportResult:"null""#, 13, "takes only null, exists or missing");
     error("importResult:(a)", 13, "takes only null, exists or missing");
 }
 
@@ -373,11 +278,7 @@ fn limits_are_errors_not_truncation() {
 
     let fifty = vec!["id:x"; MAX_CONDITIONS].join(" ");
     assert_eq!(conditions(&fifty).len(), MAX_CONDITIONS);
-    error(
-        &format!("{fifty} id:y"),
-        fifty.len() + 1,
-        "more than 50 conditions",
-    );
+    error(&format!("{fifty} id:y"), fifty.len() + 1, "more than 50 conditions");
 
     let items: Vec<String> = (0..MAX_LIST_ITEMS).map(|i| i.to_string()).collect();
     let hundred = format!("attempts:({})", items.join(","));
@@ -391,28 +292,11 @@ fn sort_keys() {
     let keys = parse_sort("metadata.createdAt:desc, id", JOB_FIELDS).unwrap();
     assert_eq!(
         keys,
-        [
-            SortKey {
-                field: "metadata.createdAt",
-                descending: true
-            },
-            SortKey {
-                field: "id",
-                descending: false
-            },
-        ]
+        [SortKey { field: "metadata.createdAt", descending: true }, SortKey { field: "id", descending: false },]
     );
-    let directions = |s: &str| -> Vec<bool> {
-        parse_sort(s, JOB_FIELDS)
-            .unwrap()
-            .iter()
-            .map(|k| k.descending)
-            .collect()
-    };
-    assert_eq!(
-        directions("id:DESC,status:Desc,type:asc,attempts:up,agentId"),
-        [true, false, false, false, false]
-    );
+    let directions =
+        |s: &str| -> Vec<bool> { parse_sort(s, JOB_FIELDS).unwrap().iter().map(|k| k.descending).collect() };
+    assert_eq!(directions("id:DESC,status:Desc,type:asc,attempts:up,agentId"), [true, false, false, false, false]);
     assert!(parse_sort(" ", JOB_FIELDS).unwrap().is_empty());
 }
 
@@ -442,11 +326,7 @@ fn projection_fields() {
         ["id", "status", "metadata.createdAt"]
     );
     assert!(parse_fields("", JOB_PROJECTION_FIELDS).unwrap().is_empty());
-    assert!(
-        parse_fields("  ", JOB_PROJECTION_FIELDS)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(parse_fields("  ", JOB_PROJECTION_FIELDS).unwrap().is_empty());
     let (at, why) = fails_on("fields", parse_fields("id,secret", JOB_PROJECTION_FIELDS));
     assert_eq!(at, 3);
     assert!(why.contains("unknown field `secret`"), "{why}");
@@ -456,11 +336,7 @@ fn projection_fields() {
 
 #[test]
 fn job_fields_follow_the_brief() {
-    let sortable: Vec<_> = JOB_FIELDS
-        .iter()
-        .filter(|f| !f.sortable)
-        .map(|f| f.name)
-        .collect();
+    let sortable: Vec<_> = JOB_FIELDS.iter().filter(|f| !f.sortable).map(|f| f.name).collect();
     assert_eq!(sortable, ["message", "exportResult", "importResult"]);
     for f in JOB_FIELDS {
         let projectable = JOB_PROJECTION_FIELDS.contains(&f.name);

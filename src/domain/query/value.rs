@@ -18,14 +18,7 @@ pub(super) fn scalar(spec: &FieldSpec, raw: &str, position: usize) -> Result<Sca
             .find(|v| v.eq_ignore_ascii_case(raw))
             .map(|v| Scalar::Text((*v).to_owned()))
             .ok_or_else(|| {
-                invalid(
-                    "q",
-                    position,
-                    format!(
-                        "`{raw}` is not a value of `{name}`; allowed: {}",
-                        allowed.join(", ")
-                    ),
-                )
+                invalid("q", position, format!("`{raw}` is not a value of `{name}`; allowed: {}", allowed.join(", ")))
             }),
         FieldKind::Timestamp => timestamp(raw).map(Scalar::Timestamp).ok_or_else(|| {
             invalid(
@@ -37,33 +30,20 @@ pub(super) fn scalar(spec: &FieldSpec, raw: &str, position: usize) -> Result<Sca
                 ),
             )
         }),
-        FieldKind::Integer => raw.parse().map(Scalar::Integer).map_err(|_| {
-            invalid(
-                "q",
-                position,
-                format!("`{name}` takes an integer, not `{raw}`"),
-            )
-        }),
-        FieldKind::Bool => boolean(raw).map(Scalar::Bool).ok_or_else(|| {
-            invalid(
-                "q",
-                position,
-                format!("`{name}` takes true or false, not `{raw}`"),
-            )
-        }),
-        FieldKind::Presence => Err(invalid(
-            "q",
-            position,
-            format!("`{name}` takes only null, exists or missing"),
-        )),
+        FieldKind::Integer => raw
+            .parse()
+            .map(Scalar::Integer)
+            .map_err(|_| invalid("q", position, format!("`{name}` takes an integer, not `{raw}`"))),
+        FieldKind::Bool => boolean(raw)
+            .map(Scalar::Bool)
+            .ok_or_else(|| invalid("q", position, format!("`{name}` takes true or false, not `{raw}`"))),
+        FieldKind::Presence => Err(invalid("q", position, format!("`{name}` takes only null, exists or missing"))),
     }
 }
 
 /// Microseconds since the epoch; a finer instant would need rounding, so it is refused.
 fn timestamp(raw: &str) -> Option<i64> {
-    let nanos = OffsetDateTime::parse(raw, &Rfc3339)
-        .ok()?
-        .unix_timestamp_nanos();
+    let nanos = OffsetDateTime::parse(raw, &Rfc3339).ok()?.unix_timestamp_nanos();
     if nanos % 1000 != 0 {
         return None;
     }

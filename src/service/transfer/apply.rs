@@ -10,8 +10,8 @@ use crate::domain::resource::Resource;
 use crate::domain::validate::preferred_text;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{
-    AgentStatus, ConflictPolicy, ImportDetail, ImportDetailCode as Code, ImportState as State,
-    ImportSummary, ImportedEntity, McpServer, Tool, tool,
+    AgentStatus, ConflictPolicy, ImportDetail, ImportDetailCode as Code, ImportState as State, ImportSummary,
+    ImportedEntity, McpServer, Tool, tool,
 };
 use crate::store::Tx;
 
@@ -51,15 +51,7 @@ impl Writer<'_> {
         self.fault()?;
         resource.clear_identity();
         resource.apply_defaults();
-        self.ctx
-            .tx
-            .insert(
-                name,
-                &resource.label(),
-                &json::to_json(&resource),
-                self.ctx.now,
-            )
-            .await?;
+        self.ctx.tx.insert(name, &resource.label(), &json::to_json(&resource), self.ctx.now).await?;
         Ok(())
     }
 
@@ -70,13 +62,7 @@ impl Writer<'_> {
         let current = self.ctx.tx.get(name).await?;
         self.ctx
             .tx
-            .update(
-                name,
-                current.meta.revision,
-                &resource.label(),
-                &json::to_json(&resource),
-                self.ctx.now,
-            )
+            .update(name, current.meta.revision, &resource.label(), &json::to_json(&resource), self.ctx.now)
             .await?;
         Ok(())
     }
@@ -101,12 +87,7 @@ impl Writer<'_> {
     }
 }
 
-fn detail(
-    code: Code,
-    object_id: &str,
-    object_name: &str,
-    message: impl Into<String>,
-) -> ImportDetail {
+fn detail(code: Code, object_id: &str, object_name: &str, message: impl Into<String>) -> ImportDetail {
     ImportDetail {
         code: code as i32,
         object_id: object_id.into(),
@@ -116,27 +97,11 @@ fn detail(
 }
 
 fn entity(id: &str, name: &str, state: State, details: Vec<ImportDetail>) -> ImportedEntity {
-    ImportedEntity {
-        id: id.into(),
-        name: name.into(),
-        state: state as i32,
-        details,
-        source_id: String::new(),
-    }
+    ImportedEntity { id: id.into(), name: name.into(), state: state as i32, details, source_id: String::new() }
 }
 
 fn missing_token_details(missing: &[String]) -> Vec<ImportDetail> {
-    missing
-        .iter()
-        .map(|id| {
-            detail(
-                Code::MissingToken,
-                id,
-                id,
-                format!("Token \"{id}\" was not found."),
-            )
-        })
-        .collect()
+    missing.iter().map(|id| detail(Code::MissingToken, id, id, format!("Token \"{id}\" was not found."))).collect()
 }
 
 /// Secret ids a tool refers to.
@@ -147,22 +112,14 @@ fn tool_secrets(tool: &Tool) -> Vec<&str> {
             let embedding = c.embedding.as_ref().map(|e| e.token_id.as_str());
             db.into_iter().chain(embedding).collect()
         }
-        Some(tool::Config::RagEmporix(c)) => c
-            .embedding
-            .as_ref()
-            .map(|e| e.token_id.as_str())
-            .into_iter()
-            .collect(),
+        Some(tool::Config::RagEmporix(c)) => c.embedding.as_ref().map(|e| e.token_id.as_str()).into_iter().collect(),
         _ => Vec::new(),
     }
 }
 
 fn is_not_importable(tool: &Tool) -> bool {
     matches!(tool.r#type.as_str(), "slack" | "teams")
-        || matches!(
-            tool.config,
-            Some(tool::Config::Slack(_) | tool::Config::Teams(_))
-        )
+        || matches!(tool.config, Some(tool::Config::Slack(_) | tool::Config::Teams(_)))
 }
 
 pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> {
@@ -184,8 +141,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             continue;
         }
         if w.exists(ResourceKind::Tool, &entry.id).await? {
-            let message =
-                format!("Tool \"{label}\" already exists on this tenant and was skipped.");
+            let message = format!("Tool \"{label}\" already exists on this tenant and was skipped.");
             summary.tools.push(entity(
                 &entry.id,
                 &label,
@@ -197,27 +153,16 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         let missing = w.missing_secrets(tool_secrets(&entry.value)).await?;
         let mut tool = entry.value.clone();
         tool.enabled = missing.is_empty();
-        w.create(&w.name(ResourceKind::Tool, &entry.id), tool)
-            .await?;
+        w.create(&w.name(ResourceKind::Tool, &entry.id), tool).await?;
         tools_written += 1;
-        let state = if missing.is_empty() {
-            State::Enabled
-        } else {
-            State::Disabled
-        };
-        summary.tools.push(entity(
-            &entry.id,
-            &label,
-            state,
-            missing_token_details(&missing),
-        ));
+        let state = if missing.is_empty() { State::Enabled } else { State::Disabled };
+        summary.tools.push(entity(&entry.id, &label, state, missing_token_details(&missing)));
     }
 
     for entry in &bundle.mcp_servers {
         let label = entry.value.display_name.clone();
         if w.exists(ResourceKind::McpServer, &entry.id).await? {
-            let message =
-                format!("MCP server \"{label}\" already exists on this tenant and was skipped.");
+            let message = format!("MCP server \"{label}\" already exists on this tenant and was skipped.");
             summary.mcp_servers.push(entity(
                 &entry.id,
                 &label,
@@ -226,9 +171,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        let missing = w
-            .missing_secrets([entry.value.authorization_header_token_id.as_str()])
-            .await?;
+        let missing = w.missing_secrets([entry.value.authorization_header_token_id.as_str()]).await?;
         let mut details = missing_token_details(&missing);
         for function in missing_functions(&w, &entry.value, &bundle_tools).await? {
             details.push(detail(
@@ -240,25 +183,16 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         let mut server = entry.value.clone();
         server.enabled = details.is_empty();
-        w.create(&w.name(ResourceKind::McpServer, &entry.id), server)
-            .await?;
+        w.create(&w.name(ResourceKind::McpServer, &entry.id), server).await?;
         servers_written += 1;
-        let state = if details.is_empty() {
-            State::Enabled
-        } else {
-            State::Disabled
-        };
-        summary
-            .mcp_servers
-            .push(entity(&entry.id, &label, state, details));
+        let state = if details.is_empty() { State::Enabled } else { State::Disabled };
+        summary.mcp_servers.push(entity(&entry.id, &label, state, details));
     }
 
     for bundled in &bundle.knowledge_bases {
         let label = bundled.knowledge_base.display_name.clone();
         if w.exists(ResourceKind::KnowledgeBase, &bundled.id).await? {
-            let message = format!(
-                "Knowledge base \"{label}\" already exists on this tenant and was skipped."
-            );
+            let message = format!("Knowledge base \"{label}\" already exists on this tenant and was skipped.");
             summary.knowledge_bases.push(entity(
                 &bundled.id,
                 &label,
@@ -269,20 +203,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         let kb_name = w.name(ResourceKind::KnowledgeBase, &bundled.id);
         w.create(&kb_name, bundled.knowledge_base.clone()).await?;
-        let parent = Parent {
-            tenant: ctx.tenant.to_owned(),
-            parent_id: bundled.id.clone(),
-        };
+        let parent = Parent { tenant: ctx.tenant.to_owned(), parent_id: bundled.id.clone() };
         for document in &bundled.documents {
-            w.create(
-                &ResourceName::new(&parent, ResourceKind::Document, &document.id),
-                document.value.clone(),
-            )
-            .await?;
+            w.create(&ResourceName::new(&parent, ResourceKind::Document, &document.id), document.value.clone()).await?;
         }
-        summary
-            .knowledge_bases
-            .push(entity(&bundled.id, &label, State::Enabled, vec![]));
+        summary.knowledge_bases.push(entity(&bundled.id, &label, State::Enabled, vec![]));
     }
 
     // Agents: first decide every target id, so references can be rewritten consistently.
@@ -316,20 +241,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
     if !refused.is_empty() && !ctx.dry_run {
         return Err(Error::new(
             ErrorCode::AlreadyExists,
-            format!(
-                "agent ids already taken in tenant `{}`: {}",
-                ctx.tenant,
-                refused.join(", ")
-            ),
+            format!("agent ids already taken in tenant `{}`: {}", ctx.tenant, refused.join(", ")),
         )
         .with_meta("conflictingIds", refused.join(",")));
     }
-    let rename = |id: &str| {
-        targets
-            .get(id)
-            .map(|(target, _)| target.clone())
-            .unwrap_or_else(|| id.to_owned())
-    };
+    let rename = |id: &str| targets.get(id).map(|(target, _)| target.clone()).unwrap_or_else(|| id.to_owned());
 
     for entry in &bundle.agents {
         let (target, conflict) = targets[entry.id.as_str()].clone();
@@ -337,10 +253,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         let mut details = Vec::new();
         match conflict {
             Some(Code::Skipped) => {
-                let message = format!(
-                    "Agent \"{}\" already exists on this tenant and was kept.",
-                    entry.id
-                );
+                let message = format!("Agent \"{}\" already exists on this tenant and was kept.", entry.id);
                 summary.agents.push(entity(
                     &target,
                     &label,
@@ -363,17 +276,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
                 Code::Renamed,
                 &target,
                 &label,
-                format!(
-                    "Agent id \"{}\" was taken; imported as \"{target}\".",
-                    entry.id
-                ),
+                format!("Agent id \"{}\" was taken; imported as \"{target}\".", entry.id),
             )),
-            Some(Code::Overwritten) => details.push(detail(
-                Code::Overwritten,
-                &target,
-                &label,
-                format!("Agent \"{target}\" was replaced."),
-            )),
+            Some(Code::Overwritten) => {
+                details.push(detail(Code::Overwritten, &target, &label, format!("Agent \"{target}\" was replaced.")))
+            }
             _ => {}
         }
         let mut agent = entry.value.clone();
@@ -384,26 +291,15 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         for item in agent.graph.iter_mut().filter(|g| g.r#type == "agent") {
             item.item_id = rename(&item.item_id);
         }
-        let token = agent
-            .llm
-            .as_ref()
-            .map(|l| l.token_id.as_str())
-            .unwrap_or_default();
+        let token = agent.llm.as_ref().map(|l| l.token_id.as_str()).unwrap_or_default();
         let header_token = agent
             .llm
             .as_ref()
             .and_then(|l| l.self_hosted.as_ref())
             .map(|s| s.authorization_header_token_id.as_str())
             .unwrap_or_default();
-        details.extend(missing_token_details(
-            &w.missing_secrets([token, header_token]).await?,
-        ));
-        details.push(detail(
-            Code::AgentImportedDisabled,
-            &target,
-            &label,
-            "Imported agents start disabled.",
-        ));
+        details.extend(missing_token_details(&w.missing_secrets([token, header_token]).await?));
+        details.push(detail(Code::AgentImportedDisabled, &target, &label, "Imported agents start disabled."));
         let name = w.name(ResourceKind::Agent, &target);
         if conflict == Some(Code::Overwritten) {
             w.replace(&name, agent).await?;
@@ -425,18 +321,9 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
 }
 
 /// Functions a dynamic MCP server's tools invoke that are neither in the bundle nor tools here.
-async fn missing_functions(
-    w: &Writer<'_>,
-    server: &McpServer,
-    bundle_tools: &BTreeSet<&str>,
-) -> Result<Vec<String>> {
+async fn missing_functions(w: &Writer<'_>, server: &McpServer, bundle_tools: &BTreeSet<&str>) -> Result<Vec<String>> {
     let mut missing = BTreeSet::new();
-    for function in server
-        .tools
-        .iter()
-        .map(|t| t.function_id.as_str())
-        .filter(|f| !f.is_empty())
-    {
+    for function in server.tools.iter().map(|t| t.function_id.as_str()).filter(|f| !f.is_empty()) {
         if !bundle_tools.contains(function) && !w.exists(ResourceKind::Tool, function).await? {
             missing.insert(function.to_owned());
         }

@@ -15,18 +15,11 @@ use crate::store::Store;
 /// Ids of the sub-agents an agent hands work to: collaborations and `agent` graph items.
 pub fn sub_agent_ids(agent: &Agent) -> BTreeSet<String> {
     let collaborations = agent.collaborations.iter().map(|c| c.agent_id.clone());
-    let graph = agent
-        .graph
-        .iter()
-        .filter(|g| g.r#type == "agent")
-        .map(|g| g.item_id.clone());
-    collaborations
-        .chain(graph)
-        .filter(|id| !id.is_empty())
-        .collect()
+    let graph = agent.graph.iter().filter(|g| g.r#type == "agent").map(|g| g.item_id.clone());
+    collaborations.chain(graph).filter(|id| !id.is_empty()).collect()
 }
 
-async fn load<R: Resource>(store: &Store, tenant: &str, id: &str) -> Result<Option<R>> {
+pub(crate) async fn load<R: Resource>(store: &Store, tenant: &str, id: &str) -> Result<Option<R>> {
     let name = ResourceName::new(&Parent::tenant(tenant), R::KIND, id);
     match store.get(&name).await {
         Ok(stored) => {
@@ -43,20 +36,10 @@ async fn load<R: Resource>(store: &Store, tenant: &str, id: &str) -> Result<Opti
 /// A reference to something the tenant does not hold travels as a reference only (the
 /// importer reports it, like a Slack tool that must be created by hand).
 fn dangling(kind: &str, id: &str, referrer: &str) {
-    tracing::debug!(
-        kind,
-        id,
-        referrer,
-        "exporting a reference to a missing dependency"
-    );
+    tracing::debug!(kind, id, referrer, "exporting a reference to a missing dependency");
 }
 
-pub async fn collect(
-    store: &Store,
-    tenant: &str,
-    agent_ids: &[String],
-    max_depth: usize,
-) -> Result<Bundle> {
+pub async fn collect(store: &Store, tenant: &str, agent_ids: &[String], max_depth: usize) -> Result<Bundle> {
     let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
     let mut missing = Vec::new();
     for id in agent_ids {
@@ -68,16 +51,9 @@ pub async fn collect(
         }
     }
     if !missing.is_empty() {
-        let listed = missing
-            .iter()
-            .map(|id| format!("`{id}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(Error::new(
-            ErrorCode::NotFound,
-            format!("agents not found in tenant `{tenant}`: {listed}"),
-        )
-        .with_meta("missingIds", missing.join(",")));
+        let listed = missing.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ");
+        return Err(Error::new(ErrorCode::NotFound, format!("agents not found in tenant `{tenant}`: {listed}"))
+            .with_meta("missingIds", missing.join(",")));
     }
 
     // Breadth-first over sub-agents; depth counts hand-offs from a requested agent.
@@ -90,7 +66,7 @@ pub async fn collect(
             }
             if depth + 1 > max_depth {
                 return Err(Error::new(
-                    ErrorCode::FailedPrecondition,
+                    ErrorCode::SubAgentDepthExceeded,
                     format!("sub-agents of `{id}` nest deeper than the limit of {max_depth}"),
                 )
                 .with_meta("agent", id.clone()));
@@ -112,24 +88,11 @@ pub async fn collect(
         for id in agent.tools.iter().map(|t| &t.tool_id) {
             include(&mut tools, store, tenant, id, agent_id, "tool").await?;
         }
-        for id in agent
-            .mcp_servers
-            .iter()
-            .map(|m| &m.mcp_server_id)
-            .filter(|id| !id.is_empty())
-        {
+        for id in agent.mcp_servers.iter().map(|m| &m.mcp_server_id).filter(|id| !id.is_empty()) {
             include(&mut servers, store, tenant, id, agent_id, "MCP server").await?;
         }
         for id in agent.knowledge_bases.iter().map(|k| &k.knowledge_base_id) {
-            include(
-                &mut knowledge_bases,
-                store,
-                tenant,
-                id,
-                agent_id,
-                "knowledge base",
-            )
-            .await?;
+            include(&mut knowledge_bases, store, tenant, id, agent_id, "knowledge base").await?;
         }
     }
     // Functions that dynamic MCP tools invoke travel along when they are custom-function tools here.
@@ -150,31 +113,18 @@ pub async fn collect(
 
     let mut bundled_kbs = Vec::new();
     for (id, knowledge_base) in knowledge_bases {
-        bundled_kbs.push(BundledKnowledgeBase {
-            documents: documents(store, tenant, &id).await?,
-            id,
-            knowledge_base,
-        });
+        bundled_kbs.push(BundledKnowledgeBase { documents: documents(store, tenant, &id).await?, id, knowledge_base });
     }
     Ok(Bundle {
-        agents: agents
-            .into_iter()
-            .map(|(id, value)| Entry { id, value })
-            .collect(),
-        tools: tools
-            .into_iter()
-            .map(|(id, value)| Entry { id, value })
-            .collect(),
-        mcp_servers: servers
-            .into_iter()
-            .map(|(id, value)| Entry { id, value })
-            .collect(),
+        agents: agents.into_iter().map(|(id, value)| Entry { id, value }).collect(),
+        tools: tools.into_iter().map(|(id, value)| Entry { id, value }).collect(),
+        mcp_servers: servers.into_iter().map(|(id, value)| Entry { id, value }).collect(),
         knowledge_bases: bundled_kbs,
     })
 }
 
 /// Adds the resource `id` to `found` unless it is there already or the tenant lacks it.
-async fn include<R: Resource>(
+pub(crate) async fn include<R: Resource>(
     found: &mut BTreeMap<String, R>,
     store: &Store,
     tenant: &str,
@@ -194,31 +144,20 @@ async fn include<R: Resource>(
 }
 
 /// Every document of a knowledge base, in id order.
-async fn documents(store: &Store, tenant: &str, kb_id: &str) -> Result<Vec<Entry<Document>>> {
-    let parent = Parent {
-        tenant: tenant.to_owned(),
-        parent_id: kb_id.to_owned(),
-    };
+pub(crate) async fn documents(store: &Store, tenant: &str, kb_id: &str) -> Result<Vec<Entry<Document>>> {
+    let parent = Parent { tenant: tenant.to_owned(), parent_id: kb_id.to_owned() };
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let page = PageRequest {
-            size: MAX_PAGE_SIZE,
-            after: after.clone(),
-        };
-        let rows = store
-            .list(ResourceKind::Document, &parent, &[], &page)
-            .await?;
+        let page = PageRequest { size: MAX_PAGE_SIZE, after: after.clone() };
+        let rows = store.list(ResourceKind::Document, &parent, &[], &page).await?;
         let more = rows.len() as u64 > MAX_PAGE_SIZE;
         for row in rows.into_iter().take(MAX_PAGE_SIZE as usize) {
             let id = row.name.id.clone();
             let mut document: Document = decode(row)?;
             document.clear_identity();
             after = Some(id.clone());
-            out.push(Entry {
-                id,
-                value: document,
-            });
+            out.push(Entry { id, value: document });
         }
         if !more {
             return Ok(out);

@@ -1,7 +1,7 @@
 //! Moving agents between tenants: bundle export and import.
 
 mod apply;
-mod closure;
+pub(crate) mod closure;
 mod runner;
 
 pub use closure::sub_agent_ids;
@@ -25,9 +25,7 @@ use crate::domain::json;
 use crate::domain::names::{Parent, ResourceKind, check_id};
 use crate::domain::resource::{Resource, timestamp};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
-use crate::proto::{
-    ConflictPolicy, ExportAgentsResponse, ExportResult, ImportAgentsResponse, ImportResult,
-};
+use crate::proto::{ConflictPolicy, ExportAgentsResponse, ExportResult, ImportAgentsResponse, ImportResult};
 use crate::store::Store;
 
 const MAX_REQUEST_ID_CHARS: usize = 128;
@@ -75,20 +73,14 @@ impl TransferService {
 
     pub async fn export(&self, parent: &str, agent_ids: &[String]) -> Result<ExportAgentsResponse> {
         let mut violations = Vec::new();
-        let parent = Parent::parse(ResourceKind::Agent, parent, "parent")
-            .map_err(|v| violations.push(v))
-            .ok();
+        let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
         if agent_ids.is_empty() {
             violations.push(FieldViolation::new("agent_ids", "name at least one agent"));
         }
         if agent_ids.len() > self.max_export_agents {
             violations.push(FieldViolation::new(
                 "agent_ids",
-                format!(
-                    "at most {} agents per export, got {}",
-                    self.max_export_agents,
-                    agent_ids.len()
-                ),
+                format!("at most {} agents per export, got {}", self.max_export_agents, agent_ids.len()),
             ));
         }
         let mut seen = BTreeSet::new();
@@ -103,24 +95,14 @@ impl TransferService {
         let (Some(parent), true) = (parent, violations.is_empty()) else {
             return Err(Error::invalid(violations));
         };
-        let bundle =
-            closure::collect(&self.store, &parent.tenant, agent_ids, self.max_depth).await?;
+        let bundle = closure::collect(&self.store, &parent.tenant, agent_ids, self.max_depth).await?;
         let bytes = bundle::encode(&bundle);
         let data = STANDARD.encode(&bytes);
         let checksum = checksum::checksum(&bytes, self.export_key.as_deref());
         let now = now_micros();
-        let result = ExportResult {
-            data: data.clone(),
-            checksum: checksum.clone(),
-            exported_at: Some(timestamp(now)),
-        };
-        let mut job = JobRecord::new(
-            &parent.tenant,
-            &uuid::Uuid::now_v7().to_string(),
-            JobKind::Export,
-            JobState::Success,
-            now,
-        );
+        let result = ExportResult { data: data.clone(), checksum: checksum.clone(), exported_at: Some(timestamp(now)) };
+        let mut job =
+            JobRecord::new(&parent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Export, JobState::Success, now);
         job.export_result = Some(json::to_json(&result));
         if let [only] = agent_ids {
             job.agent_id = Some(only.clone());
@@ -128,12 +110,7 @@ impl TransferService {
         self.store.insert_job(&job).await?;
         tracing::info!(tenant = %parent.tenant, agents = bundle.agents.len(), tools = bundle.tools.len(),
             mcp_servers = bundle.mcp_servers.len(), job = %job.id, "agents exported");
-        Ok(ExportAgentsResponse {
-            data,
-            checksum,
-            exported_at: Some(timestamp(now)),
-            job_id: job.id,
-        })
+        Ok(ExportAgentsResponse { data, checksum, exported_at: Some(timestamp(now)), job_id: job.id })
     }
 
     pub async fn import(
@@ -144,20 +121,13 @@ impl TransferService {
         options: ImportOptions,
     ) -> Result<ImportAgentsResponse> {
         let mut violations = Vec::new();
-        let parent = Parent::parse(ResourceKind::Agent, parent, "parent")
-            .map_err(|v| violations.push(v))
-            .ok();
+        let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
         if options.request_id.chars().count() > MAX_REQUEST_ID_CHARS {
-            violations.push(FieldViolation::new(
-                "request_id",
-                format!("must be at most {MAX_REQUEST_ID_CHARS} characters"),
-            ));
+            violations
+                .push(FieldViolation::new("request_id", format!("must be at most {MAX_REQUEST_ID_CHARS} characters")));
         }
         if options.dry_run && options.background {
-            violations.push(FieldViolation::new(
-                "background",
-                "a dry run runs in the request; do not combine them",
-            ));
+            violations.push(FieldViolation::new("background", "a dry run runs in the request; do not combine them"));
         }
         let (Some(parent), true) = (parent, violations.is_empty()) else {
             return Err(Error::invalid(violations));
@@ -175,8 +145,7 @@ impl TransferService {
             return Err(Error::invalid_field("checksum", "is required"));
         }
         let bytes = STANDARD.decode(data.trim()).map_err(|e| {
-            Error::invalid_field("data", format!("is not base64: {e}"))
-                .with_code(ErrorCode::InvalidBundle)
+            Error::invalid_field("data", format!("is not base64: {e}")).with_code(ErrorCode::InvalidBundle)
         })?;
         if !checksum::verify(&bytes, checksum, self.export_key.as_deref()) {
             if !self.allow_unverified {
@@ -185,22 +154,15 @@ impl TransferService {
                     "the checksum does not match the data: the bundle was changed or exported elsewhere",
                 ));
             }
-            tracing::warn!(
-                "importing a bundle whose checksum does not verify (allowed by configuration)"
-            );
+            tracing::warn!("importing a bundle whose checksum does not verify (allowed by configuration)");
         }
         // Paths are inside the decoded data; problems with the data as a whole already say `data`.
         let in_data = |v: FieldViolation| {
-            if v.field == "data" {
-                v
-            } else {
-                v.scope("data")
-            }
+            if v.field == "data" { v } else { v.scope("data") }
         };
         let (bundle, decode_problems) = bundle::decode_partial(&bytes)
             .map_err(|violations| bundle_error(violations.into_iter().map(in_data).collect()))?;
-        let mut violations: Vec<FieldViolation> =
-            decode_problems.into_iter().map(in_data).collect();
+        let mut violations: Vec<FieldViolation> = decode_problems.into_iter().map(in_data).collect();
         for (i, e) in bundle.agents.iter().enumerate() {
             violations.extend(scoped(&e.value, &format!("data.agents[{i}]")));
         }
@@ -211,15 +173,9 @@ impl TransferService {
             violations.extend(scoped(&e.value, &format!("data.mcpServers[{i}]")));
         }
         for (i, kb) in bundle.knowledge_bases.iter().enumerate() {
-            violations.extend(scoped(
-                &kb.knowledge_base,
-                &format!("data.knowledgeBases[{i}]"),
-            ));
+            violations.extend(scoped(&kb.knowledge_base, &format!("data.knowledgeBases[{i}]")));
             for (j, d) in kb.documents.iter().enumerate() {
-                violations.extend(scoped(
-                    &d.value,
-                    &format!("data.knowledgeBases[{i}].documents[{j}]"),
-                ));
+                violations.extend(scoped(&d.value, &format!("data.knowledgeBases[{i}].documents[{j}]")));
             }
         }
         if !violations.is_empty() {
@@ -228,30 +184,18 @@ impl TransferService {
         Ok(bundle)
     }
 
-    async fn import_now(
-        &self,
-        tenant: &str,
-        bundle: &Bundle,
-        options: &ImportOptions,
-    ) -> Result<ImportAgentsResponse> {
+    async fn import_now(&self, tenant: &str, bundle: &Bundle, options: &ImportOptions) -> Result<ImportAgentsResponse> {
         let now = now_micros();
         let tx = self.store.begin().await?;
-        let mut job = JobRecord::new(
-            tenant,
-            &uuid::Uuid::now_v7().to_string(),
-            JobKind::Import,
-            JobState::InProgress,
-            now,
-        );
+        let mut job =
+            JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
         if !options.dry_run {
             // Claiming the request id first makes a concurrent duplicate wait here, then lose.
             job.request_id = (!options.request_id.is_empty()).then(|| options.request_id.clone());
             if let Err(e) = tx.insert_job(&job).await {
                 drop(tx);
                 return match (e.code, &job.request_id) {
-                    (ErrorCode::AlreadyExists, Some(request_id)) => {
-                        self.replay(tenant, request_id).await
-                    }
+                    (ErrorCode::AlreadyExists, Some(request_id)) => self.replay(tenant, request_id).await,
                     _ => Err(e),
                 };
             }
@@ -325,13 +269,8 @@ impl TransferService {
         options: &ImportOptions,
     ) -> Result<ImportAgentsResponse> {
         let now = now_micros();
-        let mut job = JobRecord::new(
-            tenant,
-            &uuid::Uuid::now_v7().to_string(),
-            JobKind::Import,
-            JobState::InProgress,
-            now,
-        );
+        let mut job =
+            JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
         job.background = true;
         job.request_id = (!options.request_id.is_empty()).then(|| options.request_id.clone());
         let payload = ImportPayload {
@@ -339,16 +278,11 @@ impl TransferService {
             checksum: checksum.to_owned(),
             policy: options.policy as i32,
         };
-        job.payload = Some(
-            serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?,
-        );
+        job.payload = Some(serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?);
         match self.store.insert_job(&job).await {
             Ok(()) => replayed(&job),
             Err(e) if e.code == ErrorCode::AlreadyExists && job.request_id.is_some() => {
-                let existing = self
-                    .store
-                    .job_by_request(tenant, &options.request_id)
-                    .await?;
+                let existing = self.store.job_by_request(tenant, &options.request_id).await?;
                 replayed(&existing.ok_or(e)?)
             }
             Err(e) => Err(e),
@@ -356,17 +290,9 @@ impl TransferService {
     }
 
     async fn record_failure(&self, tenant: &str, error: &Error, now: i64) {
-        let mut job = JobRecord::new(
-            tenant,
-            &uuid::Uuid::now_v7().to_string(),
-            JobKind::Import,
-            JobState::Failure,
-            now,
-        );
-        job.message = Some(format!(
-            "Import failed; nothing was imported: {}",
-            error.message
-        ));
+        let mut job =
+            JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::Failure, now);
+        job.message = Some(format!("Import failed; nothing was imported: {}", error.message));
         if let Err(e) = self.store.insert_job(&job).await {
             tracing::warn!(error = %e, "could not record the failed import job");
         }
@@ -376,19 +302,12 @@ impl TransferService {
 fn scoped<R: Resource>(resource: &R, prefix: &str) -> Vec<FieldViolation> {
     let mut resource = resource.clone();
     resource.apply_defaults();
-    resource
-        .violations()
-        .into_iter()
-        .map(|v| v.scope(prefix))
-        .collect()
+    resource.violations().into_iter().map(|v| v.scope(prefix)).collect()
 }
 
 fn bundle_error(violations: Vec<FieldViolation>) -> Error {
     let mut err = Error::invalid(violations).with_code(ErrorCode::InvalidBundle);
-    err.message = format!(
-        "the bundle is invalid: {}",
-        err.message.trim_start_matches("invalid ")
-    );
+    err.message = format!("the bundle is invalid: {}", err.message.trim_start_matches("invalid "));
     err
 }
 
@@ -408,10 +327,7 @@ fn replayed(job: &JobRecord) -> Result<ImportAgentsResponse> {
     let proto = to_proto(job)?;
     let mut out = match &proto.import_result {
         Some(result) => response(result, job.id.clone()),
-        None => ImportAgentsResponse {
-            job_id: job.id.clone(),
-            ..Default::default()
-        },
+        None => ImportAgentsResponse { job_id: job.id.clone(), ..Default::default() },
     };
     if job.background {
         out.job = Some(proto);

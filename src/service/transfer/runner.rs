@@ -29,9 +29,8 @@ impl JobRunner for TransferRunner {
                 format!("no background work for {} jobs", job.kind.as_str()),
             ));
         }
-        let payload: ImportPayload =
-            serde_json::from_str(job.payload.as_deref().unwrap_or_default())
-                .map_err(|e| Error::internal("decode import payload", e))?;
+        let payload: ImportPayload = serde_json::from_str(job.payload.as_deref().unwrap_or_default())
+            .map_err(|e| Error::internal("decode import payload", e))?;
         let bundle = self.transfers.open(&payload.data, &payload.checksum)?;
         let now = now_micros();
         let tx = self.transfers.store.begin().await?;
@@ -55,10 +54,7 @@ impl JobRunner for TransferRunner {
         done.import_result = Some(json::to_json(&result));
         if !tx.finish_claimed_job(&done, owner, now_micros()).await? {
             // Another worker owns the job now; dropping the transaction undoes this run.
-            return Err(Error::new(
-                ErrorCode::ConcurrentModification,
-                "lost the job lease; another worker runs it",
-            ));
+            return Err(Error::new(ErrorCode::ConcurrentModification, "lost the job lease; another worker runs it"));
         }
         tx.commit().await
     }

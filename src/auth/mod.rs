@@ -1,0 +1,184 @@
+//! Authentication and authorization, the same for every transport: a principal is a tenant and
+//! scopes, from a bearer JWT or an `x-api-key`. Each call is checked against its method's scope
+//! and the tenant it addresses before anything is read, so a refusal never reveals existence.
+//! Mutations leave one audit line each. Credentials are never logged.
+
+pub mod api_keys;
+mod jwt;
+pub mod policy;
+mod tenant;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Status};
+
+use crate::config::Settings;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::Store;
+
+pub use jwt::JwtVerifier;
+pub use tenant::{addressed_name, tenant_of};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `jwt:<sub>`, `key:<id>` or `anonymous`; for audit lines.
+    pub subject: String,
+    /// The tenant the credentials are for; `None` for the unrestricted local principal.
+    pub tenant: Option<String>,
+    pub scopes: BTreeSet<String>,
+}
+
+impl Principal {
+    /// The principal of a service without configured authentication (loopback only).
+    fn local() -> Self {
+        Self { subject: "anonymous".into(), tenant: None, scopes: BTreeSet::new() }
+    }
+
+    fn may(&self, scope: &str, tenant: Option<&str>) -> bool {
+        if self.tenant.is_none() {
+            return true;
+        }
+        let tenant_ok = match tenant {
+            Some(t) => self.tenant.as_deref() == Some(t),
+            None => true,
+        };
+        tenant_ok && self.scopes.contains(scope)
+    }
+}
+
+/// Verifies credentials and decides calls.
+#[derive(Clone)]
+pub struct Authorizer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `None` when authentication is off.
+    jwt: Option<JwtVerifier>,
+    enabled: bool,
+    api_keys: bool,
+    store: Store,
+}
+
+/// A call that passed the checks; `finish` records its outcome.
+pub struct Call {
+    principal: Principal,
+    method: &'static str,
+    resource: String,
+    mutation: bool,
+}
+
+impl Authorizer {
+    pub fn new(settings: &Settings, store: Store) -> std::result::Result<Self, String> {
+        let enabled = settings.auth_configured();
+        let jwt = if settings.jwt_hs256_secret.is_some() || settings.jwks_file.is_some() {
+            Some(JwtVerifier::new(
+                settings.jwt_hs256_secret.as_deref(),
+                settings.jwks_file.as_deref(),
+                settings.jwt_issuer.clone(),
+                settings.jwt_audience.clone(),
+                settings.jwt_tenant_claim.clone(),
+            )?)
+        } else {
+            None
+        };
+        Ok(Self { inner: Arc::new(Inner { jwt, enabled, api_keys: settings.auth_api_keys, store }) })
+    }
+
+    /// Authenticates the caller, checks the method's scope and the addressed tenant, and
+    /// returns the request's message for the service.
+    pub async fn check<M: prost::Message + prost::Name + Default>(
+        &self,
+        request: Request<M>,
+        method: &'static str,
+    ) -> std::result::Result<(Call, M), Status> {
+        let principal = self.authenticate(request.metadata()).await.map_err(Status::from)?;
+        let message = request.into_inner();
+        let policy = policy::policy(method);
+        let resource = addressed_name(&message).unwrap_or_default();
+        let tenant = tenant_of(&resource);
+        if !principal.may(policy.scope, tenant) {
+            let why = if principal.scopes.contains(policy.scope) {
+                format!("the credentials are not for tenant `{}`", tenant.unwrap_or_default())
+            } else {
+                format!("{method} needs the scope `{}`", policy.scope)
+            };
+            if policy.mutation {
+                audit(&principal, method, &resource, "denied");
+            }
+            return Err(Error::new(ErrorCode::PermissionDenied, why).with_meta("scope", policy.scope).into());
+        }
+        Ok((Call { principal, method, resource, mutation: policy.mutation }, message))
+    }
+
+    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal> {
+        if !self.inner.enabled {
+            return Ok(Principal::local());
+        }
+        let unauthenticated = |why: &str| Error::new(ErrorCode::Unauthenticated, why.to_owned());
+        if let Some(value) = metadata.get("authorization") {
+            let value = value.to_str().map_err(|_| unauthenticated("unreadable authorization header"))?;
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or_else(|| unauthenticated("the authorization header must be `Bearer <token>`"))?;
+            let verifier = self.inner.jwt.as_ref().ok_or_else(|| unauthenticated("bearer tokens are not accepted"))?;
+            return verifier.verify(token.trim()).map_err(unauthenticated);
+        }
+        if let Some(value) = metadata.get("x-api-key") {
+            if !self.inner.api_keys {
+                return Err(unauthenticated("API keys are not accepted"));
+            }
+            let key = value.to_str().map_err(|_| unauthenticated("unreadable x-api-key header"))?;
+            return self.verify_key(key.trim()).await;
+        }
+        Err(unauthenticated("missing credentials: send `authorization: Bearer <token>` or `x-api-key`"))
+    }
+
+    async fn verify_key(&self, key: &str) -> Result<Principal> {
+        let refused = || Error::new(ErrorCode::Unauthenticated, "invalid or revoked API key");
+        let presented = api_keys::parse(key).ok_or_else(refused)?;
+        let stored = match self.inner.store.get_api_key(presented.tenant, presented.id).await {
+            Ok(stored) => stored,
+            Err(e) if e.code == ErrorCode::NotFound => return Err(refused()),
+            Err(e) => return Err(e),
+        };
+        if stored.revoked_at.is_some() || !api_keys::matches(presented.secret, &stored.key_hash) {
+            return Err(refused());
+        }
+        Ok(Principal {
+            subject: format!("key:{}", stored.id),
+            tenant: Some(stored.tenant),
+            scopes: stored.scopes.into_iter().collect(),
+        })
+    }
+}
+
+impl Call {
+    /// Audits a mutation's outcome and turns the result into the transport's.
+    pub fn finish<T>(self, result: Result<T>) -> std::result::Result<T, Status> {
+        if self.mutation {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.code.reason(),
+            };
+            audit(&self.principal, self.method, &self.resource, outcome);
+        }
+        result.map_err(Status::from)
+    }
+}
+
+fn audit(principal: &Principal, method: &str, resource: &str, outcome: &str) {
+    tracing::info!(
+        target: "agentport::audit",
+        principal = %principal.subject,
+        tenant = tenant_of(resource).unwrap_or_default(),
+        method,
+        resource,
+        outcome,
+        "audit"
+    );
+}

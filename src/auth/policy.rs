@@ -1,0 +1,46 @@
+//! Which scope each method needs. One rule for every transport: the method name decides.
+
+/// OAuth2 scopes (Emporix names) and the service's own admin scope.
+pub const AGENT_READ: &str = "ai.agent_read";
+pub const AGENT_MANAGE: &str = "ai.agent_manage";
+pub const AGENT_EXECUTION: &str = "ai.agentexecution_manage";
+pub const ADMIN: &str = "agentport.admin";
+
+/// What a method needs, and whether it changes anything (mutations are audited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub scope: &'static str,
+    pub mutation: bool,
+}
+
+pub fn policy(method: &str) -> Policy {
+    let mutation = |scope| Policy { scope, mutation: true };
+    if method.ends_with("ApiKey") || method.ends_with("ApiKeys") {
+        return Policy { scope: ADMIN, mutation: !method.starts_with("List") };
+    }
+    match method {
+        "RecordJob" => mutation(AGENT_EXECUTION),
+        // Exports read; the jobs they record are bookkeeping.
+        "ExportAgents" | "ExportAgentTemplate" => Policy { scope: AGENT_READ, mutation: false },
+        m if ["Create", "Update", "Delete", "Import"].iter().any(|p| m.starts_with(p)) => mutation(AGENT_MANAGE),
+        _ => Policy { scope: AGENT_READ, mutation: false },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_scopes() {
+        assert_eq!(policy("GetAgent").scope, AGENT_READ);
+        assert_eq!(policy("SearchJobs").scope, AGENT_READ);
+        assert_eq!(policy("ExportAgents").scope, AGENT_READ);
+        assert_eq!(policy("ImportAgents"), Policy { scope: AGENT_MANAGE, mutation: true });
+        assert_eq!(policy("ImportAgentTemplate").scope, AGENT_MANAGE);
+        assert_eq!(policy("DeleteJob").scope, AGENT_MANAGE);
+        assert_eq!(policy("RecordJob").scope, AGENT_EXECUTION);
+        assert_eq!(policy("CreateApiKey"), Policy { scope: ADMIN, mutation: true });
+        assert_eq!(policy("ListApiKeys"), Policy { scope: ADMIN, mutation: false });
+    }
+}

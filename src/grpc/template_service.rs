@@ -1,0 +1,109 @@
+//! gRPC adapter for `agentport.v1.TemplateService`.
+
+use tonic::{Request, Response, Status};
+
+use crate::auth::Authorizer;
+use crate::domain::resource::timestamp;
+use crate::proto::template_service_server::TemplateService as TemplateServiceApi;
+use crate::proto::*;
+use crate::service::{TemplateRequest, TemplateService, TemplateView};
+
+pub struct TemplateServiceAdapter {
+    auth: Authorizer,
+    templates: TemplateService,
+}
+
+impl TemplateServiceAdapter {
+    pub fn new(auth: Authorizer, templates: TemplateService) -> Self {
+        Self { auth, templates }
+    }
+}
+
+fn to_proto(view: TemplateView) -> Template {
+    Template {
+        name: view.name,
+        display_name: view.display_name,
+        description: view.description,
+        icon: view.icon,
+        organization_id: view.organization_id,
+        agent_definition: match json_to_value(view.agent_definition).kind {
+            Some(prost_types::value::Kind::StructValue(s)) => Some(s),
+            _ => None,
+        },
+        with_knowledge_bases: view.with_knowledge_bases,
+        source_agent: view.source_agent,
+        create_time: Some(timestamp(view.create_time)),
+    }
+}
+
+/// JSON as a `google.protobuf.Value` (numbers become doubles, as the well-known type defines).
+fn json_to_value(json: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match json {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(items) => {
+            Kind::ListValue(prost_types::ListValue { values: items.into_iter().map(json_to_value).collect() })
+        }
+        serde_json::Value::Object(map) => Kind::StructValue(prost_types::Struct {
+            fields: map.into_iter().map(|(k, v)| (k, json_to_value(v))).collect(),
+        }),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+#[tonic::async_trait]
+impl TemplateServiceApi for TemplateServiceAdapter {
+    async fn export_agent_template(
+        &self,
+        request: Request<ExportAgentTemplateRequest>,
+    ) -> Result<Response<Template>, Status> {
+        let (call, r) = self.auth.check(request, "ExportAgentTemplate").await?;
+        let options = TemplateRequest {
+            display_name: r.display_name,
+            description: r.description,
+            icon: r.icon,
+            with_knowledge_bases: r.with_knowledge_bases,
+        };
+        Ok(Response::new(to_proto(call.finish(self.templates.export(&r.agent, options).await)?)))
+    }
+
+    async fn get_template(&self, request: Request<GetTemplateRequest>) -> Result<Response<Template>, Status> {
+        let (call, r) = self.auth.check(request, "GetTemplate").await?;
+        Ok(Response::new(to_proto(call.finish(self.templates.get(&r.name).await)?)))
+    }
+
+    async fn list_templates(
+        &self,
+        request: Request<ListTemplatesRequest>,
+    ) -> Result<Response<ListTemplatesResponse>, Status> {
+        let (call, r) = self.auth.check(request, "ListTemplates").await?;
+        let (views, next_page_token) = call.finish(self.templates.list(&r.parent, r.page_size, &r.page_token).await)?;
+        Ok(Response::new(ListTemplatesResponse {
+            templates: views.into_iter().map(to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn delete_template(&self, request: Request<DeleteTemplateRequest>) -> Result<Response<()>, Status> {
+        let (call, r) = self.auth.check(request, "DeleteTemplate").await?;
+        call.finish(self.templates.delete(&r.name).await)?;
+        Ok(Response::new(()))
+    }
+
+    async fn import_agent_template(
+        &self,
+        request: Request<ImportAgentTemplateRequest>,
+    ) -> Result<Response<Agent>, Status> {
+        let (call, r) = self.auth.check(request, "ImportAgentTemplate").await?;
+        let options = TemplateRequest {
+            display_name: r.display_name,
+            description: r.description,
+            icon: r.icon,
+            with_knowledge_bases: r.with_knowledge_bases,
+        };
+        Ok(Response::new(call.finish(self.templates.import(&r.parent, &r.template_id, options).await)?))
+    }
+}
