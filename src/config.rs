@@ -55,6 +55,9 @@ pub struct Settings {
     pub jwt_tenant_claim: String,
     /// Accept API keys (`x-api-key`). Default false.
     pub auth_api_keys: bool,
+    /// Tenant of xpander-dialect REST calls (their paths name none) when the credentials name
+    /// none, i.e. with authentication off. Default `default`.
+    pub rest_default_tenant: String,
     /// Testing only: abort imports with an internal error after this many entity writes.
     #[serde(skip)]
     pub import_fault_after_writes: Option<usize>,
@@ -91,6 +94,7 @@ impl Default for Settings {
             jwt_audience: None,
             jwt_tenant_claim: "tenant".to_owned(),
             auth_api_keys: false,
+            rest_default_tenant: "default".to_owned(),
             import_fault_after_writes: None,
         }
     }
@@ -213,6 +217,9 @@ impl Settings {
         }
         if let Some(v) = text("AGENTPORT_JWT_TENANT_CLAIM") {
             self.jwt_tenant_claim = v;
+        }
+        if let Some(v) = text("AGENTPORT_REST_DEFAULT_TENANT") {
+            self.rest_default_tenant = v;
         }
         if let Some(v) = var("AGENTPORT_AUTH_API_KEYS") {
             self.auth_api_keys = parse("AGENTPORT_AUTH_API_KEYS", v)?;

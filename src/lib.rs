@@ -8,6 +8,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod grpc;
+pub mod rest;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
@@ -18,6 +19,7 @@ use crate::proto::agent_service_server::AgentServiceServer;
 use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
 use crate::proto::template_service_server::TemplateServiceServer;
+use crate::rest::RestState;
 use crate::service::{ApiKeyService, JobService, ResourceService, TemplateService, TransferRunner, TransferService};
 use crate::store::Store;
 
@@ -93,36 +95,7 @@ impl Application {
             stop_rx,
         );
 
-        let max = self.settings.max_request_bytes;
-        let resources = ResourceService::new(self.store.clone());
-        let agents = AgentServiceServer::new(AgentServiceAdapter::new(self.auth.clone(), resources, transfers))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max);
-        let watch_every = std::time::Duration::from_millis(self.settings.watch_interval_ms.max(10));
-        let jobs = JobService::new(self.store.clone(), watch_every);
-        let jobs = JobServiceServer::new(JobServiceAdapter::new(self.auth.clone(), jobs))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max);
-        let templates = TemplateService::new(self.store.clone(), self.settings.max_sub_agent_depth);
-        let templates = TemplateServiceServer::new(TemplateServiceAdapter::new(self.auth.clone(), templates))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max);
-        let api_keys = ApiKeyServiceServer::new(ApiKeyServiceAdapter::new(
-            self.auth.clone(),
-            ApiKeyService::new(self.store.clone()),
-        ));
-        let (reflection_v1, reflection_v1alpha) = reflection().map_err(std::io::Error::other)?;
-        let router = tonic::service::Routes::new(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(agents)
-            .add_service(jobs)
-            .add_service(templates)
-            .add_service(api_keys)
-            .into_axum_router()
-            // Failed calls are the caller's business (and are answered with a reason); server
-            // faults are logged where they happen, so the trace layer stays at debug.
-            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)));
+        let router = self.routes(health_service)?;
 
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
@@ -146,6 +119,52 @@ impl Application {
         self.store.close().await;
         tracing::info!("agentport stopped");
         result
+    }
+}
+
+impl Application {
+    /// gRPC services and REST routes over the same adapters, so both transports share one path.
+    fn routes<H: tonic_health::pb::health_server::Health>(
+        &self,
+        health: tonic_health::pb::health_server::HealthServer<H>,
+    ) -> std::io::Result<axum::Router> {
+        let (store, auth, settings) = (&self.store, &self.auth, &self.settings);
+        let max = settings.max_request_bytes;
+        let transfers = TransferService::new(store.clone(), settings);
+        let watch_every = std::time::Duration::from_millis(settings.watch_interval_ms.max(10));
+        let agents = Arc::new(AgentServiceAdapter::new(auth.clone(), ResourceService::new(store.clone()), transfers));
+        let jobs = Arc::new(JobServiceAdapter::new(auth.clone(), JobService::new(store.clone(), watch_every)));
+        let templates = TemplateService::new(store.clone(), settings.max_sub_agent_depth);
+        let templates = Arc::new(TemplateServiceAdapter::new(auth.clone(), templates));
+        let api_keys = ApiKeyServiceAdapter::new(auth.clone(), ApiKeyService::new(store.clone()));
+        let rest = crate::rest::router(RestState {
+            agents: agents.clone(),
+            jobs: jobs.clone(),
+            templates: templates.clone(),
+            auth: auth.clone(),
+            default_tenant: settings.rest_default_tenant.clone(),
+        });
+
+        let (reflection_v1, reflection_v1alpha) = reflection().map_err(std::io::Error::other)?;
+        let grpc = tonic::service::Routes::new(health)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(
+                AgentServiceServer::from_arc(agents).max_decoding_message_size(max).max_encoding_message_size(max),
+            )
+            .add_service(JobServiceServer::from_arc(jobs).max_decoding_message_size(max).max_encoding_message_size(max))
+            .add_service(
+                TemplateServiceServer::from_arc(templates)
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            )
+            .add_service(ApiKeyServiceServer::new(api_keys))
+            .into_axum_router();
+        Ok(grpc
+            .merge(rest.layer(axum::extract::DefaultBodyLimit::max(max)))
+            // Failed calls are the caller's business (and are answered with a reason); server
+            // faults are logged where they happen, so the trace layer stays at debug.
+            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG))))
     }
 }
 

@@ -114,6 +114,11 @@ impl Authorizer {
         Ok((Call { principal, method, resource, mutation: policy.mutation }, message))
     }
 
+    /// The tenant the caller's credentials are bound to (`None` with authentication off).
+    pub async fn principal_tenant(&self, metadata: &MetadataMap) -> std::result::Result<Option<String>, Status> {
+        Ok(self.authenticate(metadata).await.map_err(Status::from)?.tenant)
+    }
+
     async fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal> {
         if !self.inner.enabled {
             return Ok(Principal::local());

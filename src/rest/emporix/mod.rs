@@ -1,0 +1,14 @@
+//! The Emporix AI Service dialect under `/ai-service/{tenant}`.
+
+use axum::Router;
+use utoipa::OpenApi;
+
+use super::RestState;
+
+#[derive(OpenApi)]
+#[openapi()]
+pub struct ApiDoc;
+
+pub fn router() -> Router<RestState> {
+    Router::new()
+}

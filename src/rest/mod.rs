@@ -1,0 +1,31 @@
+//! The REST shim: the two documented HTTP dialects, served on the gRPC listener. Every route
+//! calls the same gRPC adapter method a gRPC client reaches, in-process, so validation,
+//! authorization, audit lines and jobs exist once; handlers only translate bodies and errors.
+
+pub mod call;
+mod emporix;
+mod openapi;
+mod xpander;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::auth::Authorizer;
+use crate::grpc::{AgentServiceAdapter, JobServiceAdapter, TemplateServiceAdapter};
+
+/// What the handlers call.
+#[derive(Clone)]
+pub struct RestState {
+    pub agents: Arc<AgentServiceAdapter>,
+    pub jobs: Arc<JobServiceAdapter>,
+    pub templates: Arc<TemplateServiceAdapter>,
+    pub auth: Authorizer,
+    /// Tenant of xpander-dialect calls (whose paths name none) when the credentials name none.
+    pub default_tenant: String,
+}
+
+/// Every REST route, plus `GET /openapi.json`.
+pub fn router(state: RestState) -> Router {
+    Router::new().merge(emporix::router()).merge(xpander::router()).merge(openapi::router()).with_state(state)
+}
