@@ -42,6 +42,53 @@ pub enum Command {
     Export(ExportArgs),
     /// Import a bundle file into a tenant of a running service.
     Import(ImportArgs),
+    /// Create, list and revoke API keys, directly in the database.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+/// `agentport api-key ...`: the same rules as the ApiKeyService, without a running service.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once, on standard output.
+    Create {
+        /// The only tenant the key can act on.
+        #[arg(long)]
+        tenant: String,
+        /// A scope the key grants (repeat), e.g. ai.agent_read, ai.agent_manage.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List a tenant's keys (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key at once.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        /// The key's id (the third dot-separated part of the key).
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+impl ApiKeyCommand {
+    fn database(&self) -> &DatabaseArgs {
+        match self {
+            ApiKeyCommand::Create { database, .. }
+            | ApiKeyCommand::List { database, .. }
+            | ApiKeyCommand::Revoke { database, .. } => database,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +185,7 @@ impl Cli {
                 database
             }
             Command::Migrate { database } => database,
+            Command::ApiKey(command) => command.database(),
             Command::Export(_) | Command::Import(_) => return Ok(settings),
         };
         if let Some(url) = &database.database_url {

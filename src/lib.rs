@@ -1,5 +1,6 @@
 //! agentport: stores AI agents with everything they depend on and moves them between tenants.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod client;

@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Export(args) => client::export(args).await,
         Command::Import(args) => client::import(args).await,
-        Command::Serve { .. } | Command::Migrate { .. } => server(&cli).await,
+        Command::Serve { .. } | Command::Migrate { .. } | Command::ApiKey(_) => server(&cli).await,
     }
 }
 
@@ -27,8 +27,9 @@ async fn server(cli: &Cli) -> ExitCode {
         }
     };
     agentport::telemetry::init(settings.log_format);
-    let outcome = match cli.command {
+    let outcome = match &cli.command {
         Command::Migrate { .. } => migrate(settings).await,
+        Command::ApiKey(command) => agentport::admin::api_key(command, &settings).await,
         _ => serve(settings).await,
     };
     match outcome {

@@ -1,5 +1,6 @@
 //! The product's rules on plain types, independent of transport and storage.
 
+pub mod agent_graph;
 pub mod bundle;
 pub mod checksum;
 pub mod clock;

@@ -11,4 +11,4 @@ pub use api_keys::ApiKeyService;
 pub use jobs::{JobSearch, JobService};
 pub use resources::ResourceService;
 pub use templates::{TemplateRequest, TemplateService, TemplateView};
-pub use transfer::{ImportOptions, TransferRunner, TransferService, sub_agent_ids};
+pub use transfer::{ImportOptions, TransferRunner, TransferService};

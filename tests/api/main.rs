@@ -3,6 +3,7 @@
 mod helpers;
 mod jobs;
 
+mod audit;
 mod auth;
 mod cli;
 mod crud;

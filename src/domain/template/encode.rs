@@ -3,6 +3,7 @@
 //! nested again, so cycles end. Whatever no nested definition reaches rides along under the
 //! root's `agentport.detached`, so nothing of the tree is lost.
 
+use crate::domain::agent_graph::sub_agent_ids;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -167,14 +168,6 @@ impl Writer<'_> {
             .some("knowledgeBases", knowledge_bases);
         out
     }
-}
-
-/// Ids of the sub-agents an agent hands work to: collaborations and `agent` graph items (the
-/// rule of `service::transfer::sub_agent_ids`, which builds the trees this module writes).
-fn sub_agent_ids(agent: &Agent) -> BTreeSet<&str> {
-    let collaborations = agent.collaborations.iter().map(|c| c.agent_id.as_str());
-    let graph = agent.graph.iter().filter(|g| g.r#type == "agent").map(|g| g.item_id.as_str());
-    collaborations.chain(graph).filter(|id| !id.is_empty()).collect()
 }
 
 fn clean_copy(copy: &KnowledgeBaseCopy) -> KnowledgeBaseCopy {

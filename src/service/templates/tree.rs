@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::agent_graph::sub_agent_ids;
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::template::{KnowledgeBaseCopy, TemplateTree};
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, KnowledgeBase, McpServer, Tool};
 use crate::service::transfer::closure::{documents, include, load};
-use crate::service::transfer::sub_agent_ids;
 use crate::store::Store;
 
 /// Walks sub-agents depth-first from `root`, refusing a cycle (named in the error) and
@@ -20,7 +20,7 @@ pub async fn agents(store: &Store, tenant: &str, root: &str, max_depth: usize) -
     let mut agents = BTreeMap::from([(root.to_owned(), first)]);
     // Each frame: an agent on the current path and the sub-agents still to visit from it.
     let mut path: Vec<(String, Vec<String>)> =
-        vec![(root.to_owned(), sub_agent_ids(&agents[root]).into_iter().collect())];
+        vec![(root.to_owned(), sub_agent_ids(&agents[root]).into_iter().map(str::to_owned).collect())];
     while let Some((_, pending)) = path.last_mut() {
         let Some(next) = pending.pop() else {
             path.pop();
@@ -49,7 +49,7 @@ pub async fn agents(store: &Store, tenant: &str, root: &str, max_depth: usize) -
                 None => continue,
             }
         }
-        let subs = sub_agent_ids(&agents[&next]).into_iter().collect();
+        let subs = sub_agent_ids(&agents[&next]).into_iter().map(str::to_owned).collect();
         path.push((next, subs));
     }
     Ok(agents)
@@ -93,7 +93,7 @@ pub fn depth(tree: &TemplateTree, id: &str, seen: usize) -> usize {
         return seen;
     };
     sub_agent_ids(agent)
-        .iter()
+        .into_iter()
         .filter(|sub| tree.agents.contains_key(*sub))
         .map(|sub| if seen > 64 { seen } else { depth(tree, sub, seen + 1) })
         .max()

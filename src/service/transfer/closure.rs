@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::domain::agent_graph::sub_agent_ids;
 use crate::domain::bundle::{Bundle, BundledKnowledgeBase, Entry};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
@@ -12,12 +13,6 @@ use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool, tool};
 use crate::service::resources::decode;
 use crate::store::Store;
 
-/// Ids of the sub-agents an agent hands work to: collaborations and `agent` graph items.
-pub fn sub_agent_ids(agent: &Agent) -> BTreeSet<String> {
-    let collaborations = agent.collaborations.iter().map(|c| c.agent_id.clone());
-    let graph = agent.graph.iter().filter(|g| g.r#type == "agent").map(|g| g.item_id.clone());
-    collaborations.chain(graph).filter(|id| !id.is_empty()).collect()
-}
 
 pub(crate) async fn load<R: Resource>(store: &Store, tenant: &str, id: &str) -> Result<Option<R>> {
     let name = ResourceName::new(&Parent::tenant(tenant), R::KIND, id);
@@ -59,7 +54,7 @@ pub async fn collect(store: &Store, tenant: &str, agent_ids: &[String], max_dept
     // Breadth-first over sub-agents; depth counts hand-offs from a requested agent.
     let mut queue: VecDeque<(String, usize)> = agent_ids.iter().map(|id| (id.clone(), 0)).collect();
     while let Some((id, depth)) = queue.pop_front() {
-        let subs = sub_agent_ids(&agents[&id]);
+        let subs: Vec<String> = sub_agent_ids(&agents[&id]).into_iter().map(str::to_owned).collect();
         for sub in subs {
             if agents.contains_key(&sub) {
                 continue;

@@ -4,7 +4,6 @@ mod apply;
 pub(crate) mod closure;
 mod runner;
 
-pub use closure::sub_agent_ids;
 pub use runner::TransferRunner;
 
 use std::collections::BTreeSet;

@@ -1,0 +1,13 @@
+//! How agents refer to each other.
+
+use std::collections::BTreeSet;
+
+use crate::proto::Agent;
+
+/// Ids of the sub-agents an agent hands work to: Emporix collaborations and xpander graph items
+/// of type `agent`, in id order.
+pub fn sub_agent_ids(agent: &Agent) -> BTreeSet<&str> {
+    let collaborations = agent.collaborations.iter().map(|c| c.agent_id.as_str());
+    let graph = agent.graph.iter().filter(|g| g.r#type == "agent").map(|g| g.item_id.as_str());
+    collaborations.chain(graph).filter(|id| !id.is_empty()).collect()
+}
