@@ -17,6 +17,18 @@ impl TemplateServiceAdapter {
     pub fn new(auth: Authorizer, templates: TemplateService) -> Self {
         Self { auth, templates }
     }
+
+    /// `GetTemplate`, with the `AgentDefinition` also given exactly as stored: the `Struct` of a
+    /// `Template` makes every number a double, which the xpander dialect must not show.
+    pub async fn get_template_with_definition(
+        &self,
+        request: Request<GetTemplateRequest>,
+    ) -> Result<(Template, serde_json::Value), Status> {
+        let (call, r) = self.auth.check(request, "GetTemplate").await?;
+        let view = call.finish(self.templates.get(&r.name).await)?;
+        let definition = view.agent_definition.clone();
+        Ok((to_proto(view), definition))
+    }
 }
 
 fn to_proto(view: TemplateView) -> Template {

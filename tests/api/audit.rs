@@ -69,31 +69,67 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
             CreateSecretRequest {
                 parent: "tenants/acme".into(),
                 secret_id: "openai".into(),
-                secret: Some(Secret { display_name: "openai".into(), value: SECRET_VALUE.into(), ..Default::default() }),
+                secret: Some(Secret {
+                    display_name: "openai".into(),
+                    value: SECRET_VALUE.into(),
+                    ..Default::default()
+                }),
             },
             &token,
         ))
         .await
         .unwrap();
     let mut agent = sample_agent();
-    agent.llm.as_mut().unwrap().credentials = Some(LlmCredentials { name: "k".into(), value: INLINE_CREDENTIAL.into(), ..Default::default() });
-    agents.create_agent(key!(CreateAgentRequest { parent: "tenants/acme".into(), agent_id: "audited".into(), agent: Some(agent) })).await.unwrap();
-    agents.list_agents(bearer(ListAgentsRequest { parent: "tenants/acme".into(), ..Default::default() }, &token)).await.unwrap();
+    agent.llm.as_mut().unwrap().credentials =
+        Some(LlmCredentials { name: "k".into(), value: INLINE_CREDENTIAL.into(), ..Default::default() });
+    agents
+        .create_agent(key!(CreateAgentRequest {
+            parent: "tenants/acme".into(),
+            agent_id: "audited".into(),
+            agent: Some(agent)
+        }))
+        .await
+        .unwrap();
+    agents
+        .list_agents(bearer(ListAgentsRequest { parent: "tenants/acme".into(), ..Default::default() }, &token))
+        .await
+        .unwrap();
     let bundle = agents
         .export_agents(key!(ExportAgentsRequest { parent: "tenants/acme".into(), agent_ids: vec!["audited".into()] }))
         .await
         .unwrap()
         .into_inner();
     agents
-        .import_agents(bearer(ImportAgentsRequest { parent: "tenants/acme".into(), data: bundle.data, checksum: bundle.checksum, ..Default::default() }, &token))
+        .import_agents(bearer(
+            ImportAgentsRequest {
+                parent: "tenants/acme".into(),
+                data: bundle.data,
+                checksum: bundle.checksum,
+                ..Default::default()
+            },
+            &token,
+        ))
         .await
         .unwrap();
-    jobs.record_job(key!(RecordJobRequest { parent: "tenants/acme".into(), job_id: "chat".into(), job: Some(Job::default()) })).await.unwrap();
-    let denied = agents.delete_agent(bearer(DeleteAgentRequest { name: "tenants/other/agents/x".into(), etag: String::new() }, &token)).await;
+    jobs.record_job(key!(RecordJobRequest {
+        parent: "tenants/acme".into(),
+        job_id: "chat".into(),
+        job: Some(Job::default())
+    }))
+    .await
+    .unwrap();
+    let denied = agents
+        .delete_agent(bearer(DeleteAgentRequest { name: "tenants/other/agents/x".into(), etag: String::new() }, &token))
+        .await;
     assert_eq!(denied.unwrap_err().code(), tonic::Code::PermissionDenied);
-    let forged = agents.get_agent(bearer(GetAgentRequest { name: "tenants/acme/agents/audited".into() }, &format!("{token}x"))).await;
+    let forged = agents
+        .get_agent(bearer(GetAgentRequest { name: "tenants/acme/agents/audited".into() }, &format!("{token}x")))
+        .await;
     assert_eq!(forged.unwrap_err().code(), tonic::Code::Unauthenticated);
-    agents.delete_agent(key!(DeleteAgentRequest { name: "tenants/acme/agents/audited".into(), etag: String::new() })).await.unwrap();
+    agents
+        .delete_agent(key!(DeleteAgentRequest { name: "tenants/acme/agents/audited".into(), etag: String::new() }))
+        .await
+        .unwrap();
 
     let _ = server.start_kill();
     let _ = server.wait().await;
@@ -116,7 +152,9 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
     let audit: Vec<&str> = log.lines().filter(|l| l.contains("agentport::audit")).collect();
     let expect = |method: &str, principal: &str, outcome: &str| {
         assert!(
-            audit.iter().any(|l| l.contains(&format!("method=\"{method}\"")) && l.contains(principal) && l.contains(&format!("outcome=\"{outcome}\""))),
+            audit.iter().any(|l| l.contains(&format!("method=\"{method}\""))
+                && l.contains(principal)
+                && l.contains(&format!("outcome=\"{outcome}\""))),
             "no audit line for {method} by {principal} with {outcome}:\n{}",
             audit.join("\n")
         );

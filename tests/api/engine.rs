@@ -12,7 +12,7 @@ use agentport::store::Store;
 use tonic::transport::Channel;
 
 use crate::fixtures::{counts, export, import_request, seed_source};
-use crate::helpers::{TestDatabase, spawn_app, spawn_app_with};
+use crate::helpers::{TestDatabase, spawn_app_with};
 
 async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job {
     for _ in 0..400 {

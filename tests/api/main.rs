@@ -10,6 +10,8 @@ mod crud;
 mod engine;
 mod fixtures;
 mod pagination;
+mod rest_emporix;
+mod rest_xpander;
 mod secrets;
 mod server;
 mod templates;

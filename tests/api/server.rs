@@ -99,3 +99,34 @@ async fn data_survives_a_restart_on_the_same_database() {
     handle.await.unwrap().unwrap();
     drop(app);
 }
+
+#[tokio::test]
+async fn health_reports_not_serving_while_the_database_is_unreachable() {
+    let mut app = spawn_app().await;
+    let crate::helpers::TestDatabase::Postgres { admin_url, name, .. } = &app.database else {
+        eprintln!("skipped on SQLite: an open SQLite file cannot become unreachable; the PostgreSQL suite runs this");
+        return;
+    };
+    use sea_orm::{ConnectionTrait, Database};
+    let admin = Database::connect(admin_url.as_str()).await.unwrap();
+    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+    let mut status = ServingStatus::Serving as i32;
+    for _ in 0..100 {
+        status = app.health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status;
+        if status == ServingStatus::NotServing as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, ServingStatus::NotServing as i32, "the database went away");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    for _ in 0..100 {
+        status = app.health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status;
+        if status == ServingStatus::Serving as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, ServingStatus::Serving as i32, "serving again once the database answers");
+    let _ = admin.close().await;
+}

@@ -35,7 +35,7 @@ fn sub_agent_item(id: &str) -> GraphItem {
 }
 
 /// concierge -> (orders via collaboration, returns via graph) -> ledger (shared by both).
-async fn seed_tree(app: &mut TestApp, tenant: &str) {
+pub(crate) async fn seed_tree(app: &mut TestApp, tenant: &str) {
     let parent = format!("tenants/{tenant}");
     app.agents
         .create_secret(CreateSecretRequest {

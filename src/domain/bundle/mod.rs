@@ -5,9 +5,9 @@
 //! has no key for ride along under `"agentport"` (see [`extension`]), and knowledge bases under
 //! `"knowledgeBases"`, so `decode(encode(b)) == b` for a bundle sorted by id without secrets.
 
-mod emporix_agent;
-mod emporix_mcp;
-mod emporix_tool;
+pub(crate) mod emporix_agent;
+pub(crate) mod emporix_mcp;
+pub(crate) mod emporix_tool;
 pub(crate) mod extension;
 mod jackson;
 mod knowledge;

@@ -141,7 +141,7 @@ fn read_attached(object: &Obj, errs: &mut Violations) -> ToolAttachment {
     }
 }
 
-fn write_instructions(instructions: &Instructions) -> Value {
+pub(crate) fn write_instructions(instructions: &Instructions) -> Value {
     let mut out = Out::new();
     out.list("role", instructions.role.iter().map(String::as_str))
         .list("goal", instructions.goal.iter().map(String::as_str))
@@ -157,7 +157,7 @@ fn read_instructions(object: &Obj, errs: &mut Violations) -> Instructions {
     }
 }
 
-fn status_name(status: i32) -> Option<&'static str> {
+pub(crate) fn status_name(status: i32) -> Option<&'static str> {
     match AgentStatus::try_from(status).ok()? {
         AgentStatus::Draft => Some("DRAFT"),
         AgentStatus::Active => Some("ACTIVE"),
@@ -166,7 +166,7 @@ fn status_name(status: i32) -> Option<&'static str> {
     }
 }
 
-fn read_status(object: &Obj, errs: &mut Violations) -> Option<i32> {
+pub(crate) fn read_status(object: &Obj, errs: &mut Violations) -> Option<i32> {
     let status = match object.string("status", errs)?.as_str() {
         "DRAFT" => AgentStatus::Draft,
         "ACTIVE" => AgentStatus::Active,

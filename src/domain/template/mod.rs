@@ -9,13 +9,13 @@
 //! read back as, so `decode_definition(&encode_definition(&t)) == t` for any tree without secret
 //! values whose root is one of its agents.
 
-mod agent;
+pub(crate) mod agent;
 mod carry;
 mod decode;
 mod encode;
-mod enums;
-mod fields;
-mod graph;
+pub(crate) mod enums;
+pub(crate) mod fields;
+pub(crate) mod graph;
 mod knowledge;
 mod patch;
 mod settings;

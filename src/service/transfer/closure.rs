@@ -13,7 +13,6 @@ use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool, tool};
 use crate::service::resources::decode;
 use crate::store::Store;
 
-
 pub(crate) async fn load<R: Resource>(store: &Store, tenant: &str, id: &str) -> Result<Option<R>> {
     let name = ResourceName::new(&Parent::tenant(tenant), R::KIND, id);
     match store.get(&name).await {

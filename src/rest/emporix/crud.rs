@@ -1,0 +1,459 @@
+//! List, search, get, upsert, patch and delete of any [`Kind`], in Emporix terms, onto the
+//! kind's `AgentService` methods. Emporix paging walks List pages; an upsert or a patch
+//! becomes an update whose mask names exactly the fields the Emporix body changes, so fields
+//! the dialect cannot see (xpander settings, stored credentials) stay as they are.
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use prost_reflect::ReflectMessage as _;
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+use super::kinds::Kind;
+use super::patch::{self, PatchOperation};
+use super::schema::IdResponse;
+use super::{
+    ListParams, MetadataResponse, RestState, field_list, id_of, parent, positive, total_header, total_requested,
+};
+use crate::domain::bundle::extension;
+use crate::domain::bundle::read::Obj;
+use crate::domain::reflect::to_dynamic;
+use crate::error::{Error, ErrorCode};
+
+/// Largest List page the service serves.
+const MAX_PAGE: i32 = 1000;
+/// Keys the dialect localizes.
+const LOCALIZED_KEYS: [&str; 2] = ["name", "description"];
+/// Language of a localized text sent as a plain string without `Content-Language`.
+const DEFAULT_LANGUAGE: &str = "en";
+
+fn name_of<K: Kind>(tenant: &str, id: &str) -> String {
+    format!("{}/{}/{id}", parent(tenant), K::COLLECTION)
+}
+
+/// The resource an Emporix object describes, or a 400 naming every offending key.
+fn read<K: Kind>(value: &Value) -> Result<K::R, ApiError> {
+    let Value::Object(map) = value else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    let mut errs = Vec::new();
+    let resource = K::read(&Obj { map, path: String::new() }, &mut errs);
+    if errs.is_empty() { Ok(resource) } else { Err(ApiError::violations(errs)) }
+}
+
+/// The JSON a caller sees: no `agentport` extension, `metadata`, localized texts as asked
+/// for, and only the projected `fields`.
+fn render<K: Kind>(resource: &K::R, languages: &Languages, fields: &[String]) -> Value {
+    let identity = K::identity(resource);
+    let mut value = K::write(id_of(identity.name), resource);
+    strip_extension(&mut value);
+    if let Value::Object(map) = &mut value {
+        if let Some(metadata) = MetadataResponse::of(identity.revision, identity.created, identity.modified) {
+            map.insert("metadata".into(), serde_json::to_value(metadata).expect("metadata serializes"));
+        }
+        if K::LOCALIZED {
+            languages.pick(map);
+        }
+    }
+    project(value, fields)
+}
+
+/// Removes the `agentport` key from the object and from the objects of its arrays.
+fn strip_extension(value: &mut Value) {
+    if let Value::Object(map) = value {
+        map.shift_remove(extension::KEY);
+        for item in map.values_mut() {
+            if let Value::Array(items) = item {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        inner.shift_remove(extension::KEY);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keeps `id` and the listed (dotted) fields.
+fn project(value: Value, fields: &[String]) -> Value {
+    let (false, Value::Object(source)) = (fields.is_empty(), &value) else {
+        return value;
+    };
+    let mut out = Map::new();
+    if let Some(id) = source.get("id") {
+        out.insert("id".into(), id.clone());
+    }
+    for field in fields {
+        copy_path(source, &mut out, &field.split('.').collect::<Vec<_>>());
+    }
+    Value::Object(out)
+}
+
+fn copy_path(source: &Map<String, Value>, out: &mut Map<String, Value>, path: &[&str]) {
+    let [first, rest @ ..] = path else {
+        return;
+    };
+    let Some(value) = source.get(*first) else {
+        return;
+    };
+    match (rest.is_empty(), value) {
+        (true, _) => {
+            out.insert((*first).to_owned(), value.clone());
+        }
+        (false, Value::Object(inner)) => {
+            let entry = out.entry(*first).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(target) = entry {
+                copy_path(inner, target, rest);
+            }
+        }
+        (false, _) => {}
+    }
+}
+
+/// `Accept-Language`: every language (maps), or the wanted ones in order (strings).
+pub enum Languages {
+    All,
+    Wanted(Vec<String>),
+}
+
+impl Languages {
+    pub fn accepted(headers: &HeaderMap) -> Self {
+        let tags = language_tags(headers.get("accept-language").and_then(|v| v.to_str().ok()));
+        if tags.is_empty() || tags.iter().any(|t| t == "*") { Languages::All } else { Languages::Wanted(tags) }
+    }
+
+    /// Replaces each localized map by the text of the first wanted language it has; a map
+    /// with none of them is left out.
+    fn pick(&self, map: &mut Map<String, Value>) {
+        let Languages::Wanted(wanted) = self else {
+            return;
+        };
+        for key in LOCALIZED_KEYS {
+            let Some(Value::Object(texts)) = map.get(key) else {
+                continue;
+            };
+            let text = wanted.iter().find_map(|tag| {
+                let primary = tag.split('-').next().unwrap_or(tag);
+                texts
+                    .iter()
+                    .find(|(language, _)| language.eq_ignore_ascii_case(tag))
+                    .or_else(|| texts.iter().find(|(language, _)| language.eq_ignore_ascii_case(primary)))
+                    .map(|(_, text)| text.clone())
+            });
+            match text {
+                Some(text) => map.insert(key.to_owned(), text),
+                None => map.shift_remove(key),
+            };
+        }
+    }
+}
+
+/// Language tags of an `Accept-Language` or `Content-Language` value, quality weights dropped.
+fn language_tags(header: Option<&str>) -> Vec<String> {
+    header
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|part| part.split(';').next())
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `Content-Language`: `None` for `*` or absent (texts are maps), else the language of texts
+/// sent as strings.
+fn content_language(headers: &HeaderMap) -> Option<String> {
+    let tags = language_tags(headers.get("content-language").and_then(|v| v.to_str().ok()));
+    tags.into_iter().find(|t| t != "*")
+}
+
+/// Turns localized texts sent as strings into maps: under the `Content-Language` (merged
+/// into the current texts) or, without one, under the default language.
+fn localize_input(body: &mut Map<String, Value>, current: Option<&Map<String, Value>>, language: Option<&str>) {
+    for key in LOCALIZED_KEYS {
+        let Some(Value::String(text)) = body.get(key) else {
+            continue;
+        };
+        let mut texts = match (language, current.and_then(|c| c.get(key))) {
+            (Some(_), Some(Value::Object(texts))) => texts.clone(),
+            _ => Map::new(),
+        };
+        texts.insert(language.unwrap_or(DEFAULT_LANGUAGE).to_owned(), Value::String(text.clone()));
+        body.insert(key.to_owned(), Value::Object(texts));
+    }
+}
+
+/// Emporix `q` as a List filter: Emporix field names become canonical ones. Lists match exact
+/// values only; regex, range, comparison and list conditions are refused, not approximated.
+fn filter_of<K: Kind>(q: &str) -> Result<String, ApiError> {
+    let mut terms = Vec::new();
+    for term in split_terms(q) {
+        let Some((field, value)) = term.split_once(':') else {
+            terms.push(term);
+            continue;
+        };
+        if value.starts_with(['~', '<', '>', '(']) {
+            let why = format!("`{term}`: only exact `field:value` conditions are supported here");
+            return Err(Error::invalid_field("q", why).with_code(ErrorCode::InvalidFilter).into());
+        }
+        let Some((_, canonical)) = K::Q_FIELDS.iter().find(|(emporix, _)| *emporix == field) else {
+            terms.push(term);
+            continue;
+        };
+        let value = match (*canonical, value.to_ascii_lowercase().as_str()) {
+            ("status", "true") => "ACTIVE",
+            ("status", "false") => "INACTIVE",
+            _ => value,
+        };
+        terms.push(format!("{canonical}:{value}"));
+    }
+    Ok(terms.join(" "))
+}
+
+/// Splits on spaces outside double quotes.
+fn split_terms(q: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in q.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    terms.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        terms.push(current);
+    }
+    terms
+}
+
+/// Every resource matching the filter, page by page.
+async fn all<K: Kind>(
+    state: &RestState,
+    headers: &HeaderMap,
+    tenant: &str,
+    filter: &str,
+) -> Result<Vec<K::R>, ApiError> {
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (page, next) = K::list(state, headers, parent(tenant), MAX_PAGE, token, filter.to_owned()).await?;
+        items.extend(page);
+        if next.is_empty() {
+            return Ok(items);
+        }
+        token = next;
+    }
+}
+
+/// Page `number` of `size` items, reached by walking List pages of that size.
+async fn page<K: Kind>(
+    state: &RestState,
+    headers: &HeaderMap,
+    tenant: &str,
+    filter: &str,
+    size: i32,
+    number: i32,
+) -> Result<Vec<K::R>, ApiError> {
+    let mut token = String::new();
+    for n in 1..=number {
+        let (page, next) = K::list(state, headers, parent(tenant), size, token, filter.to_owned()).await?;
+        if n == number {
+            return Ok(page);
+        }
+        if next.is_empty() {
+            break;
+        }
+        token = next;
+    }
+    Ok(Vec::new())
+}
+
+/// GET list and POST search: a plain JSON array, `X-Total-Count` when asked for. Without
+/// `pageSize` every match is returned. Items are in id order.
+pub async fn list<K: Kind>(
+    state: RestState,
+    headers: HeaderMap,
+    tenant: String,
+    params: ListParams,
+) -> Result<Response, ApiError> {
+    let filter = filter_of::<K>(params.q.as_deref().unwrap_or_default())?;
+    let size = positive("pageSize", params.page_size.as_deref())?;
+    let number = positive("pageNumber", params.page_number.as_deref())?.unwrap_or(1);
+    let with_total = total_requested(&headers);
+    let (items, total) = match size {
+        Some(size) if !with_total => (page::<K>(&state, &headers, &tenant, &filter, size, number).await?, None),
+        _ => {
+            let everything = all::<K>(&state, &headers, &tenant, &filter).await?;
+            let total = everything.len() as u64;
+            let items = match size {
+                Some(size) => {
+                    let skip = (number as usize - 1).saturating_mul(size as usize);
+                    everything.into_iter().skip(skip).take(size as usize).collect()
+                }
+                None => everything,
+            };
+            (items, Some(total))
+        }
+    };
+    let languages = Languages::accepted(&headers);
+    let fields = field_list(params.fields.as_deref());
+    let body: Vec<Value> = items.iter().map(|r| render::<K>(r, &languages, &fields)).collect();
+    Ok(match total.filter(|_| with_total) {
+        Some(total) => ([total_header(total)], Json(body)).into_response(),
+        None => Json(body).into_response(),
+    })
+}
+
+pub async fn get<K: Kind>(
+    state: RestState,
+    headers: HeaderMap,
+    tenant: String,
+    id: String,
+    fields: Option<String>,
+) -> Result<Json<Value>, ApiError> {
+    let resource = K::get(&state, &headers, name_of::<K>(&tenant, &id)).await?;
+    Ok(Json(render::<K>(&resource, &Languages::accepted(&headers), &field_list(fields.as_deref()))))
+}
+
+/// `metadata.version` of a body, if any.
+fn version_of(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
+    match body.get("metadata") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(metadata)) => match metadata.get("version") {
+            None | Some(Value::Null) => Ok(None),
+            Some(version) => {
+                version.as_i64().map(Some).ok_or_else(|| ApiError::invalid("metadata.version", "must be an integer"))
+            }
+        },
+        Some(_) => Err(ApiError::invalid("metadata", "must be an object")),
+    }
+}
+
+/// PUT: creates (201 `{id}`) or replaces what the Emporix shape shows (204). A
+/// `metadata.version` makes the replacement conditional (stale: 409).
+pub async fn put<K: Kind>(
+    state: RestState,
+    headers: HeaderMap,
+    tenant: String,
+    id: String,
+    body: Value,
+) -> Result<Response, ApiError> {
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    let version = version_of(&body)?;
+    for key in ["id", "metadata", extension::KEY] {
+        body.shift_remove(key);
+    }
+    let name = name_of::<K>(&tenant, &id);
+    let current = match K::get(&state, &headers, name.clone()).await {
+        Ok(current) => Some(current),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
+    let language = content_language(&headers);
+    let Some(current) = current else {
+        if K::LOCALIZED {
+            localize_input(&mut body, None, language.as_deref());
+        }
+        for (key, value) in K::CREATE_DEFAULTS {
+            body.entry(*key).or_insert_with(|| Value::from(*value));
+        }
+        let resource = read::<K>(&Value::Object(body))?;
+        K::create(&state, &headers, parent(&tenant), id.clone(), resource).await?;
+        return Ok((StatusCode::CREATED, Json(IdResponse { id })).into_response());
+    };
+    let before = K::write(&id, &current);
+    let Value::Object(shown) = &before else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    if K::LOCALIZED {
+        localize_input(&mut body, Some(shown), language.as_deref());
+    }
+    for key in K::KEPT.iter().copied().chain([extension::KEY]) {
+        if let (false, Some(value)) = (body.contains_key(key), shown.get(key)) {
+            body.insert(key.to_owned(), value.clone());
+        }
+    }
+    let etag = match version {
+        Some(version) => version.to_string(),
+        None => K::identity(&current).etag.to_owned(),
+    };
+    update::<K>(&state, &headers, name, &before, &Value::Object(body), etag).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// PATCH: the operations applied to the current Emporix JSON, then stored like a PUT of it.
+pub async fn patch<K: Kind>(
+    state: RestState,
+    headers: HeaderMap,
+    tenant: String,
+    id: String,
+    mut operations: Vec<PatchOperation>,
+) -> Result<StatusCode, ApiError> {
+    let name = name_of::<K>(&tenant, &id);
+    let current = K::get(&state, &headers, name.clone()).await?;
+    let before = K::write(&id, &current);
+    if K::LOCALIZED {
+        let language = content_language(&headers).unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
+        patch::localize(&mut operations, &LOCALIZED_KEYS, &language);
+    }
+    let mut after = before.clone();
+    patch::apply(&mut after, &operations, K::PATCHABLE)?;
+    // A path the Emporix shape has no place for would be dropped silently when read.
+    let shown = K::write(&id, &read::<K>(&after)?);
+    patch::check_kept(&shown, &operations)?;
+    let etag = K::identity(&current).etag.to_owned();
+    update::<K>(&state, &headers, name, &before, &after, etag).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Updates the resource from `before` to `after` (both Emporix JSON), masking the canonical
+/// fields that differ between the two readings (and `display_name`, so that an update with
+/// no change still checks the etag and counts a version).
+async fn update<K: Kind>(
+    state: &RestState,
+    headers: &HeaderMap,
+    name: String,
+    before: &Value,
+    after: &Value,
+    etag: String,
+) -> Result<(), ApiError> {
+    let old = read::<K>(before)?;
+    let mut new = read::<K>(after)?;
+    let (old_fields, new_fields) = (to_dynamic(&old), to_dynamic(&new));
+    let mut mask = vec!["display_name".to_owned()];
+    for field in new_fields.descriptor().fields() {
+        let changed = old_fields.get_field(&field) != new_fields.get_field(&field);
+        if changed && field.name() != "display_name" && !K::IMMUTABLE.contains(&field.name()) {
+            mask.push(field.name().to_owned());
+        }
+    }
+    K::target(&mut new, name, etag);
+    K::update(state, headers, new, mask).await?;
+    Ok(())
+}
+
+/// DELETE. `force` changes nothing: deletes of used resources are not refused.
+pub async fn delete<K: Kind>(
+    state: RestState,
+    headers: HeaderMap,
+    tenant: String,
+    id: String,
+    force: bool,
+) -> Result<StatusCode, ApiError> {
+    let name = name_of::<K>(&tenant, &id);
+    tracing::debug!(name, force, "emporix delete");
+    K::delete(&state, &headers, name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

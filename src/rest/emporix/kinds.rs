@@ -1,0 +1,306 @@
+//! The four resource kinds of the dialect (agents, tools, MCP servers, tokens): which
+//! `AgentService` methods serve each, and how each maps to its Emporix JSON. Agents, tools and
+//! MCP servers map through the bundle codec (`domain::bundle`), so the mapping exists once.
+
+use std::future::Future;
+
+use axum::http::HeaderMap;
+use prost_types::{FieldMask, Timestamp};
+use serde_json::Value;
+
+use super::RestState;
+use super::error::ApiError;
+use crate::domain::bundle::read::{Obj, Violations, set};
+use crate::domain::bundle::{emporix_agent, emporix_mcp, emporix_tool};
+use crate::proto::agent_service_server::AgentService as _;
+use crate::proto::*;
+use crate::rest::call::grpc_request;
+
+/// Identity fields every resource shows as `id` and `metadata`.
+pub struct Identity<'a> {
+    pub name: &'a str,
+    pub etag: &'a str,
+    pub revision: i64,
+    pub created: Option<&'a Timestamp>,
+    pub modified: Option<&'a Timestamp>,
+}
+
+pub trait Kind: Send + Sync + 'static {
+    type R: prost::Message + prost::Name + Default + Clone + PartialEq + Send + Sync + 'static;
+    /// Collection segment of resource names (`tenants/{t}/{COLLECTION}/{id}`).
+    const COLLECTION: &'static str;
+    /// Top-level Emporix keys a PATCH may address.
+    const PATCHABLE: &'static [&'static str];
+    /// Response-only keys: a PUT whose body leaves them out keeps the current values.
+    const KEPT: &'static [&'static str];
+    /// Canonical fields no PUT or PATCH changes once created.
+    const IMMUTABLE: &'static [&'static str];
+    /// Emporix `q` field names and the List filter fields they are.
+    const Q_FIELDS: &'static [(&'static str, &'static str)];
+    /// Whether `name` and `description` are localized maps.
+    const LOCALIZED: bool;
+    /// Keys a PUT that creates fills when the body has none (server-assigned in Emporix).
+    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)];
+
+    fn get(
+        state: &RestState,
+        headers: &HeaderMap,
+        name: String,
+    ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    fn list(
+        state: &RestState,
+        headers: &HeaderMap,
+        parent: String,
+        page_size: i32,
+        page_token: String,
+        filter: String,
+    ) -> impl Future<Output = Result<(Vec<Self::R>, String), ApiError>> + Send;
+    fn create(
+        state: &RestState,
+        headers: &HeaderMap,
+        parent: String,
+        id: String,
+        resource: Self::R,
+    ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    fn update(
+        state: &RestState,
+        headers: &HeaderMap,
+        resource: Self::R,
+        mask: Vec<String>,
+    ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    fn delete(
+        state: &RestState,
+        headers: &HeaderMap,
+        name: String,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The Emporix JSON of a resource without secrets or identity fields, canonical fields
+    /// Emporix has no key for under the `agentport` key.
+    fn write(id: &str, resource: &Self::R) -> Value;
+    /// The resource an Emporix JSON object describes; problems go to `errs` with their paths.
+    fn read(object: &Obj, errs: &mut Violations) -> Self::R;
+    fn identity(resource: &Self::R) -> Identity<'_>;
+    /// Addresses a resource for an update: its name, and the etag the update is conditional on.
+    fn target(resource: &mut Self::R, name: String, etag: String);
+}
+
+/// The `AgentService` methods of one kind, and its identity fields.
+macro_rules! calls {
+    (
+        $r:ty,
+        $get:ident($get_req:ident),
+        $list:ident($list_req:ident) -> $items:ident,
+        $create:ident($create_req:ident { $id_field:ident, $field:ident }),
+        $update:ident($update_req:ident),
+        $delete:ident($delete_req:ident)
+    ) => {
+        async fn get(state: &RestState, headers: &HeaderMap, name: String) -> Result<$r, ApiError> {
+            Ok(state.agents.$get(grpc_request(headers, $get_req { name })).await?.into_inner())
+        }
+
+        async fn list(
+            state: &RestState,
+            headers: &HeaderMap,
+            parent: String,
+            page_size: i32,
+            page_token: String,
+            filter: String,
+        ) -> Result<(Vec<$r>, String), ApiError> {
+            let request = $list_req { parent, page_size, page_token, filter };
+            let page = state.agents.$list(grpc_request(headers, request)).await?.into_inner();
+            Ok((page.$items, page.next_page_token))
+        }
+
+        async fn create(
+            state: &RestState,
+            headers: &HeaderMap,
+            parent: String,
+            id: String,
+            resource: $r,
+        ) -> Result<$r, ApiError> {
+            let request = $create_req { parent, $id_field: id, $field: Some(resource) };
+            Ok(state.agents.$create(grpc_request(headers, request)).await?.into_inner())
+        }
+
+        async fn update(
+            state: &RestState,
+            headers: &HeaderMap,
+            resource: $r,
+            mask: Vec<String>,
+        ) -> Result<$r, ApiError> {
+            let request = $update_req { $field: Some(resource), update_mask: Some(FieldMask { paths: mask }) };
+            Ok(state.agents.$update(grpc_request(headers, request)).await?.into_inner())
+        }
+
+        async fn delete(state: &RestState, headers: &HeaderMap, name: String) -> Result<(), ApiError> {
+            state.agents.$delete(grpc_request(headers, $delete_req { name, etag: String::new() })).await?;
+            Ok(())
+        }
+
+        fn identity(r: &$r) -> Identity<'_> {
+            Identity {
+                name: &r.name,
+                etag: &r.etag,
+                revision: r.revision,
+                created: r.create_time.as_ref(),
+                modified: r.update_time.as_ref(),
+            }
+        }
+
+        fn target(r: &mut $r, name: String, etag: String) {
+            r.name = name;
+            r.etag = etag;
+        }
+    };
+}
+
+pub struct Agents;
+
+impl Kind for Agents {
+    type R = Agent;
+    const COLLECTION: &'static str = "agents";
+    const PATCHABLE: &'static [&'static str] = &[
+        "name",
+        "description",
+        "enabled",
+        "userPrompt",
+        "outputFormat",
+        "requiredScopes",
+        "icon",
+        "tags",
+        "triggers",
+        "llmConfig",
+        "mcpServers",
+        "nativeTools",
+        "agentCollaborations",
+        "maxRecursionLimit",
+        "enableMemory",
+        "enabledMemory",
+    ];
+    const KEPT: &'static [&'static str] = &["type", "templatePrompt", "handOff"];
+    const IMMUTABLE: &'static [&'static str] = &[];
+    const Q_FIELDS: &'static [(&'static str, &'static str)] =
+        &[("enabled", "status"), ("type", "category"), ("name", "displayName")];
+    const LOCALIZED: bool = true;
+    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[("type", "generic")];
+
+    calls!(
+        Agent,
+        get_agent(GetAgentRequest),
+        list_agents(ListAgentsRequest) -> agents,
+        create_agent(CreateAgentRequest { agent_id, agent }),
+        update_agent(UpdateAgentRequest),
+        delete_agent(DeleteAgentRequest)
+    );
+
+    fn write(id: &str, agent: &Agent) -> Value {
+        emporix_agent::write(id, &crate::domain::bundle::clean(agent))
+    }
+
+    fn read(object: &Obj, errs: &mut Violations) -> Agent {
+        emporix_agent::read(object, errs)
+    }
+}
+
+pub struct Tools;
+
+impl Kind for Tools {
+    type R = Tool;
+    const COLLECTION: &'static str = "tools";
+    const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "config"];
+    const KEPT: &'static [&'static str] = &[];
+    const IMMUTABLE: &'static [&'static str] = &[];
+    const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
+    const LOCALIZED: bool = false;
+    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+
+    calls!(
+        Tool,
+        get_tool(GetToolRequest),
+        list_tools(ListToolsRequest) -> tools,
+        create_tool(CreateToolRequest { tool_id, tool }),
+        update_tool(UpdateToolRequest),
+        delete_tool(DeleteToolRequest)
+    );
+
+    fn write(id: &str, tool: &Tool) -> Value {
+        emporix_tool::write(id, &crate::domain::bundle::clean(tool))
+    }
+
+    fn read(object: &Obj, errs: &mut Violations) -> Tool {
+        let mut tool = emporix_tool::read(object, errs);
+        // Slack's `botToken` is write-only: never in a bundle, so the bundle reader skips it.
+        let config = object.get("config").and_then(Value::as_object);
+        if let (Some(tool::Config::Slack(slack)), Some(config)) = (&mut tool.config, config) {
+            let config = Obj { map: config, path: object.path("config") };
+            set(&mut slack.bot_token, config.string("botToken", errs));
+        }
+        tool
+    }
+}
+
+pub struct McpServers;
+
+impl Kind for McpServers {
+    type R = McpServer;
+    const COLLECTION: &'static str = "mcpServers";
+    const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "transport", "config", "tools"];
+    const KEPT: &'static [&'static str] = &[];
+    const IMMUTABLE: &'static [&'static str] = &[];
+    const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
+    const LOCALIZED: bool = false;
+    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+
+    calls!(
+        McpServer,
+        get_mcp_server(GetMcpServerRequest),
+        list_mcp_servers(ListMcpServersRequest) -> mcp_servers,
+        create_mcp_server(CreateMcpServerRequest { mcp_server_id, mcp_server }),
+        update_mcp_server(UpdateMcpServerRequest),
+        delete_mcp_server(DeleteMcpServerRequest)
+    );
+
+    fn write(id: &str, server: &McpServer) -> Value {
+        emporix_mcp::write(id, &crate::domain::bundle::clean(server))
+    }
+
+    fn read(object: &Obj, errs: &mut Violations) -> McpServer {
+        emporix_mcp::read(object, errs)
+    }
+}
+
+/// Emporix tokens are agentport secrets: `{id, name, value}`, the value write-only and, as in
+/// Emporix, fixed once created.
+pub struct Tokens;
+
+impl Kind for Tokens {
+    type R = Secret;
+    const COLLECTION: &'static str = "secrets";
+    const PATCHABLE: &'static [&'static str] = &["name"];
+    const KEPT: &'static [&'static str] = &[];
+    const IMMUTABLE: &'static [&'static str] = &["value"];
+    const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
+    const LOCALIZED: bool = false;
+    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+
+    calls!(
+        Secret,
+        get_secret(GetSecretRequest),
+        list_secrets(ListSecretsRequest) -> secrets,
+        create_secret(CreateSecretRequest { secret_id, secret }),
+        update_secret(UpdateSecretRequest),
+        delete_secret(DeleteSecretRequest)
+    );
+
+    fn write(id: &str, secret: &Secret) -> Value {
+        serde_json::json!({ "id": id, "name": secret.display_name })
+    }
+
+    fn read(object: &Obj, errs: &mut Violations) -> Secret {
+        Secret {
+            display_name: object.string("name", errs).unwrap_or_default(),
+            value: object.string("value", errs).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+}

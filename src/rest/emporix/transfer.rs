@@ -1,0 +1,294 @@
+//! `POST /agentic/agents/export` and `/import`: bundles, onto `AgentService.ExportAgents` and
+//! `ImportAgents`. agentport's import options are query parameters marked
+//! `x-agentport-extension` in the OpenAPI document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Body, ErrorMessage, ErrorMessageFault, Ids, Params};
+use super::jobs::Job;
+use super::{RestState, iso8601, parent};
+use crate::proto;
+use crate::proto::agent_service_server::AgentService as _;
+use crate::rest::call::grpc_request;
+
+/// Emporix `ExportRequest`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRequest {
+    /// IDs of the agents to export, at most 100.
+    #[schema(max_items = 100)]
+    pub agent_ids: Vec<String>,
+}
+
+/// Emporix `ExportResponse`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportResponse {
+    /// The base64 encoded JSON value of the exported agents with related tools and MCP servers.
+    pub data: String,
+    /// Checksum calculated based on decoded `data` value (lowercase hex).
+    pub checksum: String,
+    /// Date of the export process.
+    #[schema(format = DateTime)]
+    pub exported_at: String,
+    /// ID of the job.
+    pub job_id: String,
+}
+
+/// Emporix `ImportRequest`; other keys (e.g. `exportedAt` of a downloaded export) are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportRequest {
+    /// The base64 encoded bundle, as exported.
+    pub data: String,
+    /// The bundle's checksum, as exported.
+    pub checksum: String,
+}
+
+/// Emporix `ImportResponse`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportResponse {
+    /// Date of the import process.
+    #[schema(format = DateTime)]
+    pub imported_at: String,
+    pub summary: ImportSummary,
+    /// Short summary of the import.
+    pub message: String,
+    /// ID of the job; absent for a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub job_id: Option<String>,
+    /// True when nothing was written (`dryRun=true`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub dry_run: bool,
+}
+
+/// Per-entity outcome of an import.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    pub agents: Vec<ImportedEntity>,
+    pub tools: Vec<ImportedEntity>,
+    pub mcp_servers: Vec<ImportedEntity>,
+    /// agentport extension: knowledge bases carried by the bundle; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub knowledge_bases: Vec<ImportedEntity>,
+}
+
+/// Emporix `ImportedEntity`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedEntity {
+    /// ID of the imported entity on this tenant (after any rename).
+    pub id: String,
+    /// Name of the imported entity.
+    pub name: String,
+    /// `TO_CREATE`, `ENABLED`, `DISABLED`, `EXISTS` or `FAILED`.
+    #[schema(example = "DISABLED")]
+    pub state: String,
+    pub details: Vec<ImportDetail>,
+    /// The id in the bundle, when it differs from `id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub source_id: Option<String>,
+}
+
+/// Why an entity ended in its state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDetail {
+    /// `MISSING_FUNCTION`, `MISSING_TOKEN`, `NOT_IMPORTABLE`, `ALREADY_EXISTS`,
+    /// `AGENT_IMPORTED_DISABLED`, `IMPORT_FAILED`, or agentport's `RENAMED`, `SKIPPED`, `OVERWRITTEN`.
+    #[schema(example = "AGENT_IMPORTED_DISABLED")]
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub object_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub object_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub message: Option<String>,
+}
+
+/// The enum value's name without its prefix: `IMPORT_STATE_DISABLED` -> `DISABLED`.
+fn unprefixed(name: &str, prefix: &str) -> String {
+    name.strip_prefix(prefix).unwrap_or(name).to_owned()
+}
+
+fn text(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+impl From<proto::ImportedEntity> for ImportedEntity {
+    fn from(entity: proto::ImportedEntity) -> Self {
+        let state = proto::ImportState::try_from(entity.state).unwrap_or_default();
+        Self {
+            id: entity.id,
+            name: entity.name,
+            state: unprefixed(state.as_str_name(), "IMPORT_STATE_"),
+            details: entity
+                .details
+                .into_iter()
+                .map(|d| ImportDetail {
+                    code: unprefixed(
+                        proto::ImportDetailCode::try_from(d.code).unwrap_or_default().as_str_name(),
+                        "IMPORT_DETAIL_CODE_",
+                    ),
+                    object_id: text(d.object_id),
+                    object_name: text(d.object_name),
+                    message: text(d.message),
+                })
+                .collect(),
+            source_id: text(entity.source_id),
+        }
+    }
+}
+
+impl From<proto::ImportSummary> for ImportSummary {
+    fn from(summary: proto::ImportSummary) -> Self {
+        let all = |items: Vec<proto::ImportedEntity>| items.into_iter().map(ImportedEntity::from).collect();
+        Self {
+            agents: all(summary.agents),
+            tools: all(summary.tools),
+            mcp_servers: all(summary.mcp_servers),
+            knowledge_bases: all(summary.knowledge_bases),
+        }
+    }
+}
+
+/// Exporting agents.
+#[utoipa::path(
+    post,
+    path = "/ai-service/{tenant}/agentic/agents/export",
+    operation_id = "POST-ai-export-agents",
+    tag = "Import/Export",
+    description = "Exports the agents by IDs, with their collaboration agents, tools and MCP servers. \
+                   Token values are never exported. Records an EXPORT job.",
+    params(("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase.")),
+    request_body = ExportRequest,
+    responses(
+        (status = 200, description = "The exported agents with components.", body = ExportResponse),
+        (status = 400, description = "The request was syntactically incorrect.", body = ErrorMessage),
+        (status = 401, description = "The authorization token is invalid or has expired.", body = ErrorMessageFault),
+        (status = 403, description = "The token's scopes are not sufficient.", body = ErrorMessage),
+        (status = 404, description = "An agent does not exist.", body = ErrorMessage),
+    ),
+    security(("OAuth2" = ["ai.agent_read"]))
+)]
+pub async fn export_agents(
+    State(state): State<RestState>,
+    headers: HeaderMap,
+    Ids(tenant): Ids<String>,
+    Body(body): Body<ExportRequest>,
+) -> Result<Json<ExportResponse>, ApiError> {
+    let request = proto::ExportAgentsRequest { parent: parent(&tenant), agent_ids: body.agent_ids };
+    let exported = state.agents.export_agents(grpc_request(&headers, request)).await?.into_inner();
+    Ok(Json(ExportResponse {
+        data: exported.data,
+        checksum: exported.checksum,
+        exported_at: exported.exported_at.as_ref().map(iso8601).unwrap_or_default(),
+        job_id: exported.job_id,
+    }))
+}
+
+/// agentport's import options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportParams {
+    dry_run: Option<bool>,
+    conflict_policy: Option<String>,
+    request_id: Option<String>,
+    #[serde(rename = "async")]
+    background: Option<bool>,
+}
+
+fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(proto::ConflictPolicy::Unspecified);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "rename" => Ok(proto::ConflictPolicy::Rename),
+        "skip" => Ok(proto::ConflictPolicy::Skip),
+        "overwrite" => Ok(proto::ConflictPolicy::Overwrite),
+        "fail" => Ok(proto::ConflictPolicy::Fail),
+        _ => {
+            Err(ApiError::invalid("conflictPolicy", format!("must be rename, skip, overwrite or fail, not `{value}`")))
+        }
+    }
+}
+
+/// Importing agents.
+#[utoipa::path(
+    post,
+    path = "/ai-service/{tenant}/agentic/agents/import",
+    operation_id = "POST-ai-import-agents",
+    tag = "Import/Export",
+    description = "Imports the agents from the base64 encoded data, all or nothing. The checksum is verified \
+                   first. Imported agents start disabled. Records an IMPORT job (none for a dry run).",
+    params(
+        ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
+        ("dryRun" = Option<bool>, Query, description = "Report what the import would do, and write nothing.",
+            extensions(("x-agentport-extension" = json!(true)))),
+        ("conflictPolicy" = Option<String>, Query,
+            description = "When an agent's id is taken: `rename` (default; `<id>--import-<millis>`), `skip`, `overwrite` or `fail`.",
+            extensions(("x-agentport-extension" = json!(true)))),
+        ("requestId" = Option<String>, Query,
+            description = "Idempotency key: a retry with the same key returns the first response. The `Idempotency-Key` header works too.",
+            extensions(("x-agentport-extension" = json!(true)))),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same as `requestId`.",
+            extensions(("x-agentport-extension" = json!(true)))),
+        ("async" = Option<bool>, Query,
+            description = "Answer 202 with the IN_PROGRESS job at once and import in the background.",
+            extensions(("x-agentport-extension" = json!(true)))),
+    ),
+    request_body = ImportRequest,
+    responses(
+        (status = 200, description = "The outcome of the import.", body = ImportResponse),
+        (status = 202, description = "The background import's job (`async=true`).", body = Job,
+            extensions(("x-agentport-extension" = json!(true)))),
+        (status = 400, description = "Invalid body, checksum mismatch or invalid bundle.", body = ErrorMessage),
+        (status = 401, description = "The authorization token is invalid or has expired.", body = ErrorMessageFault),
+        (status = 403, description = "The token's scopes are not sufficient.", body = ErrorMessage),
+        (status = 409, description = "An agent's id is taken and `conflictPolicy=fail`.", body = ErrorMessage),
+    ),
+    security(("OAuth2" = ["ai.agent_manage"]))
+)]
+pub async fn import_agents(
+    State(state): State<RestState>,
+    headers: HeaderMap,
+    Ids(tenant): Ids<String>,
+    Params(params): Params<ImportParams>,
+    Body(body): Body<ImportRequest>,
+) -> Result<Response, ApiError> {
+    let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request = proto::ImportAgentsRequest {
+        parent: parent(&tenant),
+        data: body.data,
+        checksum: body.checksum,
+        dry_run: params.dry_run.unwrap_or(false),
+        conflict_policy: conflict_policy(params.conflict_policy.as_deref())? as i32,
+        request_id: params.request_id.or(idempotency_key).unwrap_or_default(),
+        background: params.background.unwrap_or(false),
+    };
+    let imported = state.agents.import_agents(grpc_request(&headers, request)).await?.into_inner();
+    if let Some(job) = imported.job {
+        return Ok((StatusCode::ACCEPTED, Json(Job::from(job))).into_response());
+    }
+    let response = ImportResponse {
+        imported_at: imported.imported_at.as_ref().map(iso8601).unwrap_or_default(),
+        summary: ImportSummary::from(imported.summary.unwrap_or_default()),
+        message: imported.message,
+        job_id: text(imported.job_id),
+        dry_run: imported.dry_run,
+    };
+    Ok(Json(response).into_response())
+}

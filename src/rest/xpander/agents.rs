@@ -1,0 +1,389 @@
+//! `/v1/agents`: agent CRUD and deploy, and the template export / import (reference §2, §6).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use prost_types::FieldMask;
+use serde_json::Value;
+
+use super::agent_json;
+use super::dto::{
+    AgentBuilderCreateAgentRequest, AgentPage, AgentTemplate, AiAgent, Envelope, ErrorDetail, ExportAgentRequest,
+    HttpValidationError, MinimalAgentPage,
+};
+use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, fetch_all};
+use super::templates::agent_template;
+use crate::domain::template::fields::required_string;
+use crate::proto::agent_service_server::AgentService;
+use crate::proto::template_service_server::TemplateService;
+use crate::proto::{
+    Agent, AgentFlags, CreateAgentRequest, DeleteAgentRequest, ExportAgentTemplateRequest, GetAgentRequest,
+    GetTemplateRequest, ImportAgentTemplateRequest, ListAgentsRequest, UpdateAgentRequest,
+};
+use crate::rest::RestState;
+
+const AGENTS: &str = "agents";
+
+/// Every agent of the caller's tenant.
+async fn all_agents(state: &RestState, caller: &Caller) -> Result<Vec<Agent>, ApiError> {
+    fetch_all(|page_size, page_token| async move {
+        let request = ListAgentsRequest { parent: caller.parent(), page_size, page_token, filter: String::new() };
+        let page = state.agents.list_agents(caller.request(request)).await?.into_inner();
+        Ok((page.agents, page.next_page_token))
+    })
+    .await
+    .map_err(ApiError::status(Scope::Agent))
+}
+
+async fn get(state: &RestState, caller: &Caller, agent_id: &str) -> Result<Agent, ApiError> {
+    let request = GetAgentRequest { name: caller.name(AGENTS, agent_id) };
+    Ok(state.agents.get_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner())
+}
+
+/// Replaces the `paths` of `agent` (as read with its etag, so a concurrent change is a 409).
+async fn update(state: &RestState, caller: &Caller, agent: Agent, paths: Vec<String>) -> Result<AiAgent, ApiError> {
+    let request = UpdateAgentRequest { agent: Some(agent), update_mask: Some(FieldMask { paths }) };
+    let updated =
+        state.agents.update_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
+    Ok(agent_json::ai_agent(&updated, &caller.tenant, &caller.origin))
+}
+
+/// Marks a deployment: the next `version`, nothing pending.
+fn deploy_onto(agent: &mut Agent) {
+    agent.deployed_version = Some(agent.deployed_version.unwrap_or(1).saturating_add(1));
+    agent.flags.get_or_insert_with(AgentFlags::default).has_pending_changes = Some(false);
+}
+
+/// List Agents (Minimal)
+///
+/// Retrieve a paginated list of AI agents with minimal information.
+#[utoipa::path(
+    get,
+    path = "/v1/agents",
+    operation_id = "List_agents__minimal__v1_agents_get",
+    tags = ["API v1", "Agents", "Agents CRUD"],
+    params(
+        ("page" = Option<u64>, Query, description = "Page number (starting from 1)", minimum = 1),
+        ("per_page" = Option<u64>, Query, description = "Items per page (max 50)", minimum = 1, maximum = 50),
+    ),
+    responses(
+        (status = 200, description = "Successful Response", body = MinimalAgentPage),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn list_agents(
+    State(state): State<RestState>,
+    caller: Caller,
+    query: PageQuery,
+) -> Result<Json<MinimalAgentPage>, ApiError> {
+    let agents = all_agents(&state, &caller).await?;
+    let items = agents.iter().map(|a| agent_json::minimal(a, &caller.tenant)).collect();
+    Ok(Json(MinimalAgentPage::of(items, &query)))
+}
+
+/// List Agents (Full)
+///
+/// Retrieve a paginated list of AI agents with complete details.
+#[utoipa::path(
+    get,
+    path = "/v1/agents/full",
+    operation_id = "List_agents__full__v1_agents_full_get",
+    tags = ["API v1", "Agents", "Agents CRUD"],
+    params(
+        ("page" = Option<u64>, Query, description = "Page number (starting from 1)", minimum = 1),
+        ("per_page" = Option<u64>, Query, description = "Items per page (max 50)", minimum = 1, maximum = 50),
+    ),
+    responses(
+        (status = 200, description = "Successful Response", body = AgentPage),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn list_agents_full(
+    State(state): State<RestState>,
+    caller: Caller,
+    query: PageQuery,
+) -> Result<Json<AgentPage>, ApiError> {
+    let agents = all_agents(&state, &caller).await?;
+    let items = agents.iter().map(|a| agent_json::ai_agent(a, &caller.tenant, &caller.origin)).collect();
+    Ok(Json(AgentPage::of(items, &query)))
+}
+
+/// Create AI Agent
+///
+/// Creates an agent; it is `ACTIVE` and of type `manager` unless the body says otherwise.
+#[utoipa::path(
+    post,
+    path = "/v1/agents",
+    operation_id = "Create_AI_Agent_v1_agents_post",
+    tags = ["API v1", "Agents", "Agents CRUD"],
+    request_body = AgentBuilderCreateAgentRequest,
+    responses(
+        (status = 201, description = "Successful Response", body = AiAgent),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorDetail),
+        (status = 403, description = "The credentials may not do this", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn create_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    body: Body,
+) -> Result<(StatusCode, Json<AiAgent>), ApiError> {
+    let mut errs = Vec::new();
+    let agent = agent_json::create(&body.object()?, &mut errs);
+    body_problems(errs)?;
+    let request = CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent) };
+    let created =
+        state.agents.create_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
+    Ok((StatusCode::CREATED, Json(agent_json::ai_agent(&created, &caller.tenant, &caller.origin))))
+}
+
+/// Get Agent
+///
+/// Retrieve detailed information about a specific AI agent.
+#[utoipa::path(
+    get,
+    path = "/v1/agents/{agent_id}",
+    operation_id = "Get_Agent_v1_agents__agent_id__get",
+    tags = ["API v1", "Agents"],
+    params(("agent_id" = String, Path, description = "The agent id")),
+    responses(
+        (status = 200, description = "Successful Response", body = AiAgent),
+        (status = 404, description = "No such agent", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn get_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(agent_id): Params<String>,
+) -> Result<Json<AiAgent>, ApiError> {
+    let agent = get(&state, &caller, &agent_id).await?;
+    Ok(Json(agent_json::ai_agent(&agent, &caller.tenant, &caller.origin)))
+}
+
+/// Update AI Agent
+///
+/// Changes only the given fields; the changes are pending until the agent is deployed (`PUT`),
+/// or deployed at once with `?deploy=true`.
+#[utoipa::path(
+    patch,
+    path = "/v1/agents/{agent_id}",
+    operation_id = "Update_AI_Agent_v1_agents__agent_id__patch",
+    tags = ["API v1", "Agents", "Agents CRUD"],
+    params(
+        ("agent_id" = String, Path, description = "The agent id"),
+        ("deploy" = Option<bool>, Query, description = "Deploy right after updating"),
+    ),
+    request_body(content = AgentBuilderCreateAgentRequest, description = "The fields to change (`AgentBuilderUpdateAgentRequest`: all optional)"),
+    responses(
+        (status = 200, description = "Successful Response", body = AiAgent),
+        (status = 404, description = "No such agent", body = ErrorDetail),
+        (status = 409, description = "The agent changed meanwhile", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn update_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(agent_id): Params<String>,
+    QueryMap(query): QueryMap,
+    body: Body,
+) -> Result<Json<AiAgent>, ApiError> {
+    let deploy = match query.get("deploy").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            let violation = crate::error::FieldViolation::new("deploy", "must be a boolean");
+            return Err(ApiError::invalid_at("query", &[violation]));
+        }
+    };
+    let object = body.object()?;
+    let mut agent = get(&state, &caller, &agent_id).await?;
+    let mut errs = Vec::new();
+    let mut touched = agent_json::apply(&object, &mut agent, &mut errs);
+    body_problems(errs)?;
+    if touched.is_empty() {
+        let violation = crate::error::FieldViolation::new("", "must change at least one field");
+        return Err(ApiError::invalid_at("body", &[violation]));
+    }
+    agent.flags.get_or_insert_with(AgentFlags::default).has_pending_changes = Some(true);
+    touched.insert("flags");
+    if deploy {
+        deploy_onto(&mut agent);
+        touched.insert("deployed_version");
+    }
+    let paths = touched.into_iter().map(str::to_owned).collect();
+    Ok(Json(update(&state, &caller, agent, paths).await?))
+}
+
+/// Deploy AI Agent
+///
+/// Deploys the agent's current configuration: `version` grows by one and nothing is pending.
+#[utoipa::path(
+    put,
+    path = "/v1/agents/{agent_id}",
+    operation_id = "Deploy_AI_Agent_v1_agents__agent_id__put",
+    tags = ["API v1", "Agents", "Agents CRUD"],
+    params(("agent_id" = String, Path, description = "The agent id")),
+    responses(
+        (status = 200, description = "Successful Response", body = AiAgent),
+        (status = 404, description = "No such agent", body = ErrorDetail),
+        (status = 409, description = "The agent changed meanwhile", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn deploy_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(agent_id): Params<String>,
+) -> Result<Json<AiAgent>, ApiError> {
+    let mut agent = get(&state, &caller, &agent_id).await?;
+    deploy_onto(&mut agent);
+    let paths = vec!["deployed_version".to_owned(), "flags".to_owned()];
+    Ok(Json(update(&state, &caller, agent, paths).await?))
+}
+
+/// Delete AI Agent
+///
+/// Deletes the agent; its knowledge bases and tools stay. The body is `null`.
+#[utoipa::path(
+    delete,
+    path = "/v1/agents/{agent_id}",
+    operation_id = "Delete_AI_Agent_v1_agents__agent_id__delete",
+    tags = ["API v1", "Agents", "Agents CRUD"],
+    params(("agent_id" = String, Path, description = "The agent id")),
+    responses(
+        (status = 202, description = "Successful Response (`null`)", body = Option<Object>),
+        (status = 404, description = "No such agent", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn delete_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(agent_id): Params<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let request = DeleteAgentRequest { name: caller.name(AGENTS, &agent_id), etag: String::new() };
+    state.agents.delete_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
+    Ok((StatusCode::ACCEPTED, Json(Value::Null)))
+}
+
+/// Reads an `ExportAgentRequest`.
+fn export_request(body: &Body) -> Result<ExportAgentRequest, ApiError> {
+    let object = body.object()?;
+    let mut errs = Vec::new();
+    let request = ExportAgentRequest {
+        name: required_string(&object, "name", &mut errs),
+        description: object.string("description", &mut errs),
+        icon: object.string("icon", &mut errs),
+        with_knowledge_bases: object.bool("with_knowledge_bases", &mut errs),
+        environment_id: object.string("environment_id", &mut errs),
+    };
+    body_problems(errs)?;
+    Ok(request)
+}
+
+/// Export Agent
+///
+/// Exports an AI agent into a reusable template with configuration and knowledge bases.
+#[utoipa::path(
+    post,
+    path = "/v1/agents/{agent_id}/export",
+    operation_id = "Export_Agent_v1_agents__agent_id__export_post",
+    tags = ["API v1", "Agents", "Agents Import/Export"],
+    params(("agent_id" = String, Path, description = "The agent to export")),
+    request_body = ExportAgentRequest,
+    responses(
+        (status = 200, description = "Successful Response", body = AgentTemplate),
+        (status = 400, description = "The sub-agents form a cycle or nest too deep", body = ErrorDetail),
+        (status = 404, description = "No such agent", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn export_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(agent_id): Params<String>,
+    body: Body,
+) -> Result<Json<AgentTemplate>, ApiError> {
+    let request = export_request(&body)?;
+    let message = ExportAgentTemplateRequest {
+        agent: caller.name(AGENTS, &agent_id),
+        display_name: request.name,
+        description: request.description.unwrap_or_default(),
+        icon: request.icon.unwrap_or_default(),
+        with_knowledge_bases: request.with_knowledge_bases,
+    };
+    let fail = ApiError::status(Scope::Template);
+    let template = state.templates.export_agent_template(caller.request(message)).await.map_err(&fail)?.into_inner();
+    let get = GetTemplateRequest { name: template.name };
+    let (template, definition) =
+        state.templates.get_template_with_definition(caller.request(get)).await.map_err(fail)?;
+    Ok(Json(agent_template(template, definition)))
+}
+
+/// Import Agent
+///
+/// Creates a new, independent agent (with its sub-agents, tools and, unless
+/// `with_knowledge_bases` is false, knowledge bases) from a template of any organization.
+#[utoipa::path(
+    post,
+    path = "/v1/agents/template_import/{template_id}",
+    operation_id = "Import_Agent_v1_agents_template_import__template_id__post",
+    tags = ["API v1", "Agents", "Agents Import/Export"],
+    params(("template_id" = String, Path, description = "The template id (`AgentTemplate.id`)")),
+    request_body = ExportAgentRequest,
+    responses(
+        (status = 200, description = "Successful Response", body = AiAgent),
+        (status = 404, description = "No such template", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = []))
+)]
+pub async fn import_agent(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(template_id): Params<String>,
+    body: Body,
+) -> Result<Json<AiAgent>, ApiError> {
+    let request = export_request(&body)?;
+    let message = ImportAgentTemplateRequest {
+        parent: caller.parent(),
+        template_id,
+        display_name: request.name,
+        description: request.description.unwrap_or_default(),
+        icon: request.icon.unwrap_or_default(),
+        with_knowledge_bases: request.with_knowledge_bases,
+    };
+    let mut root = state
+        .templates
+        .import_agent_template(caller.request(message))
+        .await
+        .map_err(ApiError::status(Scope::Template))?
+        .into_inner();
+    if let Some(environment_id) = request.environment_id.filter(|e| !e.is_empty()) {
+        let change = Agent { name: root.name.clone(), environment_id, ..Default::default() };
+        let request = UpdateAgentRequest {
+            agent: Some(change),
+            update_mask: Some(FieldMask { paths: vec!["environment_id".to_owned()] }),
+        };
+        root = state
+            .agents
+            .update_agent(caller.request(request))
+            .await
+            .map_err(ApiError::status(Scope::Agent))?
+            .into_inner();
+    }
+    Ok(Json(agent_json::ai_agent(&root, &caller.tenant, &caller.origin)))
+}

@@ -1,0 +1,441 @@
+//! What every xpander route shares: the caller's tenant, bodies and parameters read so that
+//! every problem becomes a FastAPI-style 422, gRPC failures in the dialect's error shapes, and
+//! the `page` / `per_page` envelopes over the service's token pages.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::dto::{ErrorDetail, HttpValidationError, LocItem, ValidationError};
+use crate::domain::bundle::read::{Obj, Violations};
+use crate::domain::names::check_tenant;
+use crate::error::FieldViolation;
+use crate::rest::RestState;
+use crate::rest::call::{Failure, grpc_request};
+
+/// agentport extension: the tenant of a call whose credentials name none (authentication off).
+pub const TENANT_HEADER: &str = "x-agentport-tenant";
+
+/// Page size used to read a whole collection from the service.
+const FETCH_PAGE: i32 = 1000;
+
+/// Who is calling and for which tenant. The tenant is the one the credentials are bound to;
+/// without one (authentication off), the `x-agentport-tenant` header, else the configured
+/// default.
+pub struct Caller {
+    headers: HeaderMap,
+    pub tenant: String,
+    /// `scheme://host` the caller reached, for derived URLs.
+    pub origin: String,
+}
+
+impl FromRequestParts<RestState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &RestState) -> Result<Self, ApiError> {
+        let headers = parts.headers.clone();
+        let probe = grpc_request(&headers, ());
+        let bound = state.auth.principal_tenant(probe.metadata()).await.map_err(ApiError::plain)?;
+        let tenant = match (bound, headers.get(TENANT_HEADER)) {
+            (Some(tenant), _) => tenant,
+            (None, Some(value)) => {
+                let text = value.to_str().unwrap_or_default();
+                check_tenant(text, TENANT_HEADER).map_err(|v| ApiError::invalid_at("header", &[v]))?
+            }
+            (None, None) => state.default_tenant.clone(),
+        };
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_else(|| "localhost".to_owned());
+        let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https");
+        let origin = format!("{scheme}://{host}");
+        Ok(Self { headers, tenant, origin })
+    }
+}
+
+impl Caller {
+    /// The message as a gRPC client would send it, with the caller's credentials.
+    pub fn request<M>(&self, message: M) -> tonic::Request<M> {
+        grpc_request(&self.headers, message)
+    }
+
+    /// `tenants/{tenant}`.
+    pub fn parent(&self) -> String {
+        format!("tenants/{}", self.tenant)
+    }
+
+    /// `tenants/{tenant}/{collection}/{id}`.
+    pub fn name(&self, collection: &str, id: &str) -> String {
+        format!("tenants/{}/{collection}/{id}", self.tenant)
+    }
+}
+
+/// Which resource a call is about, so that failures name the dialect's fields.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Agent,
+    Template,
+    KnowledgeBase,
+    Document,
+}
+
+/// A failure in the dialect's shapes: 422 `HTTPValidationError`, or `{"detail": "..."}`.
+#[derive(Debug)]
+pub enum ApiError {
+    Invalid(Vec<ValidationError>),
+    Plain(StatusCode, String),
+}
+
+impl ApiError {
+    /// A failed gRPC call: INVALID_ARGUMENT is a 422 naming each field the dialect's way.
+    pub fn status(scope: Scope) -> impl Fn(tonic::Status) -> ApiError {
+        move |status| {
+            let failure = Failure::from(status);
+            if failure.code != tonic::Code::InvalidArgument {
+                return ApiError::Plain(failure.http, failure.message);
+            }
+            if failure.violations.is_empty() {
+                return ApiError::Invalid(vec![detail(vec![LocItem::from("body")], &failure.message)]);
+            }
+            ApiError::Invalid(failure.violations.iter().map(|(field, why)| detail(loc(field, scope), why)).collect())
+        }
+    }
+
+    /// A failure that is not about a field (e.g. authentication).
+    pub fn plain(status: tonic::Status) -> ApiError {
+        let failure = Failure::from(status);
+        ApiError::Plain(failure.http, failure.message)
+    }
+
+    /// Problems found while reading the request, at `location` (`body`, `query`, ...).
+    pub fn invalid_at(location: &str, violations: &[FieldViolation]) -> ApiError {
+        ApiError::Invalid(
+            violations
+                .iter()
+                .map(|v| {
+                    let mut at = vec![LocItem::from(location)];
+                    at.extend(split_path(&v.field));
+                    detail(at, &v.description)
+                })
+                .collect(),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Invalid(detail) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(HttpValidationError { detail })).into_response()
+            }
+            ApiError::Plain(status, detail) => (status, Json(ErrorDetail { detail })).into_response(),
+        }
+    }
+}
+
+fn detail(loc: Vec<LocItem>, why: &str) -> ValidationError {
+    let kind = match why {
+        "is required" => "missing",
+        w if w.starts_with("must be a string") => "string_type",
+        w if w.starts_with("must be a boolean") => "bool_type",
+        w if w.starts_with("must be a 32-bit integer") || w.starts_with("must be an integer") => "int_type",
+        w if w.starts_with("must be a number") => "float_type",
+        w if w.starts_with("must be an object") => "dict_type",
+        w if w.starts_with("must be an array") => "list_type",
+        _ => "value_error",
+    };
+    let msg = if kind == "missing" { "Field required".to_owned() } else { why.to_owned() };
+    ValidationError { loc, msg, kind: kind.to_owned() }
+}
+
+/// `graph[0].settings` -> `graph`, `0`, `settings`; quoted keys (`display_name["en"]`) unquoted.
+fn split_path(path: &str) -> Vec<LocItem> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let mut rest = part;
+        if let Some(open) = rest.find('[') {
+            if open > 0 {
+                out.push(LocItem::from(&rest[..open]));
+            }
+            rest = &rest[open..];
+            while let Some(inner) = rest.strip_prefix('[') {
+                let Some(close) = inner.find(']') else { break };
+                let index = &inner[..close];
+                out.push(match index.parse::<u64>() {
+                    Ok(i) => LocItem::Index(i),
+                    Err(_) => LocItem::from(index.trim_matches('"')),
+                });
+                rest = &inner[close + 1..];
+            }
+        } else {
+            out.push(LocItem::from(rest));
+        }
+    }
+    out
+}
+
+/// Where a field the service names is in the dialect: location, then the dialect's field path.
+fn loc(field: &str, scope: Scope) -> Vec<LocItem> {
+    let path_param = |name: &str| vec![LocItem::from("path"), LocItem::from(name)];
+    let own = match scope {
+        Scope::Agent => "agent",
+        Scope::Template => "template",
+        Scope::KnowledgeBase => "knowledge_base",
+        Scope::Document => "document",
+    };
+    match (scope, field) {
+        (_, "parent") if scope == Scope::Document => return path_param("kb_id"),
+        (_, "parent") => return vec![LocItem::from("header"), LocItem::from(TENANT_HEADER)],
+        (_, "page_size" | "page_token") => return vec![LocItem::from("query"), LocItem::from(field)],
+        (Scope::Template, "name" | "template_id") => return path_param("template_id"),
+        (Scope::Template, "agent") => return path_param("agent_id"),
+        (Scope::Agent, "name" | "agent.name") => return path_param("agent_id"),
+        (Scope::KnowledgeBase, "name" | "knowledge_base.name") => return path_param("kb_id"),
+        (Scope::Document, "name" | "document.name") => return path_param("document_id"),
+        _ => {}
+    }
+    let field = field.strip_prefix(own).and_then(|f| f.strip_prefix('.')).unwrap_or(field);
+    let mut segments = split_path(field);
+    rename(&mut segments, scope);
+    let mut out = vec![LocItem::from("body")];
+    out.extend(segments);
+    out
+}
+
+/// Canonical field names -> the dialect's (docs/canonical-model.md, the xpander tables).
+fn rename(segments: &mut Vec<LocItem>, scope: Scope) {
+    let Some(LocItem::Key(first)) = segments.first().cloned() else { return };
+    let key = |s: &str| LocItem::from(s);
+    match first.as_str() {
+        // A localized map is one plain string in this dialect.
+        "display_name" => *segments = vec![key("name")],
+        "description" => segments.truncate(1),
+        "url" if scope == Scope::Document => *segments = vec![key("document_urls")],
+        "content" if scope == Scope::Document => segments[0] = key("raw_data"),
+        _ if scope != Scope::Agent => {}
+        "kind" => segments[0] = key("type"),
+        "deployed_version" => segments[0] = key("version"),
+        "tools" => {
+            segments[0] = key("attached_tools");
+            if segments.get(2) == Some(&key("tool_id")) {
+                segments[2] = key("id");
+            }
+        }
+        "knowledge_bases" if segments.get(2) == Some(&key("knowledge_base_id")) => segments[2] = key("id"),
+        "source_nodes" if segments.get(2) == Some(&key("metadata_json")) => segments[2] = key("metadata"),
+        "graph" => match segments.get(3) {
+            Some(LocItem::Key(k)) if k == "input_schema_json" || k == "output_schema_json" => {
+                let which = if k.starts_with("input") { "input" } else { "output" };
+                segments.splice(3..4, [key("schemas"), key(which)]);
+            }
+            _ => {}
+        },
+        "llm" | "delegation" | "flags" | "oidc" if segments.len() > 1 => {
+            let LocItem::Key(second) = segments[1].clone() else { return };
+            let renamed = match (first.as_str(), second.as_str()) {
+                ("llm", "provider") => "model_provider".to_owned(),
+                ("llm", "model") => "model_name".to_owned(),
+                ("llm", other) => format!("llm_{other}"),
+                ("delegation", "type") => "delegation_type".to_owned(),
+                ("delegation", "sub_agents_continuous_thread") => second.clone(),
+                ("delegation", other) => format!("delegation_{other}"),
+                (_, other) => other.to_owned(),
+            };
+            segments.splice(0..2, [LocItem::Key(renamed)]);
+        }
+        "connectivity" => segments[0] = key("connectivity_details"),
+        "notifications" => segments[0] = key("notification_settings"),
+        other => {
+            if let Some(base) = other.strip_suffix("_json").filter(|b| *b != "extra") {
+                segments[0] = key(base);
+            }
+        }
+    }
+}
+
+/// A JSON body: malformed or missing JSON is a 422 like any other problem with the body.
+pub struct Body(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::Plain(e.status(), e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::invalid_at("body", &[FieldViolation::new("", "is required")]));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Ok(Body(value)),
+            Err(e) => {
+                let offset = byte_offset(&bytes, e.line(), e.column());
+                Err(ApiError::Invalid(vec![ValidationError {
+                    loc: vec![LocItem::from("body"), LocItem::Index(offset as u64)],
+                    msg: format!("JSON decode error: {e}"),
+                    kind: "json_invalid".to_owned(),
+                }]))
+            }
+        }
+    }
+}
+
+fn byte_offset(bytes: &[u8], line: usize, column: usize) -> usize {
+    let line_start: usize = bytes.split(|b| *b == b'\n').take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
+    (line_start + column.saturating_sub(1)).min(bytes.len())
+}
+
+impl Body {
+    /// The body as an object; anything else is a 422.
+    pub fn object(&self) -> Result<Obj<'_>, ApiError> {
+        match &self.0 {
+            Value::Object(map) => Ok(Obj { map, path: String::new() }),
+            _ => Err(ApiError::invalid_at("body", &[FieldViolation::new("", "must be an object")])),
+        }
+    }
+}
+
+/// Reading problems of the body as a 422, or nothing.
+pub fn body_problems(errs: Violations) -> Result<(), ApiError> {
+    if errs.is_empty() { Ok(()) } else { Err(ApiError::invalid_at("body", &errs)) }
+}
+
+/// Path parameters; a malformed one is a 422 at `path`.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Params(value)),
+            Err(e) => Err(ApiError::invalid_at("path", &[FieldViolation::new("", e.body_text())])),
+        }
+    }
+}
+
+/// The query parameters; malformed encoding is a 422 at `query`.
+pub struct QueryMap(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<HashMap<String, String>>::from_request_parts(parts, state).await {
+            Ok(Query(map)) => Ok(QueryMap(map)),
+            Err(e) => Err(ApiError::invalid_at("query", &[FieldViolation::new("", e.body_text())])),
+        }
+    }
+}
+
+/// `page` (from 1, default 1) and `per_page` (1..50, default 20) of list endpoints.
+pub struct PageQuery {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let QueryMap(query) = QueryMap::from_request_parts(parts, state).await?;
+        let mut errs = Vec::new();
+        let mut number = |key: &str, default: u64, max: u64| -> u64 {
+            let Some(text) = query.get(key) else { return default };
+            match text.trim().parse::<u64>() {
+                Ok(n) if n < 1 => errs.push(FieldViolation::new(key, "must be greater than or equal to 1")),
+                Ok(n) if n > max => errs.push(FieldViolation::new(key, format!("must be less than or equal to {max}"))),
+                Ok(n) => return n,
+                Err(_) => errs.push(FieldViolation::new(key, "must be an integer")),
+            }
+            default
+        };
+        let page = number("page", 1, u64::MAX);
+        let per_page = number("per_page", 20, 50);
+        if errs.is_empty() { Ok(PageQuery { page, per_page }) } else { Err(ApiError::invalid_at("query", &errs)) }
+    }
+}
+
+impl PageQuery {
+    /// This page of `all`, with the envelope's counts: `(items, total, total_pages)`.
+    pub fn slice<T>(&self, all: Vec<T>) -> (Vec<T>, u64, u64) {
+        let total = all.len() as u64;
+        let start = (self.page - 1).saturating_mul(self.per_page);
+        let items = all.into_iter().skip(start as usize).take(self.per_page as usize).collect();
+        (items, total, total.div_ceil(self.per_page))
+    }
+}
+
+/// Every item of a paged gRPC list: `fetch(page_size, page_token)` until the last page.
+pub async fn fetch_all<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, tonic::Status>
+where
+    F: FnMut(i32, String) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (mut page, next) = fetch(FETCH_PAGE, token).await?;
+        items.append(&mut page);
+        if next.is_empty() {
+            return Ok(items);
+        }
+        token = next;
+    }
+}
+
+/// The last segment of a resource name: the dialect's `id`.
+pub fn id_of(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(loc: Vec<LocItem>) -> Vec<String> {
+        loc.into_iter()
+            .map(|l| match l {
+                LocItem::Key(k) => k,
+                LocItem::Index(i) => i.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn service_fields_become_dialect_locations() {
+        let cases = [
+            (Scope::Agent, "agent.display_name", "body name"),
+            (Scope::Agent, "agent.display_name[\"en\"]", "body name"),
+            (Scope::Agent, "agent.tools[2].tool_id", "body attached_tools 2 id"),
+            (Scope::Agent, "agent.graph[0].settings.input_schema_json", "body graph 0 settings schemas input"),
+            (Scope::Agent, "agent.llm.provider", "body model_provider"),
+            (Scope::Agent, "agent.llm.credentials.value", "body llm_credentials value"),
+            (Scope::Agent, "agent.agno_settings_json", "body agno_settings"),
+            (Scope::Agent, "name", "path agent_id"),
+            (Scope::Agent, "parent", "header x-agentport-tenant"),
+            (Scope::Template, "display_name", "body name"),
+            (Scope::Template, "agent", "path agent_id"),
+            (Scope::KnowledgeBase, "knowledge_base.display_name", "body name"),
+            (Scope::Document, "document.url", "body document_urls"),
+            (Scope::Document, "parent", "path kb_id"),
+        ];
+        for (scope, field, expected) in cases {
+            assert_eq!(texts(loc(field, scope)).join(" "), expected, "{field}");
+        }
+    }
+
+    #[test]
+    fn offsets_count_bytes_across_lines() {
+        assert_eq!(byte_offset(b"{\n  \"a\": x}", 2, 8), 9);
+    }
+}

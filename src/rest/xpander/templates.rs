@@ -1,0 +1,127 @@
+//! agentport extensions under `/v1/templates`: the caller's templates (xpander documents only
+//! export and import; reference §3).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::dto::{AgentTemplate, Envelope, ErrorDetail, HttpValidationError, TemplatePage};
+use super::http::{ApiError, Caller, PageQuery, Params, Scope, fetch_all, id_of};
+use crate::proto::template_service_server::TemplateService;
+use crate::proto::{DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, Template};
+use crate::rest::RestState;
+
+const TEMPLATES: &str = "templates";
+
+/// The `AgentTemplate` of a template, with its definition exactly as stored.
+pub fn agent_template(template: Template, definition: Value) -> AgentTemplate {
+    AgentTemplate {
+        id: id_of(&template.name),
+        name: template.display_name,
+        description: (!template.description.is_empty()).then_some(template.description),
+        icon: template.icon,
+        organization_id: Some(template.organization_id),
+        agent_definition: (!definition.is_null()).then_some(definition),
+    }
+}
+
+async fn get(state: &RestState, caller: &Caller, name: String) -> Result<AgentTemplate, ApiError> {
+    let request = caller.request(GetTemplateRequest { name });
+    let (template, definition) =
+        state.templates.get_template_with_definition(request).await.map_err(ApiError::status(Scope::Template))?;
+    Ok(agent_template(template, definition))
+}
+
+/// List Templates (agentport extension)
+///
+/// The templates the caller's organization exported, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/templates",
+    operation_id = "List_templates_v1_templates_get",
+    tags = ["API v1", "Agents Import/Export"],
+    params(
+        ("page" = Option<u64>, Query, description = "Page number (starting from 1)", minimum = 1),
+        ("per_page" = Option<u64>, Query, description = "Items per page (max 50)", minimum = 1, maximum = 50),
+    ),
+    responses(
+        (status = 200, description = "Successful Response", body = TemplatePage),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = [])),
+    extensions(("x-agentport-extension" = json!(true)))
+)]
+pub async fn list_templates(
+    State(state): State<RestState>,
+    caller: Caller,
+    query: PageQuery,
+) -> Result<Json<TemplatePage>, ApiError> {
+    let all = fetch_all(|page_size, page_token| {
+        let (state, caller) = (&state, &caller);
+        async move {
+            let request = ListTemplatesRequest { parent: caller.parent(), page_size, page_token };
+            let page = state.templates.list_templates(caller.request(request)).await?.into_inner();
+            Ok((page.templates, page.next_page_token))
+        }
+    })
+    .await
+    .map_err(ApiError::status(Scope::Template))?;
+    let names: Vec<String> = all.into_iter().map(|t| t.name).collect();
+    let (names, total, total_pages) = query.slice(names);
+    let mut items = Vec::with_capacity(names.len());
+    for name in names {
+        items.push(get(&state, &caller, name).await?);
+    }
+    Ok(Json(TemplatePage::new(items, total, &query, total_pages)))
+}
+
+/// Get Template (agentport extension)
+#[utoipa::path(
+    get,
+    path = "/v1/templates/{template_id}",
+    operation_id = "Get_template_v1_templates__template_id__get",
+    tags = ["API v1", "Agents Import/Export"],
+    params(("template_id" = String, Path, description = "The template id")),
+    responses(
+        (status = 200, description = "Successful Response", body = AgentTemplate),
+        (status = 404, description = "No such template in the caller's organization", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = [])),
+    extensions(("x-agentport-extension" = json!(true)))
+)]
+pub async fn get_template(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(template_id): Params<String>,
+) -> Result<Json<AgentTemplate>, ApiError> {
+    Ok(Json(get(&state, &caller, caller.name(TEMPLATES, &template_id)).await?))
+}
+
+/// Delete Template (agentport extension)
+///
+/// Agents imported from the template are not affected.
+#[utoipa::path(
+    delete,
+    path = "/v1/templates/{template_id}",
+    operation_id = "Delete_template_v1_templates__template_id__delete",
+    tags = ["API v1", "Agents Import/Export"],
+    params(("template_id" = String, Path, description = "The template id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such template in the caller's organization", body = ErrorDetail),
+        (status = 422, description = "Validation Error", body = HttpValidationError),
+    ),
+    security(("APIKeyHeader" = []), ("HTTPBearer" = [])),
+    extensions(("x-agentport-extension" = json!(true)))
+)]
+pub async fn delete_template(
+    State(state): State<RestState>,
+    caller: Caller,
+    Params(template_id): Params<String>,
+) -> Result<StatusCode, ApiError> {
+    let request = DeleteTemplateRequest { name: caller.name(TEMPLATES, &template_id) };
+    state.templates.delete_template(caller.request(request)).await.map_err(ApiError::status(Scope::Template))?;
+    Ok(StatusCode::NO_CONTENT)
+}
