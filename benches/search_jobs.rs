@@ -168,8 +168,10 @@ async fn bench_backend(label: &str, url: &str) -> bool {
     let db = Database::connect(url).await.expect("plan connection");
     if backend == DatabaseBackend::Postgres {
         let started = Instant::now();
-        db.execute_unprepared("ANALYZE jobs").await.expect("ANALYZE");
-        println!("ANALYZE jobs in {:.2} s", started.elapsed().as_secs_f64());
+        // VACUUM as autovacuum would after a bulk load: it also records which pages are all-visible,
+        // so counts can be answered from the index alone.
+        db.execute_unprepared("VACUUM ANALYZE jobs").await.expect("VACUUM ANALYZE");
+        println!("VACUUM ANALYZE jobs in {:.2} s", started.elapsed().as_secs_f64());
     }
 
     // Measurements through the real gRPC client.
@@ -177,7 +179,7 @@ async fn bench_backend(label: &str, url: &str) -> bool {
         "\n{WARMUP_CALLS} warm-up + {TIMED_CALLS} timed calls each, sequential, page_size \
          {PAGE_SIZE}, sort {SORT}, page_number cycling 1..={PAGES}; target p50 < {TARGET_P50_MS} ms"
     );
-    println!("{:<58} {:>6} {:>9} {:>9} {:>9} {:>9}  result", "query", "count", "p50 ms", "p90 ms", "p99 ms", "max ms");
+    println!("{:<64} {:>6} {:>9} {:>9} {:>9} {:>9}  result", "query", "count", "p50 ms", "p90 ms", "p99 ms", "max ms");
     let mut missed = false;
 
     let search = |page: i32, include_total: bool| SearchJobsRequest {

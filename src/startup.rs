@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
@@ -105,7 +106,9 @@ impl Application {
             database = %self.settings.database_url_redacted(),
             "agentport serving"
         );
-        let result = axum::serve(self.listener, router)
+        let result = // Responses go out at once: without TCP_NODELAY each small gRPC reply waits ~40 ms on
+        // Nagle's algorithm and the peer's delayed ACK.
+        axum::serve(self.listener.tap_io(|tcp| drop(tcp.set_nodelay(true))), router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down; waiting for in-flight calls");

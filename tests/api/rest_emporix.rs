@@ -12,6 +12,7 @@ use crate::auth::{Claims, HS_SECRET, secured_app};
 use crate::crud::sample_agent;
 use crate::fixtures::{SECRET_VALUES, seed_source};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::transfer::EMPORIX_EXAMPLE;
 
 /// A documented response schema, extracted from the spec files.
 fn schema(name: &str) -> jsonschema::Validator {
@@ -257,45 +258,6 @@ async fn import_extensions_are_query_parameters() {
     assert_eq!(job["status"], "success", "{job}");
     assert_eq!(job["importResult"]["summary"]["agents"][0]["state"], "EXISTS");
 }
-
-/// The decoded example export of the Emporix API reference (emporix.md §12.1).
-const EMPORIX_EXAMPLE: &str = r#"{
-  "agents" : [ {
-    "id" : "product-created",
-    "name" : {
-      "en" : "product-created"
-    },
-    "description" : {
-      "en" : "product-created"
-    },
-    "requiredScopes" : [ ],
-    "userPrompt" : "You are an agent which handle product creation process.\nAt first get ...",
-    "triggers" : [ {
-      "type" : "endpoint"
-    } ],
-    "llmConfig" : {
-      "model" : "claude-3-5-haiku-20241022",
-      "temperature" : 0.1,
-      "maxTokens" : 4000,
-      "provider" : "anthropic",
-      "token" : {
-        "id" : "anthropic-token"
-      }
-    },
-    "mcpServers" : [ {
-      "type" : "predefined",
-      "domain" : "product",
-      "tools" : [ "get-product" ]
-    } ],
-    "nativeTools" : [ ],
-    "agentCollaborations" : [ ],
-    "maxRecursionLimit" : 20,
-    "enableMemory" : true,
-    "icon" : "robot",
-    "tags" : [ ],
-    "type" : "generic"
-  } ]
-}"#;
 
 #[tokio::test]
 async fn the_emporix_example_imports_through_rest() {

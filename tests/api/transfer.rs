@@ -362,43 +362,7 @@ async fn every_documented_state_and_detail_code() {
 }
 
 /// The decoded example export of the Emporix API reference, in its exact printed form.
-const EMPORIX_EXAMPLE: &str = r#"{
-  "agents" : [ {
-    "id" : "product-created",
-    "name" : {
-      "en" : "product-created"
-    },
-    "description" : {
-      "en" : "product-created"
-    },
-    "requiredScopes" : [ ],
-    "userPrompt" : "You are an agent which handle product creation process.\nAt first get ...",
-    "triggers" : [ {
-      "type" : "endpoint"
-    } ],
-    "llmConfig" : {
-      "model" : "claude-3-5-haiku-20241022",
-      "temperature" : 0.1,
-      "maxTokens" : 4000,
-      "provider" : "anthropic",
-      "token" : {
-        "id" : "anthropic-token"
-      }
-    },
-    "mcpServers" : [ {
-      "type" : "predefined",
-      "domain" : "product",
-      "tools" : [ "get-product" ]
-    } ],
-    "nativeTools" : [ ],
-    "agentCollaborations" : [ ],
-    "maxRecursionLimit" : 20,
-    "enableMemory" : true,
-    "icon" : "robot",
-    "tags" : [ ],
-    "type" : "generic"
-  } ]
-}"#;
+pub const EMPORIX_EXAMPLE: &str = include_str!("../fixtures/emporix/example_export.json");
 
 #[tokio::test]
 async fn the_emporix_example_imports_only_when_unverified_bundles_are_allowed() {

@@ -10,43 +10,7 @@ use crate::domain::secrets::scrub;
 use crate::proto::{Instructions, LlmConfig, Trigger, tool};
 
 /// The decoded `data` of Emporix's export example (reference §12.1), as Jackson prints it.
-const EMPORIX_EXAMPLE: &str = r#"{
-  "agents" : [ {
-    "id" : "product-created",
-    "name" : {
-      "en" : "product-created"
-    },
-    "description" : {
-      "en" : "product-created"
-    },
-    "requiredScopes" : [ ],
-    "userPrompt" : "You are an agent which handle product creation process.\nAt first get ...",
-    "triggers" : [ {
-      "type" : "endpoint"
-    } ],
-    "llmConfig" : {
-      "model" : "claude-3-5-haiku-20241022",
-      "temperature" : 0.1,
-      "maxTokens" : 4000,
-      "provider" : "anthropic",
-      "token" : {
-        "id" : "anthropic-token"
-      }
-    },
-    "mcpServers" : [ {
-      "type" : "predefined",
-      "domain" : "product",
-      "tools" : [ "get-product" ]
-    } ],
-    "nativeTools" : [ ],
-    "agentCollaborations" : [ ],
-    "maxRecursionLimit" : 20,
-    "enableMemory" : true,
-    "icon" : "robot",
-    "tags" : [ ],
-    "type" : "generic"
-  } ]
-}"#;
+const EMPORIX_EXAMPLE: &str = include_str!("../../../tests/fixtures/emporix/example_export.json");
 
 fn json_of(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap()
