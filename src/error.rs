@@ -32,6 +32,8 @@ pub enum ErrorCode {
     ConcurrentModification,
     /// The request conflicts with the state of other resources.
     FailedPrecondition,
+    /// Other resources still refer to the one to delete; `force` lets go of them.
+    ResourceInUse,
     /// Sub-agents refer to each other in a cycle; the cycle is named.
     SubAgentCycle,
     /// Sub-agents nest deeper than the configured limit.
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
             ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
             ErrorCode::FailedPrecondition => "FAILED_PRECONDITION",
+            ErrorCode::ResourceInUse => "RESOURCE_IN_USE",
             ErrorCode::SubAgentCycle => "SUB_AGENT_CYCLE",
             ErrorCode::SubAgentDepthExceeded => "SUB_AGENT_DEPTH_EXCEEDED",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
@@ -78,9 +81,10 @@ impl ErrorCode {
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
-            ErrorCode::FailedPrecondition | ErrorCode::SubAgentCycle | ErrorCode::SubAgentDepthExceeded => {
-                tonic::Code::FailedPrecondition
-            }
+            ErrorCode::FailedPrecondition
+            | ErrorCode::ResourceInUse
+            | ErrorCode::SubAgentCycle
+            | ErrorCode::SubAgentDepthExceeded => tonic::Code::FailedPrecondition,
             ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
             ErrorCode::PermissionDenied => tonic::Code::PermissionDenied,
             ErrorCode::Unavailable => tonic::Code::Unavailable,
@@ -96,6 +100,7 @@ impl ErrorCode {
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
             | ErrorCode::FailedPrecondition
+            | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle
             | ErrorCode::SubAgentDepthExceeded => 400,
             ErrorCode::NotFound => 404,

@@ -12,6 +12,7 @@ pub mod json;
 pub mod names;
 pub mod page;
 pub mod query;
+pub mod references;
 pub mod reflect;
 pub mod resource;
 pub mod secrets;

@@ -46,7 +46,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn delete_agent(&self, request: Request<DeleteAgentRequest>) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteAgent").await?;
-        call.finish(self.resources.delete::<Agent>(&r.name, &r.etag).await)?;
+        call.finish(self.resources.delete::<Agent>(&r.name, &r.etag, r.force).await)?;
         Ok(Response::new(()))
     }
 
@@ -74,7 +74,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn delete_tool(&self, request: Request<DeleteToolRequest>) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteTool").await?;
-        call.finish(self.resources.delete::<Tool>(&r.name, &r.etag).await)?;
+        call.finish(self.resources.delete::<Tool>(&r.name, &r.etag, r.force).await)?;
         Ok(Response::new(()))
     }
 
@@ -105,7 +105,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn delete_mcp_server(&self, request: Request<DeleteMcpServerRequest>) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteMcpServer").await?;
-        call.finish(self.resources.delete::<McpServer>(&r.name, &r.etag).await)?;
+        call.finish(self.resources.delete::<McpServer>(&r.name, &r.etag, r.force).await)?;
         Ok(Response::new(()))
     }
 
@@ -148,7 +148,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<DeleteKnowledgeBaseRequest>,
     ) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteKnowledgeBase").await?;
-        call.finish(self.resources.delete::<KnowledgeBase>(&r.name, &r.etag).await)?;
+        call.finish(self.resources.delete::<KnowledgeBase>(&r.name, &r.etag, r.force).await)?;
         Ok(Response::new(()))
     }
 
@@ -179,7 +179,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn delete_document(&self, request: Request<DeleteDocumentRequest>) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteDocument").await?;
-        call.finish(self.resources.delete::<Document>(&r.name, &r.etag).await)?;
+        call.finish(self.resources.delete::<Document>(&r.name, &r.etag, false).await)?;
         Ok(Response::new(()))
     }
 
@@ -210,7 +210,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn delete_secret(&self, request: Request<DeleteSecretRequest>) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteSecret").await?;
-        call.finish(self.resources.delete::<Secret>(&r.name, &r.etag).await)?;
+        call.finish(self.resources.delete::<Secret>(&r.name, &r.etag, r.force).await)?;
         Ok(Response::new(()))
     }
 

@@ -3,11 +3,14 @@
 use prost_types::FieldMask;
 
 use crate::domain::clock::now_micros;
-use crate::domain::names::{Parent, ResourceName, check_id};
+use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
+use crate::domain::page::PageRequest;
+use crate::domain::references;
 use crate::domain::resource::{Resource, revision_of};
 use crate::domain::{field_mask, filter, json, page, reflect, secrets};
-use crate::error::{Error, Result};
-use crate::store::{Store, StoredDocument};
+use crate::error::{Error, ErrorCode, Result};
+use crate::proto::{Agent, McpServer, Tool};
+use crate::store::{Store, StoredDocument, Tx};
 
 #[derive(Clone)]
 pub struct ResourceService {
@@ -111,13 +114,89 @@ impl ResourceService {
         Ok(reveal(current))
     }
 
-    pub async fn delete<R: Resource>(&self, name: &str, etag: &str) -> Result<()> {
+    /// Deletes a resource. One that others still refer to is refused unless `force`, which
+    /// removes those references and disables the referrers in the same transaction.
+    pub async fn delete<R: Resource>(&self, name: &str, etag: &str, force: bool) -> Result<()> {
         let name = ResourceName::parse(R::KIND, name, "name").map_err(|v| Error::invalid(vec![v]))?;
         let expected = match etag {
             "" => None,
             tag => Some(revision_of(tag).ok_or_else(|| Error::etag_mismatch(&name.to_string()))?),
         };
-        self.store.delete(&name, expected).await
+        let referrers = self.referrers(&name).await?;
+        if referrers.is_empty() {
+            return self.store.delete(&name, expected).await;
+        }
+        let listed: Vec<String> = referrers.iter().map(|r| r.name().to_string()).collect();
+        if !force {
+            return Err(Error::new(
+                ErrorCode::ResourceInUse,
+                format!("{name} is used by {}; delete with force to remove those references", listed.join(", ")),
+            )
+            .with_meta("resource", name.to_string())
+            .with_meta("referrers", listed.join(",")));
+        }
+        let tx = self.store.begin().await?;
+        let now = now_micros();
+        for referrer in referrers {
+            referrer.let_go(&tx, &name, now).await?;
+        }
+        tx.delete(&name, expected).await?;
+        tx.commit().await?;
+        tracing::info!(resource = %name, released = listed.len(), "deleted with force");
+        Ok(())
+    }
+
+    /// Every resource of the tenant that refers to `name`.
+    async fn referrers(&self, name: &ResourceName) -> Result<Vec<Referrer>> {
+        let tenant = Parent::tenant(name.tenant.clone());
+        let mut found = Vec::new();
+        if !matches!(
+            name.kind,
+            ResourceKind::Agent
+                | ResourceKind::Tool
+                | ResourceKind::McpServer
+                | ResourceKind::KnowledgeBase
+                | ResourceKind::Secret
+        ) {
+            return Ok(found);
+        }
+        for (agent_name, agent) in self.all::<Agent>(&tenant).await? {
+            if agent_name != *name && references::agent_uses(&agent, name.kind, &name.id) {
+                found.push(Referrer::Agent(agent_name, agent));
+            }
+        }
+        if name.kind == ResourceKind::Secret {
+            for (tool_name, tool) in self.all::<Tool>(&tenant).await? {
+                if references::tool_secrets(&tool).contains(&name.id.as_str()) {
+                    found.push(Referrer::Tool(tool_name, tool));
+                }
+            }
+            for (server_name, server) in self.all::<McpServer>(&tenant).await? {
+                if server.authorization_header_token_id == name.id {
+                    found.push(Referrer::McpServer(server_name, server));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every resource of kind `R` directly under `parent`.
+    async fn all<R: Resource>(&self, parent: &Parent) -> Result<Vec<(ResourceName, R)>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = PageRequest { size: page::MAX_PAGE_SIZE, after: after.clone() };
+            let rows = self.store.list(R::KIND, parent, &[], &page).await?;
+            let more = rows.len() as u64 > page.size;
+            for row in rows.into_iter().take(page.size as usize) {
+                let name = row.name.clone();
+                after = Some(name.id.clone());
+                out.push((name, decode::<R>(row)?));
+            }
+            if !more {
+                return Ok(out);
+            }
+        }
     }
 
     async fn show_children<R: Resource>(&self, resource: &mut R, name: &ResourceName) -> Result<()> {
@@ -140,4 +219,50 @@ pub(crate) fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
 pub(crate) fn reveal<R: Resource>(mut resource: R) -> R {
     secrets::scrub(&mut resource);
     resource
+}
+
+/// A resource that refers to one being deleted.
+enum Referrer {
+    Agent(ResourceName, Agent),
+    Tool(ResourceName, Tool),
+    McpServer(ResourceName, McpServer),
+}
+
+impl Referrer {
+    fn name(&self) -> &ResourceName {
+        match self {
+            Referrer::Agent(name, _) | Referrer::Tool(name, _) | Referrer::McpServer(name, _) => name,
+        }
+    }
+
+    /// Removes the reference to `deleted`, disables the referrer, and writes it.
+    async fn let_go(self, tx: &Tx, deleted: &ResourceName, now: i64) -> Result<()> {
+        match self {
+            Referrer::Agent(name, mut agent) => {
+                references::agent_let_go(&mut agent, deleted.kind, &deleted.id);
+                rewrite(tx, &name, agent, now).await
+            }
+            Referrer::Tool(name, mut tool) => {
+                references::tool_let_go(&mut tool, &deleted.id);
+                rewrite(tx, &name, tool, now).await
+            }
+            Referrer::McpServer(name, mut server) => {
+                references::mcp_server_let_go(&mut server, &deleted.id);
+                rewrite(tx, &name, server, now).await
+            }
+        }
+    }
+}
+
+/// Writes a changed resource at its current revision (a concurrent change aborts the delete).
+async fn rewrite<R: Resource>(tx: &Tx, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
+    let revision = resource_revision(&resource);
+    resource.clear_identity();
+    resource.set_child_count(0);
+    tx.update(name, revision, &resource.label(), &json::to_json(&resource), now).await?;
+    Ok(())
+}
+
+fn resource_revision<R: Resource>(resource: &R) -> i64 {
+    revision_of(resource.etag()).unwrap_or_default()
 }

@@ -119,7 +119,10 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
     .await
     .unwrap();
     let denied = agents
-        .delete_agent(bearer(DeleteAgentRequest { name: "tenants/other/agents/x".into(), etag: String::new() }, &token))
+        .delete_agent(bearer(
+            DeleteAgentRequest { name: "tenants/other/agents/x".into(), etag: String::new(), force: false },
+            &token,
+        ))
         .await;
     assert_eq!(denied.unwrap_err().code(), tonic::Code::PermissionDenied);
     let forged = agents
@@ -127,7 +130,11 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
         .await;
     assert_eq!(forged.unwrap_err().code(), tonic::Code::Unauthenticated);
     agents
-        .delete_agent(key!(DeleteAgentRequest { name: "tenants/acme/agents/audited".into(), etag: String::new() }))
+        .delete_agent(key!(DeleteAgentRequest {
+            name: "tenants/acme/agents/audited".into(),
+            etag: String::new(),
+            force: false
+        }))
         .await
         .unwrap();
 

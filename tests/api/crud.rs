@@ -100,7 +100,7 @@ async fn agent_crud_round_trips_every_field() {
     assert_eq!(updated.create_time, created.create_time);
 
     app.agents
-        .delete_agent(DeleteAgentRequest { name: created.name.clone(), etag: updated.etag.clone() })
+        .delete_agent(DeleteAgentRequest { name: created.name.clone(), etag: updated.etag.clone(), force: false })
         .await
         .unwrap();
     expect_error(
@@ -109,7 +109,7 @@ async fn agent_crud_round_trips_every_field() {
         "RESOURCE_NOT_FOUND",
     );
     expect_error(
-        app.agents.delete_agent(DeleteAgentRequest { name: created.name, etag: String::new() }).await,
+        app.agents.delete_agent(DeleteAgentRequest { name: created.name, etag: String::new(), force: false }).await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
     );
@@ -222,7 +222,10 @@ async fn tool_mcp_server_and_secret_crud() {
         .unwrap()
         .into_inner();
     assert_eq!(listed.tools, vec![updated.clone()]);
-    app.agents.delete_tool(DeleteToolRequest { name: tool.name.clone(), etag: String::new() }).await.unwrap();
+    app.agents
+        .delete_tool(DeleteToolRequest { name: tool.name.clone(), etag: String::new(), force: false })
+        .await
+        .unwrap();
     expect_error(app.agents.get_tool(GetToolRequest { name: tool.name }).await, Code::NotFound, "RESOURCE_NOT_FOUND");
 
     let server = app
@@ -265,7 +268,7 @@ async fn tool_mcp_server_and_secret_crud() {
         .into_inner();
     assert_eq!(listed.mcp_servers, vec![updated]);
     app.agents
-        .delete_mcp_server(DeleteMcpServerRequest { name: server.name.clone(), etag: String::new() })
+        .delete_mcp_server(DeleteMcpServerRequest { name: server.name.clone(), etag: String::new(), force: false })
         .await
         .unwrap();
     expect_error(
@@ -306,7 +309,10 @@ async fn tool_mcp_server_and_secret_crud() {
         .unwrap()
         .into_inner();
     assert_eq!(listed.secrets, vec![renamed.clone()]);
-    app.agents.delete_secret(DeleteSecretRequest { name: secret.name.clone(), etag: renamed.etag }).await.unwrap();
+    app.agents
+        .delete_secret(DeleteSecretRequest { name: secret.name.clone(), etag: renamed.etag, force: false })
+        .await
+        .unwrap();
     expect_error(
         app.agents.get_secret(GetSecretRequest { name: secret.name }).await,
         Code::NotFound,
@@ -410,7 +416,7 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
     assert_eq!(got.total_documents, 2);
 
     app.agents
-        .delete_knowledge_base(DeleteKnowledgeBaseRequest { name: kb.name.clone(), etag: String::new() })
+        .delete_knowledge_base(DeleteKnowledgeBaseRequest { name: kb.name.clone(), etag: String::new(), force: false })
         .await
         .unwrap();
     expect_error(

@@ -10,6 +10,7 @@ mod crud;
 mod engine;
 mod fixtures;
 mod pagination;
+mod references;
 mod rest_emporix;
 mod rest_xpander;
 mod secrets;

@@ -499,7 +499,12 @@ async fn templates_are_snapshots_and_imports_are_independent() {
         .await
         .unwrap();
     app.agents
-        .delete_agent(DeleteAgentRequest { name: "tenants/source/agents/ledger".into(), etag: String::new() })
+        .delete_agent(DeleteAgentRequest {
+            name: "tenants/source/agents/ledger".into(),
+            etag: String::new(),
+            // Others use it; force lets go of those references in the source too.
+            force: true,
+        })
         .await
         .unwrap();
     let root = import(&app, "target", &template, None).await;

@@ -50,7 +50,10 @@ async fn tenants_are_isolated() {
     assert_eq!(b_now, b, "b untouched by a's update");
 
     // A's etag does not apply to b, and deleting in a leaves b.
-    app.agents.delete_agent(DeleteAgentRequest { name: a.name.clone(), etag: String::new() }).await.unwrap();
+    app.agents
+        .delete_agent(DeleteAgentRequest { name: a.name.clone(), etag: String::new(), force: false })
+        .await
+        .unwrap();
     let b_now = app.agents.get_agent(GetAgentRequest { name: b.name.clone() }).await.unwrap().into_inner();
     assert_eq!(b_now, b, "b survives a's delete");
     expect_error(
@@ -107,6 +110,7 @@ async fn tenants_are_isolated() {
         .delete_knowledge_base(DeleteKnowledgeBaseRequest {
             name: "tenants/a/knowledgeBases/kb".into(),
             etag: String::new(),
+            force: false,
         })
         .await
         .unwrap();

@@ -37,7 +37,9 @@ async fn stale_etag_is_refused_on_update_and_delete() {
     let first = app.agents.update_agent(change(&created.etag, "one")).await.unwrap().into_inner();
     expect_error(app.agents.update_agent(change(&created.etag, "two")).await, Code::Aborted, "ETAG_MISMATCH");
     expect_error(
-        app.agents.delete_agent(DeleteAgentRequest { name: created.name.clone(), etag: created.etag.clone() }).await,
+        app.agents
+            .delete_agent(DeleteAgentRequest { name: created.name.clone(), etag: created.etag.clone(), force: false })
+            .await,
         Code::Aborted,
         "ETAG_MISMATCH",
     );

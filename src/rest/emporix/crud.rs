@@ -444,7 +444,7 @@ async fn update<K: Kind>(
     Ok(())
 }
 
-/// DELETE. `force` changes nothing: deletes of used resources are not refused.
+/// DELETE. A resource others use is refused (details type `force`) unless `force`.
 pub async fn delete<K: Kind>(
     state: RestState,
     headers: HeaderMap,
@@ -453,7 +453,6 @@ pub async fn delete<K: Kind>(
     force: bool,
 ) -> Result<StatusCode, ApiError> {
     let name = name_of::<K>(&tenant, &id);
-    tracing::debug!(name, force, "emporix delete");
-    K::delete(&state, &headers, name).await?;
+    K::delete(&state, &headers, name, force).await?;
     Ok(StatusCode::NO_CONTENT)
 }

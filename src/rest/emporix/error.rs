@@ -128,11 +128,15 @@ impl IntoResponse for ApiError {
             .flatten()
             .map(|name| name.rsplit('/').next().unwrap_or(name).to_owned());
         let kind = if failure.reason.is_empty() { format!("{:?}", failure.code) } else { failure.reason.clone() };
-        let details = failure
+        let mut details: Vec<ErrorDetail> = failure
             .violations
             .iter()
             .map(|(field, message)| ErrorDetail { field: field.clone(), kind: kind.clone(), message: message.clone() })
             .collect();
+        // Emporix clients retry with `?force=true` when a detail says the operation is forceable.
+        if failure.reason == "RESOURCE_IN_USE" {
+            details.push(ErrorDetail { field: "force".into(), kind: "force".into(), message: failure.message.clone() });
+        }
         let body = ErrorMessage {
             resource_id,
             code: failure.http.as_u16(),

@@ -72,6 +72,7 @@ pub trait Kind: Send + Sync + 'static {
         state: &RestState,
         headers: &HeaderMap,
         name: String,
+        force: bool,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// The Emporix JSON of a resource without secrets or identity fields, canonical fields
@@ -132,8 +133,8 @@ macro_rules! calls {
             Ok(state.agents.$update(grpc_request(headers, request)).await?.into_inner())
         }
 
-        async fn delete(state: &RestState, headers: &HeaderMap, name: String) -> Result<(), ApiError> {
-            state.agents.$delete(grpc_request(headers, $delete_req { name, etag: String::new() })).await?;
+        async fn delete(state: &RestState, headers: &HeaderMap, name: String, force: bool) -> Result<(), ApiError> {
+            state.agents.$delete(grpc_request(headers, $delete_req { name, etag: String::new(), force })).await?;
             Ok(())
         }
 

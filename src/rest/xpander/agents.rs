@@ -273,7 +273,7 @@ pub async fn delete_agent(
     caller: Caller,
     Params(agent_id): Params<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let request = DeleteAgentRequest { name: caller.name(AGENTS, &agent_id), etag: String::new() };
+    let request = DeleteAgentRequest { name: caller.name(AGENTS, &agent_id), etag: String::new(), force: false };
     state.agents.delete_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
     Ok((StatusCode::ACCEPTED, Json(Value::Null)))
 }

@@ -230,7 +230,8 @@ pub async fn delete_knowledge_base(
     caller: Caller,
     Params(kb_id): Params<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let request = DeleteKnowledgeBaseRequest { name: caller.name(KNOWLEDGE_BASES, &kb_id), etag: String::new() };
+    let request =
+        DeleteKnowledgeBaseRequest { name: caller.name(KNOWLEDGE_BASES, &kb_id), etag: String::new(), force: false };
     let deleted = state.agents.delete_knowledge_base(caller.request(request)).await;
     deleted.map_err(ApiError::status(Scope::KnowledgeBase))?;
     Ok((StatusCode::ACCEPTED, Json(Value::Null)))

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::domain::bundle::Bundle;
 use crate::domain::json;
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
+use crate::domain::references::{agent_secrets, tool_secrets};
 use crate::domain::resource::Resource;
 use crate::domain::validate::preferred_text;
 use crate::error::{Error, ErrorCode, Result};
@@ -102,19 +103,6 @@ fn entity(id: &str, name: &str, state: State, details: Vec<ImportDetail>) -> Imp
 
 fn missing_token_details(missing: &[String]) -> Vec<ImportDetail> {
     missing.iter().map(|id| detail(Code::MissingToken, id, id, format!("Token \"{id}\" was not found."))).collect()
-}
-
-/// Secret ids a tool refers to.
-fn tool_secrets(tool: &Tool) -> Vec<&str> {
-    match &tool.config {
-        Some(tool::Config::RagCustom(c)) => {
-            let db = c.database.as_ref().map(|d| d.token_id.as_str());
-            let embedding = c.embedding.as_ref().map(|e| e.token_id.as_str());
-            db.into_iter().chain(embedding).collect()
-        }
-        Some(tool::Config::RagEmporix(c)) => c.embedding.as_ref().map(|e| e.token_id.as_str()).into_iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 fn is_not_importable(tool: &Tool) -> bool {
@@ -291,14 +279,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         for item in agent.graph.iter_mut().filter(|g| g.r#type == "agent") {
             item.item_id = rename(&item.item_id);
         }
-        let token = agent.llm.as_ref().map(|l| l.token_id.as_str()).unwrap_or_default();
-        let header_token = agent
-            .llm
-            .as_ref()
-            .and_then(|l| l.self_hosted.as_ref())
-            .map(|s| s.authorization_header_token_id.as_str())
-            .unwrap_or_default();
-        details.extend(missing_token_details(&w.missing_secrets([token, header_token]).await?));
+        details.extend(missing_token_details(&w.missing_secrets(agent_secrets(&agent)).await?));
         details.push(detail(Code::AgentImportedDisabled, &target, &label, "Imported agents start disabled."));
         let name = w.name(ResourceKind::Agent, &target);
         if conflict == Some(Code::Overwritten) {
