@@ -91,12 +91,12 @@ impl Application {
         let transfers = TransferService::new(self.store.clone(), &self.settings);
         let workers = crate::engine::spawn(
             self.store.clone(),
-            std::sync::Arc::new(TransferRunner::new(transfers.clone())),
+            Arc::new(TransferRunner::new(transfers.clone())),
             self.settings.engine(),
             stop_rx,
         );
 
-        let router = self.routes(health_service)?;
+        let router = self.routes(health_service, transfers)?;
 
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
@@ -130,10 +130,10 @@ impl Application {
     fn routes<H: tonic_health::pb::health_server::Health>(
         &self,
         health: tonic_health::pb::health_server::HealthServer<H>,
+        transfers: TransferService,
     ) -> std::io::Result<axum::Router> {
         let (store, auth, settings) = (&self.store, &self.auth, &self.settings);
         let max = settings.max_request_bytes;
-        let transfers = TransferService::new(store.clone(), settings);
         let watch_every = std::time::Duration::from_millis(settings.watch_interval_ms.max(10));
         let agents = Arc::new(AgentServiceAdapter::new(auth.clone(), ResourceService::new(store.clone()), transfers));
         let jobs = Arc::new(JobServiceAdapter::new(auth.clone(), JobService::new(store.clone(), watch_every)));

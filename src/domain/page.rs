@@ -60,6 +60,16 @@ pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<Pa
     Ok(PageRequest { size, after: Some(token.a) })
 }
 
+/// Cuts `rows` (read with one extra row) to the page and returns the next page's token, empty
+/// when this is the last page.
+pub fn split<T>(rows: &mut Vec<T>, page: &PageRequest, fingerprint: &str, id: impl Fn(&T) -> &str) -> String {
+    if rows.len() as u64 <= page.size {
+        return String::new();
+    }
+    rows.truncate(page.size as usize);
+    rows.last().map(|r| next_token(id(r), fingerprint)).unwrap_or_default()
+}
+
 pub fn next_token(last_id: &str, fingerprint: &str) -> String {
     let token = Token { a: last_id.to_owned(), q: fingerprint.to_owned() };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))

@@ -4,7 +4,6 @@ use prost_types::FieldMask;
 
 use crate::domain::clock::now_micros;
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
-use crate::domain::page::PageRequest;
 use crate::domain::references;
 use crate::domain::resource::{Resource, revision_of};
 use crate::domain::{field_mask, filter, json, page, reflect, secrets};
@@ -72,12 +71,7 @@ impl ResourceService {
         let fingerprint = page::fingerprint(&[&parent.display(R::KIND), filter_text]);
         let page = page::request(page_size, page_token, &fingerprint)?;
         let mut rows = self.store.list(R::KIND, &parent, &conditions, &page).await?;
-        let next = if rows.len() as u64 > page.size {
-            rows.truncate(page.size as usize);
-            rows.last().map(|r| page::next_token(&r.name.id, &fingerprint)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let name = row.name.clone();
@@ -182,21 +176,8 @@ impl ResourceService {
 
     /// Every resource of kind `R` directly under `parent`.
     async fn all<R: Resource>(&self, parent: &Parent) -> Result<Vec<(ResourceName, R)>> {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = PageRequest { size: page::MAX_PAGE_SIZE, after: after.clone() };
-            let rows = self.store.list(R::KIND, parent, &[], &page).await?;
-            let more = rows.len() as u64 > page.size;
-            for row in rows.into_iter().take(page.size as usize) {
-                let name = row.name.clone();
-                after = Some(name.id.clone());
-                out.push((name, decode::<R>(row)?));
-            }
-            if !more {
-                return Ok(out);
-            }
-        }
+        let rows = self.store.list_all(R::KIND, parent).await?;
+        rows.into_iter().map(|row| Ok((row.name.clone(), decode::<R>(row)?))).collect()
     }
 
     async fn show_children<R: Resource>(&self, resource: &mut R, name: &ResourceName) -> Result<()> {

@@ -10,7 +10,7 @@ use super::entity::resource::{self, Column, Entity};
 use super::errors::{begin_write, db_error};
 use crate::domain::filter::{Condition, FilterValue};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
-use crate::domain::page::PageRequest;
+use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
 use crate::domain::resource::Meta;
 use crate::error::{Error, ErrorCode, Result};
 
@@ -125,6 +125,21 @@ pub async fn list(
     }
     let rows = query.order_by_asc(Column::Id).limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
+}
+
+/// Every resource of `kind` directly under `parent`, in id order, read a page at a time.
+pub async fn list_all(conn: &impl ConnectionTrait, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
+    let mut out: Vec<StoredDocument> = Vec::new();
+    loop {
+        let page = PageRequest { size: MAX_PAGE_SIZE, after: out.last().map(|d| d.name.id.clone()) };
+        let mut rows = list(conn, kind, parent, &[], &page).await?;
+        let more = rows.len() as u64 > page.size;
+        rows.truncate(page.size as usize);
+        out.extend(rows);
+        if !more {
+            return Ok(out);
+        }
+    }
 }
 
 /// Counts resources of `kind` directly under `parent`.

@@ -73,6 +73,9 @@ macro_rules! resource_ops {
             ) -> Result<Vec<StoredDocument>> {
                 resources::list(&self.$field, kind, parent, conditions, page).await
             }
+            pub async fn list_all(&self, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
+                resources::list_all(&self.$field, kind, parent).await
+            }
             pub async fn count_children(&self, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
                 resources::count_children(&self.$field, parent, kind).await
             }

@@ -12,7 +12,7 @@ use super::resources::{decode, reveal};
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
-use crate::domain::page::{self, PageRequest};
+use crate::domain::page;
 use crate::domain::resource::{Resource, timestamp};
 use crate::domain::template::{self, TemplateTree};
 use crate::domain::validate::{MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS};
@@ -143,13 +143,8 @@ impl TemplateService {
         let parent = Parent::parse(ResourceKind::Template, parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
         let fingerprint = page::fingerprint(&[&parent.display(ResourceKind::Template), "templates"]);
         let page = page::request(page_size, page_token, &fingerprint)?;
-        let mut rows = self.store.list(ResourceKind::Template, &parent, &[], &PageRequest { ..page.clone() }).await?;
-        let next = if rows.len() as u64 > page.size {
-            rows.truncate(page.size as usize);
-            rows.last().map(|r| page::next_token(&r.name.id, &fingerprint)).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let mut rows = self.store.list(ResourceKind::Template, &parent, &[], &page).await?;
+        let next = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
         Ok((rows.into_iter().map(view).collect::<Result<_>>()?, next))
     }
 

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::domain::agent_graph::sub_agent_ids;
 use crate::domain::bundle::{Bundle, BundledKnowledgeBase, Entry};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
-use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
 use crate::domain::resource::Resource;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool, tool};
@@ -140,21 +139,13 @@ pub(crate) async fn include<R: Resource>(
 /// Every document of a knowledge base, in id order.
 pub(crate) async fn documents(store: &Store, tenant: &str, kb_id: &str) -> Result<Vec<Entry<Document>>> {
     let parent = Parent { tenant: tenant.to_owned(), parent_id: kb_id.to_owned() };
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = PageRequest { size: MAX_PAGE_SIZE, after: after.clone() };
-        let rows = store.list(ResourceKind::Document, &parent, &[], &page).await?;
-        let more = rows.len() as u64 > MAX_PAGE_SIZE;
-        for row in rows.into_iter().take(MAX_PAGE_SIZE as usize) {
+    let rows = store.list_all(ResourceKind::Document, &parent).await?;
+    rows.into_iter()
+        .map(|row| {
             let id = row.name.id.clone();
             let mut document: Document = decode(row)?;
             document.clear_identity();
-            after = Some(id.clone());
-            out.push(Entry { id, value: document });
-        }
-        if !more {
-            return Ok(out);
-        }
-    }
+            Ok(Entry { id, value: document })
+        })
+        .collect()
 }
