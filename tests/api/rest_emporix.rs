@@ -400,11 +400,19 @@ async fn put_creates_then_replaces_and_refuses_stale_versions() {
     rest.put(path, &body).await.expect(StatusCode::NO_CONTENT);
 
     // Invalid bodies name the offending keys.
-    let invalid = rest.put(path, &json!({ "name": "not a map", "enabled": "yes" })).await;
+    let mut wrong = agent_body("ignored");
+    wrong["name"] = json!("not a map");
+    wrong["enabled"] = json!("yes");
+    let invalid = rest.put(path, &wrong).await;
     let invalid = invalid.error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT");
     let fields: Vec<&str> =
         invalid["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["enabled"], "a string name is English text without Content-Language");
+    // The documented required keys are required.
+    let bare = rest.put(path, &json!({ "name": {"en": "x"}, "llmConfig": {"model": "m"} })).await;
+    let bare = bare.error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT");
+    let fields: Vec<&str> = bare["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["userPrompt", "triggers", "llmConfig.provider", "mcpServers"]);
 
     // What the Emporix shape does not show survives a PUT: xpander settings and credentials.
     let mut agent = sample_agent();

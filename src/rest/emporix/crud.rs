@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use prost_reflect::ReflectMessage as _;
 use serde_json::{Map, Value};
 
+use crate::error::FieldViolation;
+
 use super::error::ApiError;
 use super::kinds::Kind;
 use super::patch::{self, PatchOperation};
@@ -341,6 +343,16 @@ fn version_of(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
 
 /// PUT: creates (201 `{id}`) or replaces what the Emporix shape shows (204). A
 /// `metadata.version` makes the replacement conditional (stale: 409).
+/// The value at a dotted path of a JSON object.
+fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let (parents, leaf) = path.rsplit_once('.').map_or((None, path), |(p, l)| (Some(p), l));
+    let mut current = object;
+    for key in parents.into_iter().flat_map(|p| p.split('.')) {
+        current = current.get(key)?.as_object()?;
+    }
+    current.get(leaf)
+}
+
 pub async fn put<K: Kind>(
     state: RestState,
     headers: HeaderMap,
@@ -352,6 +364,14 @@ pub async fn put<K: Kind>(
         return Err(ApiError::invalid("body", "must be a JSON object"));
     };
     let version = version_of(&body)?;
+    let missing: Vec<FieldViolation> = K::REQUIRED
+        .iter()
+        .filter(|path| lookup(&body, path).is_none_or(Value::is_null))
+        .map(|path| FieldViolation::new(*path, "is required"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::violations(missing));
+    }
     for key in ["id", "metadata", extension::KEY] {
         body.shift_remove(key);
     }

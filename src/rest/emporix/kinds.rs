@@ -41,6 +41,9 @@ pub trait Kind: Send + Sync + 'static {
     const LOCALIZED: bool;
     /// Keys a PUT that creates fills when the body has none (server-assigned in Emporix).
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)];
+    /// Keys a PUT body must carry (the documented required request fields; dots reach into
+    /// objects).
+    const REQUIRED: &'static [&'static str];
 
     fn get(
         state: &RestState,
@@ -184,6 +187,8 @@ impl Kind for Agents {
         &[("enabled", "status"), ("type", "category"), ("name", "displayName")];
     const LOCALIZED: bool = true;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[("type", "generic")];
+    const REQUIRED: &'static [&'static str] =
+        &["name", "userPrompt", "triggers", "llmConfig", "llmConfig.model", "llmConfig.provider", "mcpServers"];
 
     calls!(
         Agent,
@@ -214,6 +219,7 @@ impl Kind for Tools {
     const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+    const REQUIRED: &'static [&'static str] = &["name"];
 
     calls!(
         Tool,
@@ -251,6 +257,7 @@ impl Kind for McpServers {
     const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+    const REQUIRED: &'static [&'static str] = &["name"];
 
     calls!(
         McpServer,
@@ -283,6 +290,7 @@ impl Kind for Tokens {
     const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+    const REQUIRED: &'static [&'static str] = &["name"];
 
     calls!(
         Secret,
