@@ -1,5 +1,7 @@
 //! The List `filter`: space-separated `field:value` conditions (all must hold) on top-level
-//! string, enum and bool fields of a resource. Values may be double-quoted to contain spaces.
+//! string, enum and bool fields of a resource, and on localized texts (string maps: a value of
+//! any language matches). Values may be double-quoted to contain spaces; `field:~regex` (or
+//! `field:~(regex with spaces)`) matches a regular expression on string fields.
 
 use prost_reflect::{Cardinality, Kind, MessageDescriptor};
 
@@ -12,12 +14,26 @@ pub struct Condition {
     /// The field's JSON name, as stored.
     pub json_field: String,
     pub value: FilterValue,
+    /// The field is a string map (a localized text); any of its values may match.
+    pub any_value: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FilterValue {
     Text(String),
     Bool(bool),
+    /// A regular expression in the subset both stores read alike.
+    Regex(String),
+}
+
+/// Whether a field holds text a condition can read: a string, or a string-to-string map.
+fn text_field(field: &prost_reflect::FieldDescriptor) -> Option<bool> {
+    if field.is_map() {
+        let Kind::Message(entry) = field.kind() else { return None };
+        let value = entry.map_entry_value_field();
+        return matches!(value.kind(), Kind::String).then_some(true);
+    }
+    (field.cardinality() != Cardinality::Repeated).then_some(false)
 }
 
 pub fn parse(descriptor: &MessageDescriptor, filter: &str) -> Result<Vec<Condition>, Error> {
@@ -26,12 +42,45 @@ pub fn parse(descriptor: &MessageDescriptor, filter: &str) -> Result<Vec<Conditi
         let (field_name, raw) = term
             .split_once(':')
             .ok_or_else(|| invalid(position, format!("`{term}` is not of the form field:value")))?;
-        let value = unquote(raw);
         let field = descriptor
             .get_field_by_json_name(field_name)
             .or_else(|| descriptor.get_field_by_name(field_name))
-            .filter(|f| f.cardinality() != Cardinality::Repeated && !is_secret(f))
+            .filter(|f| !is_secret(f))
             .ok_or_else(|| invalid(position, format!("unknown or unfilterable field `{field_name}`")))?;
+        let any_value = text_field(&field)
+            .ok_or_else(|| invalid(position, format!("unknown or unfilterable field `{field_name}`")))?;
+        if let Some(pattern) = raw.strip_prefix('~') {
+            if !any_value && field.kind() != Kind::String {
+                return Err(invalid(position, format!("`{field_name}` is not text; `~` needs a text field")));
+            }
+            let start = position + field_name.chars().count() + 2;
+            let (source, offset) = match pattern.strip_prefix('(').and_then(|p| p.strip_suffix(')')) {
+                Some(inner) => (inner.to_owned(), start + 1),
+                None => (unquote(pattern), start + usize::from(pattern.starts_with('"'))),
+            };
+            let positions: Vec<usize> = (0..=source.chars().count()).map(|i| offset + i).collect();
+            let portable = super::query::pattern::portable(&source, &positions).map_err(|mut e| {
+                for v in &mut e.violations {
+                    v.field = "filter".into();
+                }
+                e
+            })?;
+            conditions.push(Condition {
+                json_field: field.json_name().to_owned(),
+                value: FilterValue::Regex(portable),
+                any_value,
+            });
+            continue;
+        }
+        let value = unquote(raw);
+        if any_value {
+            conditions.push(Condition {
+                json_field: field.json_name().to_owned(),
+                value: FilterValue::Text(value),
+                any_value,
+            });
+            continue;
+        }
         let value = match field.kind() {
             Kind::String => FilterValue::Text(value),
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
@@ -56,7 +105,7 @@ pub fn parse(descriptor: &MessageDescriptor, filter: &str) -> Result<Vec<Conditi
                 return Err(invalid(position, format!("unknown or unfilterable field `{field_name}`")));
             }
         };
-        conditions.push(Condition { json_field: field.json_name().to_owned(), value });
+        conditions.push(Condition { json_field: field.json_name().to_owned(), value, any_value });
     }
     Ok(conditions)
 }
@@ -67,19 +116,28 @@ fn invalid(position: usize, why: String) -> Error {
     err.with_meta("position", position.to_string())
 }
 
-/// Splits on spaces outside double quotes; returns each term with its 0-based char position.
-fn split_terms(filter: &str) -> Result<Vec<(String, usize)>, Error> {
+/// Splits on spaces outside double quotes and parentheses; returns each term with its 0-based
+/// char position.
+pub fn split_terms(filter: &str) -> Result<Vec<(String, usize)>, Error> {
     let mut terms = Vec::new();
     let mut current = String::new();
     let mut start = 0;
     let mut quoted = false;
+    let mut depth = 0usize;
     for (i, c) in filter.chars().enumerate() {
         match c {
             '"' => {
                 quoted = !quoted;
                 current.push(c);
             }
-            ' ' if !quoted => {
+            '(' | ')' if !quoted => {
+                if current.is_empty() {
+                    start = i;
+                }
+                depth = if c == '(' { depth + 1 } else { depth.saturating_sub(1) };
+                current.push(c);
+            }
+            ' ' if !quoted && depth == 0 => {
                 if !current.is_empty() {
                     terms.push((std::mem::take(&mut current), start));
                 }
@@ -127,11 +185,36 @@ mod tests {
         let c = parse(&descriptor::<Agent>(), r#"status:active category:"anti fraud""#).unwrap();
         assert_eq!(
             c[0],
-            Condition { json_field: "status".into(), value: FilterValue::Text("AGENT_STATUS_ACTIVE".into()) }
+            Condition {
+                json_field: "status".into(),
+                value: FilterValue::Text("AGENT_STATUS_ACTIVE".into()),
+                any_value: false
+            }
         );
         assert_eq!(c[1].value, FilterValue::Text("anti fraud".into()));
         let t = parse(&descriptor::<Tool>(), "enabled:true type:slack").unwrap();
         assert_eq!(t[0].value, FilterValue::Bool(true));
+    }
+
+    #[test]
+    fn regexes_and_localized_texts() {
+        let c = parse(&descriptor::<Agent>(), "displayName:~(Compl aint) icon:~^rob displayName:Reklamation").unwrap();
+        assert_eq!(
+            c[0],
+            Condition {
+                json_field: "displayName".into(),
+                value: FilterValue::Regex("Compl aint".into()),
+                any_value: true
+            }
+        );
+        assert_eq!(
+            c[1],
+            Condition { json_field: "icon".into(), value: FilterValue::Regex("^rob".into()), any_value: false }
+        );
+        assert_eq!(c[2].value, FilterValue::Text("Reklamation".into()));
+        let err = parse(&descriptor::<Agent>(), "icon:~(a[").unwrap_err();
+        assert_eq!(err.violations[0].field, "filter");
+        assert!(parse(&descriptor::<Agent>(), "status:~ACT").is_err(), "enums take no regex");
     }
 
     #[test]

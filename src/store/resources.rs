@@ -216,24 +216,29 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await.map_err(|e| db_error("commit delete", e))
 }
 
-/// A condition on a top-level field of the JSON document, with bound parameters.
+/// A condition on a top-level field of the JSON document, with bound parameters. A localized
+/// text (a JSON object of language -> text) matches when any of its values does.
 fn json_condition(backend: DatabaseBackend, condition: &Condition) -> sea_orm::sea_query::SimpleExpr {
-    let path = condition.json_field.clone();
-    match (backend, &condition.value) {
-        (DatabaseBackend::Postgres, FilterValue::Text(v)) => {
-            Expr::cust_with_values("(body::jsonb ->> $1) = $2", [path, v.clone()])
+    let field = condition.json_field.clone();
+    let postgres = backend == DatabaseBackend::Postgres;
+    let (test, value): (&str, sea_orm::Value) = match (&condition.value, postgres) {
+        (FilterValue::Text(v), _) => ("=", v.clone().into()),
+        (FilterValue::Bool(b), true) => ("=", b.to_string().into()),
+        (FilterValue::Bool(b), false) => ("=", (*b as i32).into()),
+        (FilterValue::Regex(p), true) => ("~", p.clone().into()),
+        // Rust's regex (SQLite's REGEXP) needs `(?s)` for `.` to match newlines as PostgreSQL's does.
+        (FilterValue::Regex(p), false) => ("REGEXP", format!("(?s){p}").into()),
+    };
+    let sql = match (condition.any_value, postgres) {
+        (false, true) => format!("(body::jsonb ->> $1) {test} $2"),
+        (false, false) => format!("json_extract(body, ?) {test} ?"),
+        (true, true) => {
+            format!("EXISTS (SELECT 1 FROM jsonb_each_text(body::jsonb -> $1) AS t WHERE t.value {test} $2)")
         }
-        (DatabaseBackend::Postgres, FilterValue::Bool(b)) => {
-            Expr::cust_with_values("(body::jsonb ->> $1) = $2", [path, b.to_string()])
-        }
-        (_, FilterValue::Text(v)) => {
-            Expr::cust_with_values("json_extract(body, ?) = ?", [format!("$.{path}"), v.clone()])
-        }
-        (_, FilterValue::Bool(b)) => Expr::cust_with_values(
-            "json_extract(body, ?) = ?",
-            [sea_orm::Value::from(format!("$.{path}")), sea_orm::Value::from(*b as i32)],
-        ),
-    }
+        (true, false) => format!("EXISTS (SELECT 1 FROM json_each(body, ?) AS t WHERE t.value {test} ?)"),
+    };
+    let path: sea_orm::Value = if postgres { field.into() } else { format!("$.{field}").into() };
+    Expr::cust_with_values(sql, [path, value])
 }
 
 /// Kinds stored under a resource of `kind`.

@@ -212,3 +212,54 @@ async fn page_tokens_and_sizes_are_checked() {
     );
     assert!(status.message().contains("colour"), "{}", status.message());
 }
+
+#[tokio::test]
+async fn localized_names_and_regexes_filter_lists() {
+    let mut app = spawn_app().await;
+    for (id, en, de, icon) in [
+        ("complaints", "Complaint agent", "Reklamation", "robot"),
+        ("fraud", "Anti fraud", "Betrug", "shield"),
+        ("multi", "Complaint\nand more", "Mehr", "robot-2"),
+    ] {
+        let mut agent = sample_agent();
+        agent.display_name = [("en".to_owned(), en.to_owned()), ("de".to_owned(), de.to_owned())].into();
+        agent.icon = icon.into();
+        app.agents
+            .create_agent(CreateAgentRequest { parent: "tenants/acme".into(), agent_id: id.into(), agent: Some(agent) })
+            .await
+            .unwrap();
+    }
+    let ids = |filter: &str| {
+        let mut client = app.agents.clone();
+        let filter = filter.to_owned();
+        async move {
+            let listed = client
+                .list_agents(ListAgentsRequest { parent: "tenants/acme".into(), filter, ..Default::default() })
+                .await
+                .unwrap()
+                .into_inner();
+            listed.agents.into_iter().map(|a| a.name.rsplit('/').next().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("displayName:~Complaint").await, ["complaints", "multi"], "a regex over every language");
+    assert_eq!(ids("displayName:~^Bet").await, ["fraud"]);
+    assert_eq!(ids("displayName:Reklamation").await, ["complaints"], "exact text of any language");
+    assert_eq!(ids("displayName:~(Complaint.and)").await, ["multi"], "`.` matches a newline on both stores");
+    assert_eq!(ids("icon:~^robot$").await, ["complaints"]);
+    assert_eq!(ids("icon:~robot displayName:~agent").await, ["complaints"]);
+    let bad = app
+        .agents
+        .list_agents(ListAgentsRequest {
+            parent: "tenants/acme".into(),
+            filter: "icon:~(a[".into(),
+            ..Default::default()
+        })
+        .await;
+    expect_error(bad, Code::InvalidArgument, "INVALID_FILTER");
+
+    // The Emporix dialect's own example: `q=name:~Complaint` on agents.
+    let url = format!("http://{}/ai-service/acme/agentic/agents?q=name:~Complaint", app.addr);
+    let found: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let found: Vec<&str> = found.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(found, ["complaints", "multi"]);
+}

@@ -610,9 +610,13 @@ async fn lists_page_filter_count_and_project() {
     rest.put(&format!("{agents}/off"), &agent_body("Off")).await.expect(StatusCode::CREATED);
     let active = rest.get(&format!("{agents}?q=enabled:true type:generic")).await.expect(StatusCode::OK).body;
     assert_eq!(ids(&active), ["on"]);
-    let regex = rest.get(&format!("{agents}?q=name:~On")).await.error(StatusCode::BAD_REQUEST, "INVALID_FILTER");
-    assert_eq!(regex["details"][0]["field"], "q");
-    rest.get(&format!("{agents}?q=name:On")).await.error(StatusCode::BAD_REQUEST, "INVALID_FILTER");
+    let regex = rest.get(&format!("{agents}?q=name:~^O[nf]")).await.expect(StatusCode::OK).body;
+    assert_eq!(ids(&regex), ["off", "on"], "a regex over the localized name");
+    let exact = rest.get(&format!("{agents}?q=name:On")).await.expect(StatusCode::OK).body;
+    assert_eq!(ids(&exact), ["on"], "the exact text of any language");
+    let range =
+        rest.get(&format!("{agents}?q=maxRecursionLimit:>1")).await.error(StatusCode::BAD_REQUEST, "INVALID_FILTER");
+    assert_eq!(range["details"][0]["field"], "q", "ranges are refused, not approximated");
     rest.delete(&format!("{agents}/off")).await.expect(StatusCode::NO_CONTENT);
     assert_eq!(ids(&rest.get(agents).await.body), ["on"]);
 }

@@ -9,7 +9,7 @@
 mod error;
 mod jobs;
 mod parser;
-mod pattern;
+pub(crate) mod pattern;
 mod scan;
 mod sort;
 mod value;

@@ -26,7 +26,7 @@ const SPACE: &str = "\\t\\n\\v\\f\\r ";
 
 /// Rewrites `source` into the portable subset. `positions[i]` is where the i-th char of
 /// `source` sits in `q`, plus one entry for the end, so errors point into `q`.
-pub(super) fn portable(source: &str, positions: &[usize]) -> Result<String, Error> {
+pub(crate) fn portable(source: &str, positions: &[usize]) -> Result<String, Error> {
     let at = |offset: usize| positions[source[..offset].chars().count()];
     if source.is_empty() {
         return Err(invalid("q", at(0), "empty regular expression"));

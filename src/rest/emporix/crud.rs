@@ -187,16 +187,24 @@ fn localize_input(body: &mut Map<String, Value>, current: Option<&Map<String, Va
 }
 
 /// Emporix `q` as a List filter: Emporix field names become canonical ones. Lists match exact
-/// values only; regex, range, comparison and list conditions are refused, not approximated.
+/// values and regular expressions (`name:~Complaint` searches every language of the name);
+/// range, comparison and list conditions are refused, not approximated.
 fn filter_of<K: Kind>(q: &str) -> Result<String, ApiError> {
     let mut terms = Vec::new();
-    for term in split_terms(q) {
+    let split = crate::domain::filter::split_terms(q).map_err(|e| {
+        let mut e = e;
+        for v in &mut e.violations {
+            v.field = "q".into();
+        }
+        ApiError::from(e)
+    })?;
+    for (term, _) in split {
         let Some((field, value)) = term.split_once(':') else {
             terms.push(term);
             continue;
         };
-        if value.starts_with(['~', '<', '>', '(']) {
-            let why = format!("`{term}`: only exact `field:value` conditions are supported here");
+        if value.starts_with(['<', '>', '(']) {
+            let why = format!("`{term}`: only `field:value` and `field:~regex` conditions are supported here");
             return Err(Error::invalid_field("q", why).with_code(ErrorCode::InvalidFilter).into());
         }
         let Some((_, canonical)) = K::Q_FIELDS.iter().find(|(emporix, _)| *emporix == field) else {
@@ -211,31 +219,6 @@ fn filter_of<K: Kind>(q: &str) -> Result<String, ApiError> {
         terms.push(format!("{canonical}:{value}"));
     }
     Ok(terms.join(" "))
-}
-
-/// Splits on spaces outside double quotes.
-fn split_terms(q: &str) -> Vec<String> {
-    let mut terms = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in q.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    terms.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        terms.push(current);
-    }
-    terms
 }
 
 /// Every resource matching the filter, page by page.
