@@ -12,7 +12,7 @@ use agentport::store::Store;
 use tonic::transport::Channel;
 
 use crate::fixtures::{counts, export, import_request, seed_source};
-use crate::helpers::{TestDatabase, spawn_app_with};
+use crate::helpers::{TestApp, TestDatabase, spawn_app_with};
 
 async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job {
     for _ in 0..400 {
@@ -25,18 +25,19 @@ async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job 
     panic!("{name} did not finish");
 }
 
+/// Seeds tenant `source`, exports `agent`, and queues its import into `target` in the
+/// background; returns the queued job.
+async fn queue_import(app: &mut TestApp, agent: &str) -> Job {
+    seed_source(app, "source").await;
+    let bundle = export(app, "source", &[agent]).await;
+    let request = ImportAgentsRequest { background: true, ..import_request("target", &bundle) };
+    app.agents.import_agents(request).await.unwrap().into_inner().job.expect("a background import returns its job")
+}
+
 #[tokio::test]
 async fn watch_streams_a_background_import_from_in_progress_to_success() {
     let mut app = spawn_app_with(|s| s.job_poll_interval_ms = 400).await;
-    seed_source(&mut app, "source").await;
-    let bundle = export(&mut app, "source", &["support"]).await;
-    let started = app
-        .agents
-        .import_agents(ImportAgentsRequest { background: true, ..import_request("target", &bundle) })
-        .await
-        .unwrap()
-        .into_inner();
-    let job = started.job.expect("a background import returns its job");
+    let job = queue_import(&mut app, "support").await;
     assert_eq!((job.status(), job.background), (JobStatus::InProgress, true));
 
     let mut jobs = JobServiceClient::new(app.channel.clone());
@@ -60,15 +61,7 @@ async fn watch_streams_a_background_import_from_in_progress_to_success() {
 async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
     // A replica without workers queues the job; a worker claims it and dies.
     let mut queueing = spawn_app_with(|s| s.job_workers = 0).await;
-    seed_source(&mut queueing, "source").await;
-    let bundle = export(&mut queueing, "source", &["refunds"]).await;
-    let queued = queueing
-        .agents
-        .import_agents(ImportAgentsRequest { background: true, ..import_request("target", &bundle) })
-        .await
-        .unwrap()
-        .into_inner();
-    let name = queued.job.unwrap().name;
+    let name = queue_import(&mut queueing, "refunds").await.name;
     let store = Store::connect(queueing.database.url()).await.unwrap();
     let now = agentport::domain::clock::now_micros();
     let claimed =
@@ -106,15 +99,7 @@ async fn a_job_whose_workers_keep_dying_is_failed() {
         s.job_workers = 0;
     })
     .await;
-    seed_source(&mut app, "source").await;
-    let bundle = export(&mut app, "source", &["refunds"]).await;
-    let queued = app
-        .agents
-        .import_agents(ImportAgentsRequest { background: true, ..import_request("target", &bundle) })
-        .await
-        .unwrap()
-        .into_inner();
-    let name = queued.job.unwrap().name;
+    let name = queue_import(&mut app, "refunds").await.name;
     let store = Store::connect(app.database.url()).await.unwrap();
     let now = agentport::domain::clock::now_micros();
     store.claim_job("dead-1", now, now + 1000).await.unwrap().unwrap();
