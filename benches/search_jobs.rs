@@ -20,7 +20,7 @@ use agentport::domain::job::{JobKind, JobRecord, JobState};
 use agentport::domain::query::{self, JOB_FIELDS};
 use agentport::proto::job_service_client::JobServiceClient;
 use agentport::proto::{ListJobsRequest, SearchJobsRequest};
-use agentport::service::{JobSearch, JobService};
+use agentport::service::{JobFeed, JobSearch, JobService};
 use agentport::startup::Application;
 use agentport::store::{Store, query_sql};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query as SqlQuery};
@@ -233,7 +233,9 @@ async fn bench_backend(label: &str, url: &str) -> bool {
 
     // The same search without the transport: the service layer in-process, on its own pool.
     // The difference to the gRPC figures above is what the network path (HTTP/2, TCP) adds.
-    let service = JobService::new(Store::connect(url).await.expect("store connects"), Duration::from_millis(250));
+    let store = Store::connect(url).await.expect("store connects");
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let service = JobService::new(store.clone(), JobFeed::start(store, Duration::from_millis(250), stop_rx));
     let times = measure(|page| {
         let service = service.clone();
         let request = JobSearch {

@@ -58,9 +58,55 @@ pub struct Settings {
     /// Tenant of xpander-dialect REST calls (their paths name none) when the credentials name
     /// none, i.e. with authentication off. Default `default`.
     pub rest_default_tenant: String,
+    /// Deadline of REST calls and of gRPC calls that send no `grpc-timeout`, in milliseconds. Default 30000.
+    pub call_timeout_default_ms: u64,
+    /// Longest deadline a call gets, whatever its `grpc-timeout` asks, in milliseconds. Default 120000.
+    pub call_timeout_max_ms: u64,
+    /// How long in-flight calls may finish after SIGTERM before the rest are stopped, in milliseconds. Default 8000.
+    pub shutdown_grace_ms: u64,
+    /// Open client connections at most; more wait in the listen backlog. Default 10000.
+    pub max_connections: usize,
+    /// An HTTP/1.1 request head must arrive within this, in milliseconds. Default 10000.
+    pub header_read_timeout_ms: u64,
+    /// Longest pause between two parts of a request body, in milliseconds. Default 10000.
+    pub body_read_timeout_ms: u64,
+    /// A connection with no call in flight for this long is closed, in milliseconds. Default 60000.
+    pub idle_timeout_ms: u64,
+    /// HTTP/2 keepalive ping interval, in milliseconds. Default 30000.
+    pub keepalive_interval_ms: u64,
+    /// An unanswered HTTP/2 keepalive ping closes the connection after this, in milliseconds. Default 10000.
+    pub keepalive_timeout_ms: u64,
+    /// Concurrent HTTP/2 streams (calls) per connection. Default 256.
+    pub max_concurrent_streams: u32,
+    /// Database connections in the pool; 0 picks 8 for SQLite and 16 for PostgreSQL. Default 0.
+    pub database_max_connections: u32,
+    /// Longest wait for a free database connection, in milliseconds. Default 5000.
+    pub database_acquire_timeout_ms: u64,
+    /// Calls per second per principal (sustained). Default 1000.
+    pub principal_rate: u32,
+    /// Calls a principal may make at once above its rate. Default 2000.
+    pub principal_burst: u32,
+    /// Calls per second per tenant (sustained). Default 2000.
+    pub tenant_rate: u32,
+    /// Calls a tenant may make at once above its rate. Default 4000.
+    pub tenant_burst: u32,
+    /// Calls in flight per principal. Default 128.
+    pub principal_concurrency: usize,
+    /// Calls in flight per tenant. Default 256.
+    pub tenant_concurrency: usize,
+    /// Heavy calls (exports, imports, lists, searches) running at once; more wait. 0 picks the pool size less two. Default 0.
+    pub heavy_calls: usize,
+    /// Heavy calls running at once per tenant; more wait. Default 4.
+    pub heavy_calls_per_tenant: usize,
+    /// Open `WatchJob` streams per principal. Default 100.
+    pub watches_per_principal: usize,
     /// Testing only: abort imports with an internal error after this many entity writes.
     #[serde(skip)]
     pub import_fault_after_writes: Option<usize>,
+    /// Testing only: every job search first runs a statement that takes minutes, so tests can
+    /// watch the deadline stop it.
+    #[serde(skip)]
+    pub stall_job_searches: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -95,7 +141,29 @@ impl Default for Settings {
             jwt_tenant_claim: "tenant".to_owned(),
             auth_api_keys: false,
             rest_default_tenant: "default".to_owned(),
+            call_timeout_default_ms: 30_000,
+            call_timeout_max_ms: 120_000,
+            shutdown_grace_ms: 8_000,
+            max_connections: 10_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            keepalive_interval_ms: 30_000,
+            keepalive_timeout_ms: 10_000,
+            max_concurrent_streams: 256,
+            database_max_connections: 0,
+            database_acquire_timeout_ms: 5_000,
+            principal_rate: 1_000,
+            principal_burst: 2_000,
+            tenant_rate: 2_000,
+            tenant_burst: 4_000,
+            principal_concurrency: 128,
+            tenant_concurrency: 256,
+            heavy_calls: 0,
+            heavy_calls_per_tenant: 4,
+            watches_per_principal: 100,
             import_fault_after_writes: None,
+            stall_job_searches: false,
         }
     }
 }
@@ -124,6 +192,27 @@ impl std::fmt::Debug for Settings {
             .field("jwt_audience", &self.jwt_audience)
             .field("jwt_tenant_claim", &self.jwt_tenant_claim)
             .field("auth_api_keys", &self.auth_api_keys)
+            .field("call_timeout_default_ms", &self.call_timeout_default_ms)
+            .field("call_timeout_max_ms", &self.call_timeout_max_ms)
+            .field("shutdown_grace_ms", &self.shutdown_grace_ms)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout_ms", &self.header_read_timeout_ms)
+            .field("body_read_timeout_ms", &self.body_read_timeout_ms)
+            .field("idle_timeout_ms", &self.idle_timeout_ms)
+            .field("keepalive_interval_ms", &self.keepalive_interval_ms)
+            .field("keepalive_timeout_ms", &self.keepalive_timeout_ms)
+            .field("max_concurrent_streams", &self.max_concurrent_streams)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("database_acquire_timeout_ms", &self.database_acquire_timeout_ms)
+            .field("principal_rate", &self.principal_rate)
+            .field("principal_burst", &self.principal_burst)
+            .field("tenant_rate", &self.tenant_rate)
+            .field("tenant_burst", &self.tenant_burst)
+            .field("principal_concurrency", &self.principal_concurrency)
+            .field("tenant_concurrency", &self.tenant_concurrency)
+            .field("heavy_calls", &self.heavy_calls)
+            .field("heavy_calls_per_tenant", &self.heavy_calls_per_tenant)
+            .field("watches_per_principal", &self.watches_per_principal)
             .finish()
     }
 }
@@ -193,6 +282,45 @@ impl Settings {
                 *target = parse(name, v)?;
             }
         }
+        for (name, target) in [
+            ("AGENTPORT_CALL_TIMEOUT_DEFAULT_MS", &mut self.call_timeout_default_ms),
+            ("AGENTPORT_CALL_TIMEOUT_MAX_MS", &mut self.call_timeout_max_ms),
+            ("AGENTPORT_SHUTDOWN_GRACE_MS", &mut self.shutdown_grace_ms),
+            ("AGENTPORT_HEADER_READ_TIMEOUT_MS", &mut self.header_read_timeout_ms),
+            ("AGENTPORT_BODY_READ_TIMEOUT_MS", &mut self.body_read_timeout_ms),
+            ("AGENTPORT_IDLE_TIMEOUT_MS", &mut self.idle_timeout_ms),
+            ("AGENTPORT_KEEPALIVE_INTERVAL_MS", &mut self.keepalive_interval_ms),
+            ("AGENTPORT_KEEPALIVE_TIMEOUT_MS", &mut self.keepalive_timeout_ms),
+            ("AGENTPORT_DATABASE_ACQUIRE_TIMEOUT_MS", &mut self.database_acquire_timeout_ms),
+        ] {
+            if let Some(v) = var(name) {
+                *target = parse(name, v)?;
+            }
+        }
+        for (name, target) in [
+            ("AGENTPORT_MAX_CONNECTIONS", &mut self.max_connections),
+            ("AGENTPORT_PRINCIPAL_CONCURRENCY", &mut self.principal_concurrency),
+            ("AGENTPORT_TENANT_CONCURRENCY", &mut self.tenant_concurrency),
+            ("AGENTPORT_HEAVY_CALLS", &mut self.heavy_calls),
+            ("AGENTPORT_HEAVY_CALLS_PER_TENANT", &mut self.heavy_calls_per_tenant),
+            ("AGENTPORT_WATCHES_PER_PRINCIPAL", &mut self.watches_per_principal),
+        ] {
+            if let Some(v) = var(name) {
+                *target = parse(name, v)?;
+            }
+        }
+        for (name, target) in [
+            ("AGENTPORT_MAX_CONCURRENT_STREAMS", &mut self.max_concurrent_streams),
+            ("AGENTPORT_DATABASE_MAX_CONNECTIONS", &mut self.database_max_connections),
+            ("AGENTPORT_PRINCIPAL_RATE", &mut self.principal_rate),
+            ("AGENTPORT_PRINCIPAL_BURST", &mut self.principal_burst),
+            ("AGENTPORT_TENANT_RATE", &mut self.tenant_rate),
+            ("AGENTPORT_TENANT_BURST", &mut self.tenant_burst),
+        ] {
+            if let Some(v) = var(name) {
+                *target = parse(name, v)?;
+            }
+        }
         if let Some(v) = var("AGENTPORT_JOB_MAX_ATTEMPTS") {
             self.job_max_attempts = parse("AGENTPORT_JOB_MAX_ATTEMPTS", v)?;
         }
@@ -255,6 +383,54 @@ impl Settings {
             lease: Duration::from_millis(self.job_lease_ms.max(100)),
             max_attempts: self.job_max_attempts.max(1),
             retention: Duration::from_secs(self.job_retention_hours * 3600),
+        }
+    }
+
+    pub fn pool(&self) -> crate::store::PoolSettings {
+        crate::store::PoolSettings {
+            max_connections: (self.database_max_connections > 0).then_some(self.database_max_connections),
+            acquire_timeout: Duration::from_millis(self.database_acquire_timeout_ms.max(10)),
+        }
+    }
+
+    /// The pool size actually used (the backend's default when unset).
+    fn pool_size(&self) -> usize {
+        match self.database_max_connections {
+            0 if self.database_url.starts_with("postgres") => 16,
+            0 => 8,
+            n => n as usize,
+        }
+    }
+
+    pub fn limits(&self) -> crate::limits::LimitSettings {
+        crate::limits::LimitSettings {
+            principal_rate: self.principal_rate,
+            principal_burst: self.principal_burst,
+            tenant_rate: self.tenant_rate,
+            tenant_burst: self.tenant_burst,
+            principal_concurrency: self.principal_concurrency,
+            tenant_concurrency: self.tenant_concurrency,
+            // Two connections stay free of heavy work for short calls and health checks.
+            heavy_calls: if self.heavy_calls > 0 {
+                self.heavy_calls
+            } else {
+                self.pool_size().saturating_sub(2).max(1)
+            },
+            heavy_calls_per_tenant: self.heavy_calls_per_tenant,
+            watches_per_principal: self.watches_per_principal,
+        }
+    }
+
+    pub fn server(&self) -> crate::server::ServerSettings {
+        let ms = Duration::from_millis;
+        crate::server::ServerSettings {
+            max_connections: self.max_connections.max(1),
+            header_read_timeout: ms(self.header_read_timeout_ms.max(1)),
+            idle_timeout: ms(self.idle_timeout_ms.max(1)),
+            keepalive_interval: ms(self.keepalive_interval_ms.max(1)),
+            keepalive_timeout: ms(self.keepalive_timeout_ms.max(1)),
+            max_concurrent_streams: self.max_concurrent_streams.max(1),
+            shutdown_grace: ms(self.shutdown_grace_ms),
         }
     }
 

@@ -42,8 +42,14 @@ pub enum ErrorCode {
     Unauthenticated,
     /// Valid credentials without the right to do this.
     PermissionDenied,
-    /// The database cannot be reached.
+    /// The database cannot be reached, or the server is starting or stopping.
     Unavailable,
+    /// The call's deadline passed before it finished; its database work was stopped.
+    DeadlineExceeded,
+    /// The caller went away before the call finished; its database work was stopped.
+    Cancelled,
+    /// The caller is over a rate or concurrency limit; `retryAfter` says when to try again.
+    ResourceExhausted,
     /// A bug or an unexpected fault; details are in the server log only.
     Internal,
 }
@@ -67,6 +73,9 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::PermissionDenied => "PERMISSION_DENIED",
             ErrorCode::Unavailable => "DATABASE_UNAVAILABLE",
+            ErrorCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::ResourceExhausted => "RESOURCE_EXHAUSTED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -88,6 +97,9 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
             ErrorCode::PermissionDenied => tonic::Code::PermissionDenied,
             ErrorCode::Unavailable => tonic::Code::Unavailable,
+            ErrorCode::DeadlineExceeded => tonic::Code::DeadlineExceeded,
+            ErrorCode::Cancelled => tonic::Code::Cancelled,
+            ErrorCode::ResourceExhausted => tonic::Code::ResourceExhausted,
             ErrorCode::Internal => tonic::Code::Internal,
         }
     }
@@ -108,6 +120,10 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::PermissionDenied => 403,
             ErrorCode::Unavailable => 503,
+            ErrorCode::DeadlineExceeded => 504,
+            // The de-facto code (nginx) for a client that closed the request.
+            ErrorCode::Cancelled => 499,
+            ErrorCode::ResourceExhausted => 429,
             ErrorCode::Internal => 500,
         }
     }
@@ -146,13 +162,27 @@ pub struct Error {
     pub violations: Vec<FieldViolation>,
     /// ErrorInfo metadata: lowerCamel keys, e.g. `resource` -> the name that was not found.
     pub metadata: HashMap<String, String>,
+    /// When a refused call may be tried again (RESOURCE_EXHAUSTED); sent as `RetryInfo` in
+    /// gRPC and `Retry-After` in REST.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), violations: Vec::new(), metadata: HashMap::new() }
+        Self { code, message: message.into(), violations: Vec::new(), metadata: HashMap::new(), retry_after: None }
+    }
+
+    /// RESOURCE_EXHAUSTED: try again after `wait`, which is also put in the `retryAfter`
+    /// metadata in whole seconds (rounded up).
+    pub fn exhausted(message: impl Into<String>, limit: &str, wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut err = Self::new(ErrorCode::ResourceExhausted, message)
+            .with_meta("limit", limit)
+            .with_meta("retryAfter", seconds.max(1).to_string());
+        err.retry_after = Some(wait);
+        err
     }
 
     pub fn with_meta(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -223,6 +253,9 @@ impl From<Error> for tonic::Status {
         );
         for v in &err.violations {
             details.add_bad_request_violation(v.field.clone(), v.description.clone());
+        }
+        if let Some(wait) = err.retry_after {
+            details.set_retry_info(Some(wait));
         }
         tonic::Status::with_error_details(err.code.grpc_code(), err.message, details)
     }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod call_scope;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -9,7 +10,9 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod grpc;
+pub mod limits;
 pub mod rest;
+pub mod server;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -1,14 +1,17 @@
-//! Binds the listener, connects and migrates the database, and serves gRPC (health,
-//! reflection, the agentport services) on one address until told to stop.
+//! Binds the listener, connects the database, and serves gRPC (health, reflection, the
+//! agentport services) and REST on one address until told to stop. Health says NOT_SERVING
+//! (and calls are answered UNAVAILABLE) until this replica has checked the migrations.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
@@ -21,7 +24,10 @@ use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
 use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
-use crate::service::{ApiKeyService, JobService, ResourceService, TemplateService, TransferRunner, TransferService};
+use crate::server::{CallLayer, CallPolicy};
+use crate::service::{
+    ApiKeyService, JobFeed, JobService, ResourceService, TemplateService, TransferRunner, TransferService,
+};
 use crate::store::Store;
 
 /// The services whose health is reported, besides the overall `""`.
@@ -59,13 +65,13 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to and migrates the database, then binds (port 0 picks a free port).
+    /// Connects to the database, then binds (port 0 picks a free port). Migrations are
+    /// checked once serving starts.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         if !settings.auth_configured() && !settings.listen.ip().is_loopback() {
             return Err(StartupError::Unprotected(settings.listen));
         }
-        let store = Store::connect(&settings.database_url).await?;
-        store.migrate().await?;
+        let store = Store::connect_with(&settings.database_url, settings.pool()).await?;
         let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -77,26 +83,24 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes; in-flight calls finish first.
+    /// Serves until `shutdown` completes; in-flight calls get the grace period to finish.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (reporter, health_service) = tonic_health::server::health_reporter();
-        set_health(&reporter, ServingStatus::Serving).await;
+        set_health(&reporter, ServingStatus::NotServing).await;
+        let ready = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let watcher = tokio::spawn(watch_database(
-            self.store.clone(),
-            reporter,
-            self.settings.health_check_interval(),
-            stop_rx.clone(),
-        ));
+        let watch_every = Duration::from_millis(self.settings.watch_interval_ms.max(10));
+        let feed = JobFeed::start(self.store.clone(), watch_every, stop_rx.clone());
         let transfers = TransferService::new(self.store.clone(), &self.settings);
-        let workers = crate::engine::spawn(
+        let router = self.routes(health_service, transfers.clone(), feed, ready.clone())?;
+        let background = tokio::spawn(start_when_migrated(
             self.store.clone(),
-            Arc::new(TransferRunner::new(transfers.clone())),
-            self.settings.engine(),
+            self.settings.clone(),
+            transfers,
+            reporter,
+            ready,
             stop_rx,
-        );
-
-        let router = self.routes(health_service, transfers)?;
+        ));
 
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
@@ -104,25 +108,55 @@ impl Application {
         tracing::info!(
             addr = %self.local_addr(),
             database = %self.settings.database_url_redacted(),
-            "agentport serving"
+            "agentport listening"
         );
-        let result = // Responses go out at once: without TCP_NODELAY each small gRPC reply waits ~40 ms on
-        // Nagle's algorithm and the peer's delayed ACK.
-        axum::serve(self.listener.tap_io(|tcp| drop(tcp.set_nodelay(true))), router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down; waiting for in-flight calls");
-            })
-            .await;
+        let server = self.settings.server();
+        let result = crate::server::serve(self.listener, router, server, async move {
+            shutdown.await;
+            tracing::info!("shutting down; waiting for in-flight calls");
+        })
+        .await;
         let _ = stop_tx.send(true);
-        let _ = watcher.await;
-        for worker in workers {
-            let _ = worker.await;
+        if let Ok(tasks) = background.await {
+            for task in tasks {
+                let _ = task.await;
+            }
         }
         self.store.close().await;
         tracing::info!("agentport stopped");
         result
     }
+}
+
+/// Checks the migrations (under the migration lock, retrying while the database is not
+/// there), then reports SERVING and starts the background work. Returns its tasks.
+async fn start_when_migrated(
+    store: Store,
+    settings: Settings,
+    transfers: TransferService,
+    reporter: HealthReporter,
+    ready: Arc<AtomicBool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut wait = Duration::from_millis(200);
+    loop {
+        match store.migrate().await {
+            Ok(()) => break,
+            Err(e) => tracing::error!(error = %e, retry_ms = wait.as_millis() as u64, "migrations failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return Vec::new(),
+        }
+        wait = (wait * 2).min(Duration::from_secs(10));
+    }
+    ready.store(true, Ordering::Release);
+    set_health(&reporter, ServingStatus::Serving).await;
+    tracing::info!("migrations checked; serving");
+    let mut tasks =
+        crate::engine::spawn(store.clone(), Arc::new(TransferRunner::new(transfers)), settings.engine(), stop.clone());
+    tasks.push(tokio::spawn(watch_database(store, reporter, settings.health_check_interval(), stop)));
+    tasks
 }
 
 impl Application {
@@ -131,12 +165,17 @@ impl Application {
         &self,
         health: tonic_health::pb::health_server::HealthServer<H>,
         transfers: TransferService,
+        feed: JobFeed,
+        ready: Arc<AtomicBool>,
     ) -> std::io::Result<axum::Router> {
         let (store, auth, settings) = (&self.store, &self.auth, &self.settings);
         let max = settings.max_request_bytes;
-        let watch_every = std::time::Duration::from_millis(settings.watch_interval_ms.max(10));
         let agents = Arc::new(AgentServiceAdapter::new(auth.clone(), ResourceService::new(store.clone()), transfers));
-        let jobs = Arc::new(JobServiceAdapter::new(auth.clone(), JobService::new(store.clone(), watch_every)));
+        let mut job_service = JobService::new(store.clone(), feed);
+        if settings.stall_job_searches {
+            job_service = job_service.stalling_searches();
+        }
+        let jobs = Arc::new(JobServiceAdapter::new(auth.clone(), job_service));
         let templates = TemplateService::new(store.clone(), settings.max_sub_agent_depth);
         let templates = Arc::new(TemplateServiceAdapter::new(auth.clone(), templates));
         let api_keys = ApiKeyServiceAdapter::new(auth.clone(), ApiKeyService::new(store.clone()));
@@ -167,7 +206,14 @@ impl Application {
             .merge(rest.layer(axum::extract::DefaultBodyLimit::max(max)))
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
-            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG))))
+            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+            .layer(RequestBodyTimeoutLayer::new(Duration::from_millis(settings.body_read_timeout_ms.max(1))))
+            .layer(CallLayer::new(CallPolicy {
+                default_timeout: Duration::from_millis(settings.call_timeout_default_ms.max(1)),
+                max_timeout: Duration::from_millis(settings.call_timeout_max_ms.max(1)),
+                ready,
+                render_rest: crate::rest::render_error,
+            })))
     }
 }
 

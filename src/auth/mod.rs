@@ -16,6 +16,7 @@ use tonic::{Request, Status};
 
 use crate::config::Settings;
 use crate::error::{Error, ErrorCode, Result};
+use crate::limits::{Admission, Slot, Ticket};
 use crate::store::Store;
 
 pub use jwt::JwtVerifier;
@@ -61,6 +62,7 @@ struct Inner {
     enabled: bool,
     api_keys: bool,
     store: Store,
+    admission: Admission,
 }
 
 /// A call that passed the checks; `finish` records its outcome.
@@ -69,6 +71,7 @@ pub struct Call {
     method: &'static str,
     resource: String,
     mutation: bool,
+    _ticket: Ticket,
 }
 
 impl Authorizer {
@@ -85,7 +88,8 @@ impl Authorizer {
         } else {
             None
         };
-        Ok(Self { inner: Arc::new(Inner { jwt, enabled, api_keys: settings.auth_api_keys, store }) })
+        let admission = Admission::new(&settings.limits());
+        Ok(Self { inner: Arc::new(Inner { jwt, enabled, api_keys: settings.auth_api_keys, store, admission }) })
     }
 
     /// Authenticates the caller, checks the method's scope and the addressed tenant, and
@@ -111,7 +115,21 @@ impl Authorizer {
             }
             return Err(Error::new(ErrorCode::PermissionDenied, why).with_meta("scope", policy.scope).into());
         }
-        Ok((Call { principal, method, resource, mutation: policy.mutation }, message))
+        // Limits count per tenant the call is for: the credentials' or, with authentication
+        // off, the addressed one.
+        let limited_tenant = principal.tenant.as_deref().or(tenant);
+        let ticket = self.inner.admission.admit(&principal.subject, limited_tenant, method).await.map_err(|e| {
+            if policy.mutation {
+                audit(&principal, method, &resource, e.code.reason());
+            }
+            Status::from(e)
+        })?;
+        Ok((Call { principal, method, resource, mutation: policy.mutation, _ticket: ticket }, message))
+    }
+
+    /// A place for one more open watch of the call's principal.
+    pub fn open_watch(&self, call: &Call) -> std::result::Result<Slot, Status> {
+        self.inner.admission.open_watch(&call.principal.subject).map_err(Status::from)
     }
 
     /// The tenant the caller's credentials are bound to (`None` with authentication off).

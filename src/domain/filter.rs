@@ -47,6 +47,13 @@ pub fn parse(descriptor: &MessageDescriptor, filter: &str) -> Result<Vec<Conditi
             .or_else(|| descriptor.get_field_by_name(field_name))
             .filter(|f| !is_secret(f))
             .ok_or_else(|| invalid(position, format!("unknown or unfilterable field `{field_name}`")))?;
+        if is_body(descriptor, &field) {
+            return Err(invalid(
+                position,
+                format!("`{field_name}` is a document body; filters cannot read it (filter on its metadata instead)"),
+            )
+            .with_meta("field", field.json_name()));
+        }
         let any_value = text_field(&field)
             .ok_or_else(|| invalid(position, format!("unknown or unfilterable field `{field_name}`")))?;
         if let Some(pattern) = raw.strip_prefix('~') {
@@ -108,6 +115,13 @@ pub fn parse(descriptor: &MessageDescriptor, filter: &str) -> Result<Vec<Conditi
         conditions.push(Condition { json_field: field.json_name().to_owned(), value, any_value });
     }
     Ok(conditions)
+}
+
+/// Large bodies (a document's content) live outside the rows a filter reads.
+const BODIES: &[(&str, &str)] = &[("agentport.v1.Document", "content")];
+
+fn is_body(message: &MessageDescriptor, field: &prost_reflect::FieldDescriptor) -> bool {
+    BODIES.iter().any(|(m, f)| message.full_name() == *m && field.name() == *f)
 }
 
 fn invalid(position: usize, why: String) -> Error {
@@ -224,5 +238,9 @@ mod tests {
         assert!(err.message.contains("position 14"), "{}", err.message);
         assert!(parse(&descriptor::<Agent>(), "tags:x").is_err());
         assert!(parse(&descriptor::<crate::proto::Secret>(), "value:guess").is_err(), "secrets are not filterable");
+        let err = parse(&descriptor::<crate::proto::Document>(), "content:~(D.{0,9}c)").unwrap_err();
+        assert_eq!((err.code.grpc_code(), err.metadata["field"].as_str()), (tonic::Code::InvalidArgument, "content"));
+        assert!(err.message.contains("`content`"), "{}", err.message);
+        assert!(parse(&descriptor::<crate::proto::Document>(), "displayName:~x").is_ok());
     }
 }

@@ -72,7 +72,8 @@ impl JobServiceApi for JobServiceAdapter {
 
     async fn watch_job(&self, request: Request<WatchJobRequest>) -> Result<Response<Self::WatchJobStream>, Status> {
         let (call, r) = self.auth.check(request, "WatchJob").await?;
-        let stream = call.finish(self.jobs.watch(&r.name).await)?;
+        let slot = self.auth.open_watch(&call)?;
+        let stream = call.finish(self.jobs.watch(&r.name, slot).await)?;
         Ok(Response::new(Box::pin(stream)))
     }
 }

@@ -25,6 +25,12 @@ pub struct RestState {
     pub default_tenant: String,
 }
 
+/// Renders an error raised around the handlers (a passed deadline, a server that is not ready)
+/// in the dialect of the request's path.
+pub fn render_error(path: &str, err: crate::error::Error) -> axum::response::Response {
+    if path.starts_with("/v1/") { xpander::error_response(err) } else { emporix::error_response(err) }
+}
+
 /// Every REST route, plus `GET /openapi.json`.
 pub fn router(state: RestState) -> Router {
     Router::new().merge(emporix::router()).merge(xpander::router()).merge(openapi::router()).with_state(state)

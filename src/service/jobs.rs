@@ -1,9 +1,6 @@
 //! The jobs history: search, get, delete, record chat jobs, watch one job.
 
-use std::time::Duration;
-
-use tokio_stream::wrappers::ReceiverStream;
-
+use super::job_feed::{JobFeed, JobStream};
 use super::job_view::{self, job_state, to_proto};
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
@@ -35,12 +32,19 @@ pub struct JobSearch {
 #[derive(Clone)]
 pub struct JobService {
     store: Store,
-    watch_interval: Duration,
+    feed: JobFeed,
+    stall_searches: bool,
 }
 
 impl JobService {
-    pub fn new(store: Store, watch_interval: Duration) -> Self {
-        Self { store, watch_interval }
+    pub fn new(store: Store, feed: JobFeed) -> Self {
+        Self { store, feed, stall_searches: false }
+    }
+
+    /// Testing only: each search first runs a statement that takes minutes.
+    pub fn stalling_searches(mut self) -> Self {
+        self.stall_searches = true;
+        self
     }
 
     pub async fn search(&self, search: &JobSearch) -> Result<(Vec<Job>, Option<u64>)> {
@@ -70,6 +74,9 @@ impl JobService {
         let sort_text = if search.sort.trim().is_empty() { DEFAULT_SORT } else { search.sort.as_str() };
         let sort = query::parse_sort(sort_text, JOB_FIELDS)?;
         let fields = query::parse_fields(&search.fields, JOB_PROJECTION_FIELDS)?;
+        if self.stall_searches {
+            self.store.stall().await?;
+        }
         let (records, total) =
             self.store.search_jobs(&parent.tenant, &q, &sort, (number - 1) * size, size, search.include_total).await?;
         let mut jobs = Vec::with_capacity(records.len());
@@ -137,36 +144,12 @@ impl JobService {
         }
     }
 
-    /// The job now, then each change, ending once it is finished.
-    pub async fn watch(&self, name: &str) -> Result<ReceiverStream<std::result::Result<Job, tonic::Status>>> {
+    /// The job now, then each change, ending once it is finished; read through the shared
+    /// feed. `slot` is the caller's place among its open watches.
+    pub async fn watch(&self, name: &str, slot: crate::limits::Slot) -> Result<JobStream> {
         let name = parse_name(name)?;
         let first = self.store.get_job(&name.tenant, &name.id).await?;
-        let (tx, rx) = tokio::sync::mpsc::channel(8);
-        let store = self.store.clone();
-        let every = self.watch_interval;
-        tokio::spawn(async move {
-            let mut last = first;
-            if tx.send(to_proto(&last).map_err(Into::into)).await.is_err() {
-                return;
-            }
-            while !last.state.is_finished() {
-                tokio::time::sleep(every).await;
-                let current = match store.get_job(&last.tenant, &last.id).await {
-                    Ok(current) => current,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
-                    }
-                };
-                if current.version != last.version {
-                    if tx.send(to_proto(&current).map_err(Into::into)).await.is_err() {
-                        return;
-                    }
-                    last = current;
-                }
-            }
-        });
-        Ok(ReceiverStream::new(rx))
+        Ok(self.feed.watch(first, slot))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Domain rules applied to requests: every transport (gRPC, REST) calls these.
 
 mod api_keys;
+mod job_feed;
 mod job_view;
 mod jobs;
 pub(crate) mod resources;
@@ -8,6 +9,7 @@ mod templates;
 pub(crate) mod transfer;
 
 pub use api_keys::ApiKeyService;
+pub use job_feed::{JobFeed, JobStream};
 pub use jobs::{JobSearch, JobService};
 pub use resources::ResourceService;
 pub use templates::{TemplateRequest, TemplateService, TemplateView};

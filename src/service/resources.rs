@@ -82,18 +82,40 @@ impl ResourceService {
         Ok((items, next))
     }
 
+    /// Applies an update. Without an etag the last writer wins: a change that lands between
+    /// our read and write makes us read again and re-apply the mask, never fail. With an etag,
+    /// a stale one is refused.
     pub async fn update<R: Resource>(&self, resource: Option<R>, mask: Option<FieldMask>) -> Result<R> {
         let update = resource.ok_or_else(|| Error::invalid_field(R::FIELD, "is required"))?;
         let name_field = format!("{}.name", R::FIELD);
         let name = ResourceName::parse(R::KIND, update.name(), &name_field).map_err(|v| Error::invalid(vec![v]))?;
-        let stored = self.store.get(&name).await?;
+        let paths = mask.map(|m| m.paths).unwrap_or_default();
+        let mut attempt = 0u32;
+        loop {
+            match self.update_once(&name, &update, &paths).await {
+                Err(e) if e.code == ErrorCode::ConcurrentModification && update.etag().is_empty() => {
+                    attempt += 1;
+                    // Writers that collided retry at spread-out times instead of together.
+                    let spread = u64::from(attempt.min(8)) * (1 + now_micros().unsigned_abs() % 5);
+                    tokio::time::sleep(std::time::Duration::from_millis(spread)).await;
+                }
+                Err(e) if e.code == ErrorCode::ConcurrentModification => {
+                    return Err(Error::etag_mismatch(&name.to_string()));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One read-merge-write of an update, conditional on the revision it read.
+    async fn update_once<R: Resource>(&self, name: &ResourceName, update: &R, paths: &[String]) -> Result<R> {
+        let stored = self.store.get(name).await?;
         let revision = stored.meta.revision;
         if !update.etag().is_empty() && revision_of(update.etag()) != Some(revision) {
             return Err(Error::etag_mismatch(&name.to_string()));
         }
-        let mut current = decode::<R>(stored)?;
-        let paths = mask.map(|m| m.paths).unwrap_or_default();
-        let mut merged = field_mask::apply(&current, &update, &paths, R::FIELD).map_err(Error::invalid)?;
+        let current = decode::<R>(stored)?;
+        let mut merged = field_mask::apply(&current, update, paths, R::FIELD).map_err(Error::invalid)?;
         merged.clear_identity();
         merged.set_child_count(0);
         merged.apply_defaults();
@@ -101,11 +123,10 @@ impl ResourceService {
         if !violations.is_empty() {
             return Err(Error::invalid(violations));
         }
-        let meta = self.store.update(&name, revision, &merged.label(), &json::to_json(&merged), now_micros()).await?;
-        current = merged;
-        current.set_identity(&name, &meta);
-        self.show_children(&mut current, &name).await?;
-        Ok(reveal(current))
+        let meta = self.store.update(name, revision, &merged.label(), &json::to_json(&merged), now_micros()).await?;
+        merged.set_identity(name, &meta);
+        self.show_children(&mut merged, name).await?;
+        Ok(reveal(merged))
     }
 
     /// Deletes a resource. One that others still refer to is refused unless `force`, which

@@ -153,6 +153,23 @@ impl Store {
         job_by_request(&self.db, tenant, request_id).await
     }
 
+    /// The tenant's jobs among `ids` (missing ones are left out), in one query per 500 ids.
+    pub async fn jobs_by_ids(&self, tenant: &str, ids: &[String]) -> Result<Vec<JobRecord>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = Entity::find()
+                .filter(Column::Tenant.eq(tenant))
+                .filter(Column::Id.is_in(chunk.iter().map(String::as_str)))
+                .all(&self.db)
+                .await
+                .map_err(|e| db_error("jobs by ids", e))?;
+            for row in rows {
+                found.push(record(row)?);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn update_job(&self, job: &JobRecord, expected_version: i64) -> Result<()> {
         update_job(&self.db, job, expected_version).await
     }

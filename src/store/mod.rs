@@ -4,19 +4,21 @@
 mod api_keys;
 pub(crate) mod entity;
 mod errors;
+mod job_changes;
 mod jobs;
+mod migrate;
+mod pool;
 pub mod query_sql;
 mod resources;
 mod tx;
 
 pub use api_keys::ApiKeyRecord;
+pub use job_changes::JobChanges;
+pub use pool::PoolSettings;
 pub use resources::StoredDocument;
 pub use tx::Tx;
 
-use std::time::Duration;
-
-use migrations::MigratorTrait;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use crate::error::{Error, Result};
 
@@ -27,34 +29,32 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects; a SQLite file is created when missing.
+    /// Connects with the default pool; a SQLite file is created when missing.
     pub async fn connect(url: &str) -> Result<Self> {
-        let url = sqlite_create_mode(url);
-        let mut options = ConnectOptions::new(url.clone());
-        options.sqlx_logging(false).connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5));
-        if url.starts_with("sqlite:") {
-            // One writer at a time is SQLite's rule; a small pool avoids lock churn.
-            options.max_connections(4).min_connections(1);
-            // `q` regexes compile to `col REGEXP ?`; SQLite needs the function on each connection.
-            options.map_sqlx_sqlite_opts(|opts| opts.with_regexp());
-        }
-        let db = Database::connect(options).await.map_err(|e| Error::unavailable("connect", e))?;
-        if db.get_database_backend() == DatabaseBackend::Sqlite {
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
-                db.execute_unprepared(pragma).await.map_err(|e| Error::internal("sqlite pragma", e))?;
-            }
-        }
-        Ok(Self { db })
+        Self::connect_with(url, PoolSettings::default()).await
     }
 
-    /// Applies every pending migration.
-    pub async fn migrate(&self) -> Result<()> {
-        migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))
+    /// Connects; every connection stops its statement when the call that runs it ends.
+    pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<Self> {
+        Ok(Self { db: pool::connect(&sqlite_create_mode(url), settings).await? })
     }
 
     /// Succeeds while the database answers.
     pub async fn ping(&self) -> Result<()> {
         self.db.ping().await.map_err(|e| Error::unavailable("ping", e))
+    }
+
+    /// Testing only: runs a statement that takes minutes unless its call's end stops it.
+    pub async fn stall(&self) -> Result<()> {
+        use sea_orm::ConnectionTrait;
+        let sql = match self.backend() {
+            DatabaseBackend::Postgres => "SELECT pg_sleep(600)",
+            _ => {
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000000) \
+                 SELECT count(*) FROM n"
+            }
+        };
+        self.db.execute_unprepared(sql).await.map(|_| ()).map_err(|e| errors::db_error("stall", e))
     }
 
     pub fn backend(&self) -> DatabaseBackend {

@@ -3,11 +3,11 @@
 //! PostgreSQL select the same rows: text compares byte-wise on both, regexes are in the
 //! portable subset the parser produced, and NULLs sort as the smallest value on both.
 
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseBackend, Order, Value};
 
 use super::entity::job::{Column, Entity};
-use crate::domain::query::{self, CmpOp, Query, Scalar, SortKey, Test};
+use crate::domain::query::{self, CmpOp, Query, REGEX_SCAN_CHARS, Scalar, SortKey, Test};
 
 /// All of `query`'s conditions, for a `Select<job::Entity>`.
 pub fn job_condition(query: &Query, backend: DatabaseBackend) -> Condition {
@@ -64,6 +64,11 @@ fn col(column: Column) -> SimpleExpr {
     Expr::col((Entity, column))
 }
 
+/// The leading characters of a column that a regex reads (`substr` counts characters on both).
+fn scanned(column: Column) -> SimpleExpr {
+    Func::cust("substr").arg(col(column)).arg(1i32).arg(REGEX_SCAN_CHARS as i32).into()
+}
+
 fn test(condition: &query::Condition, backend: DatabaseBackend) -> SimpleExpr {
     let Some(column) = column(condition.field) else {
         // Only a query parsed against another schema gets here; match nothing, loudly.
@@ -85,9 +90,10 @@ fn test(condition: &query::Condition, backend: DatabaseBackend) -> SimpleExpr {
             };
             left.binary(cmp(*op), value(v))
         }
-        Test::Regex(pattern) if postgres => col(column).binary(BinOper::Custom("~"), pattern),
+        // A regex reads a bounded prefix of the value, so one row costs a bounded amount.
+        Test::Regex(pattern) if postgres => scanned(column).binary(BinOper::Custom("~"), pattern),
         // Rust's `.` skips newlines unless `s` is set; PostgreSQL's `.` matches them.
-        Test::Regex(pattern) => col(column).binary(BinOper::Custom("REGEXP"), format!("(?s){pattern}")),
+        Test::Regex(pattern) => scanned(column).binary(BinOper::Custom("REGEXP"), format!("(?s){pattern}")),
         Test::Null | Test::Missing => col(column).is_null(),
         Test::Exists => col(column).is_not_null(),
     }
@@ -478,7 +484,8 @@ mod tests {
             assert!(!statement.sql.contains("DROP"), "{}", statement.sql);
             assert!(!statement.sql.contains("OR '1'"), "{}", statement.sql);
             assert!(!statement.sql.contains("a'b"), "{}", statement.sql);
-            assert_eq!(statement.values.unwrap().0.len(), 4);
+            // Four values, plus the two bounds of the regex's `substr`.
+            assert_eq!(statement.values.unwrap().0.len(), 6);
         }
     }
 

@@ -11,6 +11,7 @@ use super::errors::{begin_write, db_error};
 use crate::domain::filter::{Condition, FilterValue};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
+use crate::domain::query::REGEX_SCAN_CHARS;
 use crate::domain::resource::Meta;
 use crate::error::{Error, ErrorCode, Result};
 
@@ -229,13 +230,21 @@ fn json_condition(backend: DatabaseBackend, condition: &Condition) -> sea_orm::s
         // Rust's regex (SQLite's REGEXP) needs `(?s)` for `.` to match newlines as PostgreSQL's does.
         (FilterValue::Regex(p), false) => ("REGEXP", format!("(?s){p}").into()),
     };
+    // A regex reads a bounded prefix of the value, so one row costs a bounded amount.
+    let read = |value: &str| match condition.value {
+        FilterValue::Regex(_) => format!("substr({value}, 1, {REGEX_SCAN_CHARS})"),
+        _ => value.to_owned(),
+    };
     let sql = match (condition.any_value, postgres) {
-        (false, true) => format!("(body::jsonb ->> $1) {test} $2"),
-        (false, false) => format!("json_extract(body, ?) {test} ?"),
-        (true, true) => {
-            format!("EXISTS (SELECT 1 FROM jsonb_each_text(body::jsonb -> $1) AS t WHERE t.value {test} $2)")
+        (false, true) => format!("{} {test} $2", read("(body::jsonb ->> $1)")),
+        (false, false) => format!("{} {test} ?", read("json_extract(body, ?)")),
+        (true, true) => format!(
+            "EXISTS (SELECT 1 FROM jsonb_each_text(body::jsonb -> $1) AS t WHERE {} {test} $2)",
+            read("t.value")
+        ),
+        (true, false) => {
+            format!("EXISTS (SELECT 1 FROM json_each(body, ?) AS t WHERE {} {test} ?)", read("t.value"))
         }
-        (true, false) => format!("EXISTS (SELECT 1 FROM json_each(body, ?) AS t WHERE t.value {test} ?)"),
     };
     let path: sea_orm::Value = if postgres { field.into() } else { format!("$.{field}").into() };
     Expr::cust_with_values(sql, [path, value])

@@ -26,6 +26,23 @@ impl Store {
 }
 
 impl Tx {
+    /// Waits until no other transaction imports into `tenant`, and holds that until this one
+    /// ends, so parallel imports of one bundle each see the others' writes and apply their
+    /// conflict policy instead of colliding on ids. PostgreSQL: a transaction-scoped advisory
+    /// lock keyed by the tenant; SQLite: write transactions already run one at a time.
+    pub async fn lock_tenant_imports(&self, tenant: &str) -> Result<()> {
+        use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+        if self.txn.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(());
+        }
+        let statement = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [lock_key("import", tenant).into()],
+        );
+        self.txn.execute_raw(statement).await.map(|_| ()).map_err(|e| db_error("lock tenant imports", e))
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.txn.commit().await.map_err(|e| db_error("commit", e))
     }
@@ -98,3 +115,10 @@ macro_rules! resource_ops {
 
 resource_ops!(Store, db);
 resource_ops!(Tx, txn);
+
+/// A stable 64-bit advisory lock key for `(purpose, name)`: the first bytes of their SHA-256.
+fn lock_key(purpose: &str, name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(purpose).chain_update([0]).chain_update(name).finalize();
+    i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+}

@@ -2,12 +2,10 @@
 //! leaves one audit line.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use agentport::proto::agent_service_client::AgentServiceClient;
 use agentport::proto::job_service_client::JobServiceClient;
 use agentport::proto::*;
-use tonic::transport::Channel;
 
 use crate::auth::{Claims, HS_SECRET, bearer, with};
 use crate::crud::sample_agent;
@@ -46,15 +44,7 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
         .spawn()
         .unwrap();
     let address = format!("http://127.0.0.1:{port}");
-    let mut channel = None;
-    for _ in 0..100 {
-        if let Ok(c) = Channel::from_shared(address.clone()).unwrap().connect().await {
-            channel = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let channel = channel.expect("the server comes up");
+    let channel = crate::helpers::connect_serving(&address).await;
     let mut agents = AgentServiceClient::new(channel.clone());
     let mut jobs = JobServiceClient::new(channel);
     let token = Claims::new("acme", &["ai.agent_read", "ai.agent_manage"]).hs256(HS_SECRET);

@@ -84,8 +84,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
     let server = tokio::spawn(live.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let mut jobs =
-        JobServiceClient::new(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap());
+    let mut jobs = JobServiceClient::new(crate::helpers::connect_serving(&format!("http://{addr}")).await);
     let done = wait_finished(&mut jobs, &name).await;
     assert_eq!((done.status(), done.attempts), (JobStatus::Success, 2));
     assert_eq!(counts(&mut queueing, "target").await[0], 1);
@@ -128,13 +127,8 @@ async fn start_replica(database_url: &str, log: &std::path::Path) -> (tokio::pro
         .spawn()
         .expect("the agentport binary starts");
     let addr = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if Channel::from_shared(addr.clone()).unwrap().connect().await.is_ok() {
-            return (child, addr);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("replica on {addr} did not come up; see {}", log.display());
+    crate::helpers::connect_serving(&addr).await;
+    (child, addr)
 }
 
 #[tokio::test]

@@ -133,6 +133,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     }));
     let channel =
         Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("server accepts connections");
+    wait_until_serving(&mut HealthClient::new(channel.clone())).await;
     TestApp {
         addr,
         agents: AgentServiceClient::new(channel.clone()),
@@ -141,6 +142,36 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         database,
         shutdown: Some(tx),
         server: Some(server),
+    }
+}
+
+/// Connects to a server starting at `address` (`http://...`), retrying for up to 30 s, and
+/// waits until it reports SERVING.
+pub async fn connect_serving(address: &str) -> Channel {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let channel = loop {
+        if let Ok(channel) = Channel::from_shared(address.to_owned()).unwrap().connect().await {
+            break channel;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{address} did not accept connections within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    wait_until_serving(&mut HealthClient::new(channel.clone())).await;
+    channel
+}
+
+/// Waits (up to 30 s) until health reports SERVING: the replica has checked its migrations.
+pub async fn wait_until_serving(health: &mut HealthClient<Channel>) {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = health.check(HealthCheckRequest { service: String::new() }).await.map(|r| r.into_inner().status);
+        if status.ok() == Some(ServingStatus::Serving as i32) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the server did not report SERVING within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

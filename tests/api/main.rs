@@ -11,6 +11,7 @@ mod engine;
 mod fixtures;
 mod pagination;
 mod references;
+mod resilience;
 mod rest_emporix;
 mod rest_xpander;
 mod secrets;

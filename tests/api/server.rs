@@ -91,7 +91,7 @@ async fn data_survives_a_restart_on_the_same_database() {
     let handle = tokio::spawn(second.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let channel = crate::helpers::connect_serving(&format!("http://{addr}")).await;
     let mut client = agent_service_client::AgentServiceClient::new(channel);
     let got = client.get_agent(GetAgentRequest { name: created.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got, created);

@@ -19,6 +19,7 @@ mod tests;
 
 pub use jobs::{JOB_FIELDS, JOB_PROJECTION_FIELDS};
 pub use parser::parse;
+pub use pattern::{MAX_PATTERN_CHARS, MAX_PATTERN_COST, REGEX_SCAN_CHARS};
 pub use sort::{parse_fields, parse_sort};
 
 /// Longest accepted `q`, in characters.

@@ -5,6 +5,12 @@
 //! lazy quantifiers, `[...]` with literals and ranges, and `\d \w \s` (and negations, `[:alpha:]`
 //! style classes) spelled out as ASCII sets. Anything else is refused with its position.
 //! The SQL side adds `(?s)` for Rust so that `.` matches newlines as it does in PostgreSQL.
+//!
+//! Cost is bounded so that one row costs at most a few milliseconds on either engine: a
+//! pattern has at most [`MAX_PATTERN_CHARS`] characters and expands to at most
+//! [`MAX_PATTERN_COST`] positions (each literal, `.` or class is one; a counted repetition
+//! `{m,n}` multiplies what it repeats by n; `*`, `+` and `?` add nothing; alternatives add up),
+//! and the store matches it against the first [`REGEX_SCAN_CHARS`] characters of a value.
 
 use regex_syntax::ast::{
     self, AssertionKind, Ast, ClassAsciiKind, ClassPerl, ClassPerlKind, ClassSet, ClassSetItem, GroupKind,
@@ -19,6 +25,12 @@ const MAX_REPEAT: u32 = 255;
 const NEST_LIMIT: u32 = 64;
 /// Compiled-size cap for the Rust side, so a pattern cannot cost unbounded memory.
 const SIZE_LIMIT: usize = 1 << 20;
+/// Longest regular expression, in characters.
+pub const MAX_PATTERN_CHARS: usize = 512;
+/// Most positions a regular expression may expand to (see the module comment).
+pub const MAX_PATTERN_COST: u64 = 256;
+/// A regular expression is matched against this many leading characters of a value.
+pub const REGEX_SCAN_CHARS: usize = 10_000;
 
 const DIGIT: &str = "0-9";
 const WORD: &str = "0-9A-Za-z_";
@@ -35,6 +47,18 @@ pub(crate) fn portable(source: &str, positions: &[usize]) -> Result<String, Erro
         ast::parse::ParserBuilder::new().nest_limit(NEST_LIMIT).build().parse(source).map_err(|e| {
             invalid("q", at(e.span().start.offset), format!("invalid regular expression: {}", e.kind()))
         })?;
+    if source.chars().count() > MAX_PATTERN_CHARS {
+        return Err(invalid("q", at(0), format!("regular expression is longer than {MAX_PATTERN_CHARS} characters"))
+            .with_meta("limit", "regex_length"));
+    }
+    let expanded = cost(&ast);
+    if expanded > MAX_PATTERN_COST {
+        let why = format!(
+            "regular expression is too complex: it expands to {expanded} positions, at most {MAX_PATTERN_COST} \
+             are allowed (counted repetitions multiply what they repeat)"
+        );
+        return Err(invalid("q", at(0), why).with_meta("limit", "regex_complexity"));
+    }
     let mut out = String::new();
     print(&ast, &mut out).map_err(|(span, why)| invalid("q", at(span.start.offset), why))?;
     ::regex::RegexBuilder::new(&format!("(?s){out}")).size_limit(SIZE_LIMIT).build().map_err(|e| {
@@ -45,6 +69,25 @@ pub(crate) fn portable(source: &str, positions: &[usize]) -> Result<String, Erro
         invalid("q", at(0), why)
     })?;
     Ok(out)
+}
+
+/// Positions the pattern expands to; saturates rather than overflows.
+fn cost(ast: &Ast) -> u64 {
+    match ast {
+        Ast::Empty(_) | Ast::Flags(_) | Ast::Assertion(_) => 0,
+        Ast::Literal(_) | Ast::Dot(_) | Ast::ClassUnicode(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) => 1,
+        Ast::Repetition(r) => {
+            let times = match &r.op.kind {
+                RepetitionKind::ZeroOrOne | RepetitionKind::ZeroOrMore | RepetitionKind::OneOrMore => 1,
+                RepetitionKind::Range(RepetitionRange::Exactly(n) | RepetitionRange::Bounded(_, n)) => u64::from(*n),
+                RepetitionKind::Range(RepetitionRange::AtLeast(n)) => u64::from(*n) + 1,
+            };
+            cost(&r.ast).saturating_mul(times.max(1))
+        }
+        Ast::Group(g) => cost(&g.ast),
+        Ast::Alternation(a) => a.asts.iter().map(cost).fold(0, u64::saturating_add),
+        Ast::Concat(c) => c.asts.iter().map(cost).fold(0, u64::saturating_add),
+    }
 }
 
 type Refusal = (Span, String);

@@ -295,3 +295,8 @@ fn positive(field: &str, value: Option<&str>) -> Result<Option<i32>, ApiError> {
 fn field_list(fields: Option<&str>) -> Vec<String> {
     fields.unwrap_or_default().split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect()
 }
+
+/// An error in the dialect's `ErrorMessage` body.
+pub(super) fn error_response(err: crate::error::Error) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(error::ApiError::from(err))
+}

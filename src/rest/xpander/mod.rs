@@ -122,3 +122,8 @@ pub fn router() -> Router<RestState> {
         .route("/v1/templates", get(templates::list_templates))
         .route("/v1/templates/{template_id}", get(templates::get_template).delete(templates::delete_template))
 }
+
+/// An error in the dialect's `{"detail": ...}` body.
+pub(super) fn error_response(err: crate::error::Error) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(http::ApiError::plain(err.into()))
+}

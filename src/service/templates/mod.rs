@@ -169,8 +169,9 @@ impl TemplateService {
         let tree = self.open(&template.agent_definition)?;
         let copy_kbs = request.with_knowledge_bases.unwrap_or(true);
 
-        let now = now_micros();
         let tx = self.store.begin().await?;
+        tx.lock_tenant_imports(&parent.tenant).await?;
+        let now = now_micros();
         let (root, summary) = instantiate(&tx, &parent, &template_id, &tree, &request, copy_kbs, now).await?;
         let message = format!(
             "Successfully imported {} agents, {} tools, and {} MCP servers.",

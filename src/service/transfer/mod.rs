@@ -184,8 +184,9 @@ impl TransferService {
     }
 
     async fn import_now(&self, tenant: &str, bundle: &Bundle, options: &ImportOptions) -> Result<ImportAgentsResponse> {
-        let now = now_micros();
         let tx = self.store.begin().await?;
+        tx.lock_tenant_imports(tenant).await?;
+        let now = now_micros();
         let mut job =
             JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
         if !options.dry_run {

@@ -32,8 +32,9 @@ impl JobRunner for TransferRunner {
         let payload: ImportPayload = serde_json::from_str(job.payload.as_deref().unwrap_or_default())
             .map_err(|e| Error::internal("decode import payload", e))?;
         let bundle = self.transfers.open(&payload.data, &payload.checksum)?;
-        let now = now_micros();
         let tx = self.transfers.store.begin().await?;
+        tx.lock_tenant_imports(&job.tenant).await?;
+        let now = now_micros();
         let ctx = apply::ImportContext {
             tx: &tx,
             tenant: &job.tenant,
