@@ -698,6 +698,9 @@ async fn the_openapi_document_describes_the_dialect() {
     assert_eq!(scheme["type"], "oauth2");
     assert!(scheme["flows"]["clientCredentials"]["scopes"]["ai.agent_manage"].is_string());
     assert_eq!(paths["/ai-service/{tenant}/jobs"]["get"]["security"][0]["OAuth2"], json!(["ai.agent_read"]));
+    let limited = &paths["/ai-service/{tenant}/jobs"]["get"]["responses"]["429"];
+    assert_eq!(limited["headers"]["Retry-After"]["schema"]["type"], "integer", "{limited}");
+    assert!(paths["/ai-service/{tenant}/jobs"]["get"]["responses"]["504"].is_object());
     for schema in ["Job", "ErrorMessage", "ErrorMessageFault", "ImportResponse", "AgentResponse", "TokenRequest"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is listed");
     }
