@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod browser;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod grpc;
+pub mod observability;
 pub mod rest;
 pub mod service;
 pub mod startup;

@@ -16,6 +16,7 @@ use crate::auth::Authorizer;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::grpc::{AgentServiceAdapter, ApiKeyServiceAdapter, JobServiceAdapter, TemplateServiceAdapter};
+use crate::observability::{CallLayer, GrpcStatusLayer, OpsServer};
 use crate::proto::agent_service_server::AgentServiceServer;
 use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
@@ -48,6 +49,8 @@ pub enum StartupError {
     Unprotected(SocketAddr),
     #[error("authentication settings: {0}")]
     Auth(String),
+    #[error("CORS settings: {0}")]
+    Cors(String),
 }
 
 /// A started but not yet serving instance.
@@ -56,6 +59,8 @@ pub struct Application {
     store: Store,
     auth: Authorizer,
     settings: Settings,
+    /// `/metrics`, `/healthz` and `/readyz`, when `metrics_listen` is set.
+    ops: Option<OpsServer>,
 }
 
 impl Application {
@@ -67,18 +72,33 @@ impl Application {
         let store = Store::connect(&settings.database_url).await?;
         store.migrate().await?;
         let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
+        crate::browser::cors(&settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
-        Ok(Self { listener, store, auth, settings })
+        let ops = match settings.metrics_listen {
+            Some(addr) => {
+                Some(OpsServer::bind(addr, store.clone()).await.map_err(|source| StartupError::Bind { addr, source })?)
+            }
+            None => None,
+        };
+        Ok(Self { listener, store, auth, settings, ops })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(OpsServer::local_addr)
+    }
+
     /// Serves until `shutdown` completes; in-flight calls finish first.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        mut self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         set_health(&reporter, ServingStatus::Serving).await;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -93,10 +113,16 @@ impl Application {
             self.store.clone(),
             Arc::new(TransferRunner::new(transfers.clone())),
             self.settings.engine(),
-            stop_rx,
+            stop_rx.clone(),
         );
 
         let router = self.routes(health_service, transfers)?;
+        let ops = self.ops.take().map(|ops| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(ops.serve(async move {
+                let _ = stop.changed().await;
+            }))
+        });
 
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
@@ -118,6 +144,9 @@ impl Application {
         let _ = watcher.await;
         for worker in workers {
             let _ = worker.await;
+        }
+        if let Some(ops) = ops {
+            let _ = ops.await;
         }
         self.store.close().await;
         tracing::info!("agentport stopped");
@@ -163,11 +192,19 @@ impl Application {
             )
             .add_service(ApiKeyServiceServer::new(api_keys))
             .into_axum_router();
-        Ok(grpc
+        // grpc-web is translated outside the status tap, so the tap reads plain gRPC trailers.
+        let grpc = grpc.layer(GrpcStatusLayer).layer(tonic_web::GrpcWebLayer::new());
+        let router = grpc
             .merge(rest.layer(axum::extract::DefaultBodyLimit::max(max)))
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
-            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG))))
+            .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+            .layer(CallLayer);
+        let cors = crate::browser::cors(&settings.cors_allowed_origins).map_err(std::io::Error::other)?;
+        Ok(match cors {
+            Some(cors) => router.layer(cors),
+            None => router,
+        })
     }
 }
 
@@ -195,7 +232,8 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Reports NOT_SERVING while the database does not answer, SERVING again once it does.
+/// Reports NOT_SERVING while the service is not ready (see [`crate::observability::readiness`]),
+/// SERVING again once it is.
 async fn watch_database(
     store: Store,
     reporter: HealthReporter,
@@ -208,7 +246,7 @@ async fn watch_database(
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
         }
-        let healthy = store.ping().await.is_ok();
+        let healthy = crate::observability::readiness(&store).await.is_ok();
         if healthy != serving {
             serving = healthy;
             let status = if healthy { ServingStatus::Serving } else { ServingStatus::NotServing };

@@ -5,6 +5,7 @@ mod api_keys;
 pub(crate) mod entity;
 mod errors;
 mod jobs;
+mod ops;
 pub mod query_sql;
 mod resources;
 mod tx;
@@ -38,12 +39,13 @@ impl Store {
             // `q` regexes compile to `col REGEXP ?`; SQLite needs the function on each connection.
             options.map_sqlx_sqlite_opts(|opts| opts.with_regexp());
         }
-        let db = Database::connect(options).await.map_err(|e| Error::unavailable("connect", e))?;
+        let mut db = Database::connect(options).await.map_err(|e| Error::unavailable("connect", e))?;
         if db.get_database_backend() == DatabaseBackend::Sqlite {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
                 db.execute_unprepared(pragma).await.map_err(|e| Error::internal("sqlite pragma", e))?;
             }
         }
+        ops::observe_statements(&mut db);
         Ok(Self { db })
     }
 
