@@ -100,6 +100,14 @@ pub struct Settings {
     pub heavy_calls_per_tenant: usize,
     /// Open `WatchJob` streams per principal. Default 100.
     pub watches_per_principal: usize,
+    /// Address of the operations listener serving `/metrics`, `/healthz` and `/readyz`; off
+    /// when unset. Example `127.0.0.1:9464`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// OTLP/gRPC endpoint traces are exported to, e.g. `http://127.0.0.1:4317`; no export when unset.
+    pub otlp_endpoint: Option<String>,
+    /// Browser origins allowed to call the API across origins (CORS), e.g.
+    /// `https://console.example.com`; `*` allows any. None when empty (the default).
+    pub cors_allowed_origins: Vec<String>,
     /// Testing only: abort imports with an internal error after this many entity writes.
     #[serde(skip)]
     pub import_fault_after_writes: Option<usize>,
@@ -162,6 +170,9 @@ impl Default for Settings {
             heavy_calls: 0,
             heavy_calls_per_tenant: 4,
             watches_per_principal: 100,
+            metrics_listen: None,
+            otlp_endpoint: None,
+            cors_allowed_origins: Vec::new(),
             import_fault_after_writes: None,
             stall_job_searches: false,
         }
@@ -213,6 +224,9 @@ impl std::fmt::Debug for Settings {
             .field("heavy_calls", &self.heavy_calls)
             .field("heavy_calls_per_tenant", &self.heavy_calls_per_tenant)
             .field("watches_per_principal", &self.watches_per_principal)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .finish()
     }
 }
@@ -348,6 +362,16 @@ impl Settings {
         }
         if let Some(v) = text("AGENTPORT_REST_DEFAULT_TENANT") {
             self.rest_default_tenant = v;
+        }
+        if let Some(v) = text("AGENTPORT_METRICS_LISTEN") {
+            self.metrics_listen = Some(parse("AGENTPORT_METRICS_LISTEN", v)?);
+        }
+        if let Some(v) = text("AGENTPORT_OTLP_ENDPOINT") {
+            self.otlp_endpoint = Some(v);
+        }
+        if let Some(v) = var("AGENTPORT_CORS_ALLOWED_ORIGINS") {
+            self.cors_allowed_origins =
+                v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
         }
         if let Some(v) = var("AGENTPORT_AUTH_API_KEYS") {
             self.auth_api_keys = parse("AGENTPORT_AUTH_API_KEYS", v)?;

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod browser;
 pub mod call_scope;
 pub mod cli;
 pub mod client;
@@ -11,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod grpc;
 pub mod limits;
+pub mod observability;
 pub mod rest;
 pub mod server;
 pub mod service;

@@ -26,12 +26,19 @@ async fn server(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    agentport::telemetry::init(settings.log_format);
+    let telemetry = match agentport::telemetry::init(&settings) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("agentport: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let outcome = match &cli.command {
         Command::Migrate { .. } => migrate(settings).await,
         Command::ApiKey(command) => agentport::admin::api_key(command, &settings).await,
         _ => serve(settings).await,
     };
+    telemetry.shutdown();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

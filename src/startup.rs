@@ -19,12 +19,13 @@ use crate::auth::Authorizer;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::grpc::{AgentServiceAdapter, ApiKeyServiceAdapter, JobServiceAdapter, TemplateServiceAdapter};
+use crate::observability::{CallLayer, GrpcStatusLayer, OpsServer};
 use crate::proto::agent_service_server::AgentServiceServer;
 use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
 use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
-use crate::server::{CallLayer, CallPolicy};
+use crate::server::{CallPolicy, DeadlineLayer};
 use crate::service::{
     ApiKeyService, JobFeed, JobService, ResourceService, TemplateService, TransferRunner, TransferService,
 };
@@ -54,6 +55,8 @@ pub enum StartupError {
     Unprotected(SocketAddr),
     #[error("authentication settings: {0}")]
     Auth(String),
+    #[error("CORS settings: {0}")]
+    Cors(String),
 }
 
 /// A started but not yet serving instance.
@@ -62,6 +65,8 @@ pub struct Application {
     store: Store,
     auth: Authorizer,
     settings: Settings,
+    /// `/metrics`, `/healthz` and `/readyz`, when `metrics_listen` is set.
+    ops: Option<OpsServer>,
 }
 
 impl Application {
@@ -73,18 +78,33 @@ impl Application {
         }
         let store = Store::connect_with(&settings.database_url, settings.pool()).await?;
         let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
+        crate::browser::cors(&settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
-        Ok(Self { listener, store, auth, settings })
+        let ops = match settings.metrics_listen {
+            Some(addr) => {
+                Some(OpsServer::bind(addr, store.clone()).await.map_err(|source| StartupError::Bind { addr, source })?)
+            }
+            None => None,
+        };
+        Ok(Self { listener, store, auth, settings, ops })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(OpsServer::local_addr)
+    }
+
     /// Serves until `shutdown` completes; in-flight calls get the grace period to finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        mut self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         set_health(&reporter, ServingStatus::NotServing).await;
         let ready = Arc::new(AtomicBool::new(false));
@@ -99,8 +119,14 @@ impl Application {
             transfers,
             reporter,
             ready,
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let ops = self.ops.take().map(|ops| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(ops.serve(async move {
+                let _ = stop.changed().await;
+            }))
+        });
 
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
@@ -121,6 +147,9 @@ impl Application {
             for task in tasks {
                 let _ = task.await;
             }
+        }
+        if let Some(ops) = ops {
+            let _ = ops.await;
         }
         self.store.close().await;
         tracing::info!("agentport stopped");
@@ -202,18 +231,27 @@ impl Application {
             )
             .add_service(ApiKeyServiceServer::new(api_keys))
             .into_axum_router();
-        Ok(grpc
+        // grpc-web is translated outside the status tap, so the tap reads plain gRPC trailers.
+        let grpc = grpc.layer(GrpcStatusLayer).layer(tonic_web::GrpcWebLayer::new());
+        let router = grpc
             .merge(rest.layer(axum::extract::DefaultBodyLimit::max(max)))
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
             .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
             .layer(RequestBodyTimeoutLayer::new(Duration::from_millis(settings.body_read_timeout_ms.max(1))))
-            .layer(CallLayer::new(CallPolicy {
+            .layer(DeadlineLayer::new(CallPolicy {
                 default_timeout: Duration::from_millis(settings.call_timeout_default_ms.max(1)),
                 max_timeout: Duration::from_millis(settings.call_timeout_max_ms.max(1)),
                 ready,
                 render_rest: crate::rest::render_error,
-            })))
+            }))
+            // Outside the deadline, so call spans and metrics see the answer the client got.
+            .layer(CallLayer);
+        let cors = crate::browser::cors(&settings.cors_allowed_origins).map_err(std::io::Error::other)?;
+        Ok(match cors {
+            Some(cors) => router.layer(cors),
+            None => router,
+        })
     }
 }
 
@@ -241,7 +279,8 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Reports NOT_SERVING while the database does not answer, SERVING again once it does.
+/// Reports NOT_SERVING while the service is not ready (see [`crate::observability::readiness`]),
+/// SERVING again once it is.
 async fn watch_database(
     store: Store,
     reporter: HealthReporter,
@@ -254,7 +293,7 @@ async fn watch_database(
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
         }
-        let healthy = store.ping().await.is_ok();
+        let healthy = crate::observability::readiness(&store).await.is_ok();
         if healthy != serving {
             serving = healthy;
             let status = if healthy { ServingStatus::Serving } else { ServingStatus::NotServing };

@@ -6,7 +6,8 @@ mod m20261122_000001_create_resources;
 mod m20261122_000002_create_jobs;
 mod m20261122_000003_index_resources_by_id;
 mod m20261122_000004_create_api_keys;
-mod m20261202_000005_notify_job_changes;
+mod m20261123_000005_add_job_trace_parent;
+mod m20261202_000006_notify_job_changes;
 
 pub struct Migrator;
 
@@ -27,7 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_jobs::Migration),
             Box::new(m20261122_000003_index_resources_by_id::Migration),
             Box::new(m20261122_000004_create_api_keys::Migration),
-            Box::new(m20261202_000005_notify_job_changes::Migration),
+            Box::new(m20261123_000005_add_job_trace_parent::Migration),
+            Box::new(m20261202_000006_notify_job_changes::Migration),
         ]
     }
 }

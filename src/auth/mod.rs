@@ -99,6 +99,11 @@ impl Authorizer {
         request: Request<M>,
         method: &'static str,
     ) -> std::result::Result<(Call, M), Status> {
+        // REST routes reach here too: their span takes the method's name, so a call is named
+        // the same whichever transport carried it.
+        if let Some(name) = crate::observability::rpc::full_name(method) {
+            crate::telemetry::rename_current_span(name);
+        }
         let principal = self.authenticate(request.metadata()).await.map_err(Status::from)?;
         let message = request.into_inner();
         let policy = policy::policy(method);

@@ -78,6 +78,8 @@ pub struct JobRecord {
     pub request_id: Option<String>,
     /// Input of a background job, as JSON.
     pub payload: Option<String>,
+    /// W3C `traceparent` of the call that queued a background job, so its work joins that trace.
+    pub trace_parent: Option<String>,
 }
 
 impl JobRecord {
@@ -102,6 +104,7 @@ impl JobRecord {
             import_result: None,
             request_id: None,
             payload: None,
+            trace_parent: None,
         }
     }
 }

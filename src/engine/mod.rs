@@ -5,14 +5,16 @@
 //! retention period.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobRecord, JobState};
 use crate::error::Result;
+use crate::observability::metrics;
 use crate::store::Store;
 
 /// Runs claimed jobs of the kinds it knows.
@@ -86,6 +88,7 @@ impl Worker {
         let now = now_micros();
         let failed = self.store.fail_abandoned(now, self.settings.max_attempts).await?;
         if failed > 0 {
+            metrics::lease_expired("abandoned", failed);
             tracing::warn!(count = failed, "failed jobs abandoned by dead workers");
         }
         // Sweep about ten times per retention period, at most once a minute.
@@ -112,11 +115,32 @@ impl Worker {
         self.settings.lease.as_micros() as i64
     }
 
+    /// Runs a job inside a span that continues the trace of the call that queued it.
     async fn run_claimed(&self, job: JobRecord) {
+        metrics::job_claimed(job.kind, job.attempts);
+        let span = tracing::info_span!(
+            "job",
+            otel.name = %format!("agentport.job/{}", metrics::job_type(job.kind)),
+            otel.kind = "consumer",
+            job.id = %job.id,
+            job.attempt = job.attempts,
+            tenant = %job.tenant,
+        );
+        if let Some(traceparent) = &job.trace_parent {
+            crate::telemetry::continue_traceparent(&span, traceparent);
+        }
+        let started = Instant::now();
+        let ok = self.run_in_span(&job).instrument(span).await;
+        metrics::job_ran(job.kind, ok, started.elapsed());
+    }
+
+    /// Runs the job and records a failure; true when it succeeded.
+    async fn run_in_span(&self, job: &JobRecord) -> bool {
         tracing::info!(tenant = %job.tenant, job = %job.id, kind = job.kind.as_str(), attempt = job.attempts, owner = %self.owner, "job started");
-        let heartbeat = self.heartbeat(&job);
-        let outcome = self.runner.run(&job, &self.owner).await;
+        let heartbeat = self.heartbeat(job);
+        let outcome = self.runner.run(job, &self.owner).await;
         heartbeat.abort();
+        let ok = outcome.is_ok();
         match outcome {
             Ok(()) => tracing::info!(tenant = %job.tenant, job = %job.id, "job finished"),
             Err(e) => {
@@ -129,6 +153,7 @@ impl Worker {
                 }
             }
         }
+        ok
     }
 
     /// Renews the lease every third of its length until aborted or lost.
@@ -141,6 +166,7 @@ impl Worker {
                 match store.renew_lease(&tenant, &id, &owner, now_micros() + lease).await {
                     Ok(true) => {}
                     Ok(false) => {
+                        metrics::lease_expired("lost", 1);
                         tracing::warn!(job = %id, "job lease lost to another worker");
                         return;
                     }

@@ -36,17 +36,17 @@ pub struct CallPolicy {
 }
 
 #[derive(Clone)]
-pub struct CallLayer {
+pub struct DeadlineLayer {
     policy: Arc<CallPolicy>,
 }
 
-impl CallLayer {
+impl DeadlineLayer {
     pub fn new(policy: CallPolicy) -> Self {
         Self { policy: Arc::new(policy) }
     }
 }
 
-impl<S> Layer<S> for CallLayer {
+impl<S> Layer<S> for DeadlineLayer {
     type Service = Calls<S>;
 
     fn layer(&self, inner: S) -> Self::Service {

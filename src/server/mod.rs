@@ -7,7 +7,7 @@
 mod call_layer;
 mod connection;
 
-pub use call_layer::{CallLayer, CallPolicy};
+pub use call_layer::{CallPolicy, DeadlineLayer};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -68,6 +68,8 @@ pub mod job {
         pub lease_owner: Option<String>,
         pub lease_expires_at: Option<i64>,
         pub finished_at: Option<i64>,
+        /// W3C `traceparent` of the call that queued a background job.
+        pub trace_parent: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -35,6 +35,7 @@ fn record(row: job::Model) -> Result<JobRecord> {
         import_result: row.import_result,
         request_id: row.request_id,
         payload: row.payload,
+        trace_parent: row.trace_parent,
     })
 }
 
@@ -61,6 +62,7 @@ fn active(job: &JobRecord) -> job::ActiveModel {
         lease_owner: Set(None),
         lease_expires_at: Set(None),
         finished_at: Set(job.state.is_finished().then_some(job.modified_at)),
+        trace_parent: Set(job.trace_parent.clone()),
     }
 }
 

@@ -7,6 +7,7 @@ mod errors;
 mod job_changes;
 mod jobs;
 mod migrate;
+mod ops;
 mod pool;
 pub mod query_sql;
 mod resources;
@@ -36,7 +37,9 @@ impl Store {
 
     /// Connects; every connection stops its statement when the call that runs it ends.
     pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<Self> {
-        Ok(Self { db: pool::connect(&sqlite_create_mode(url), settings).await? })
+        let mut db = pool::connect(&sqlite_create_mode(url), settings).await?;
+        ops::observe_statements(&mut db);
+        Ok(Self { db })
     }
 
     /// Succeeds while the database answers.

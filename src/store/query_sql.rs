@@ -155,6 +155,7 @@ mod tests {
             lease_owner: None,
             lease_expires_at: None,
             finished_at: None,
+            trace_parent: None,
         }
     }
 

@@ -4,40 +4,11 @@ use agentport::proto::*;
 use prost_types::FieldMask;
 use tonic::Code;
 
+pub use crate::fixtures::sample_agent;
 use crate::helpers::{expect_error, spawn_app};
 
 fn mask(paths: &[&str]) -> Option<FieldMask> {
     Some(FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() })
-}
-
-pub fn sample_agent() -> Agent {
-    Agent {
-        display_name: [("en".to_owned(), "Product created".to_owned()), ("de".to_owned(), "Produkt".to_owned())].into(),
-        description: [("en".to_owned(), "Handles new products".to_owned())].into(),
-        status: AgentStatus::Inactive as i32,
-        category: "generic".into(),
-        icon: "robot".into(),
-        tags: vec!["catalog".into()],
-        instructions: Some(Instructions { general: "You handle product creation.".into(), ..Default::default() }),
-        triggers: vec![Trigger { r#type: "endpoint".into(), ..Default::default() }],
-        llm: Some(LlmConfig {
-            provider: "anthropic".into(),
-            model: "claude-3-5-haiku-20241022".into(),
-            temperature: Some(0.1),
-            max_tokens: Some(4000),
-            token_id: "anthropic-token".into(),
-            ..Default::default()
-        }),
-        mcp_servers: vec![McpServerAttachment {
-            r#type: "predefined".into(),
-            domain: "product".into(),
-            tools: vec!["get-product".into()],
-            ..Default::default()
-        }],
-        max_recursion_limit: Some(20),
-        enable_memory: Some(true),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

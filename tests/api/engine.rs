@@ -11,23 +11,12 @@ use agentport::proto::*;
 use agentport::store::Store;
 use tonic::transport::Channel;
 
-use crate::fixtures::{counts, export, import_request, seed_source};
+use crate::fixtures::{counts, export, import_request, seed_source, wait_finished};
 use crate::helpers::{TestApp, TestDatabase, spawn_app_with};
-
-async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job {
-    for _ in 0..400 {
-        let job = jobs.get_job(GetJobRequest { name: name.into(), fields: String::new() }).await.unwrap().into_inner();
-        if job.status() != JobStatus::InProgress {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{name} did not finish");
-}
 
 /// Seeds tenant `source`, exports `agent`, and queues its import into `target` in the
 /// background; returns the queued job.
-async fn queue_import(app: &mut TestApp, agent: &str) -> Job {
+pub(crate) async fn queue_import(app: &mut TestApp, agent: &str) -> Job {
     seed_source(app, "source").await;
     let bundle = export(app, "source", &[agent]).await;
     let request = ImportAgentsRequest { background: true, ..import_request("target", &bundle) };

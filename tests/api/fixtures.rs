@@ -1,9 +1,12 @@
 //! A realistic source tenant: a chain of collaborating agents with tools of every kind, MCP
 //! servers, a knowledge base with documents, and secrets.
 
-use agentport::proto::*;
+use std::time::Duration;
 
-use crate::crud::sample_agent;
+use agentport::proto::job_service_client::JobServiceClient;
+use agentport::proto::*;
+use tonic::transport::Channel;
+
 use crate::helpers::TestApp;
 
 /// Every secret value the fixture stores anywhere; none may ever leave the service.
@@ -290,4 +293,46 @@ pub fn state_of(section: &[ImportedEntity], id: &str) -> (ImportState, Vec<Impor
     let entity =
         section.iter().find(|e| e.id == id || e.source_id == id).unwrap_or_else(|| panic!("{id} not in {section:?}"));
     (entity.state(), entity.details.iter().map(|d| d.code()).collect())
+}
+
+pub fn sample_agent() -> Agent {
+    Agent {
+        display_name: [("en".to_owned(), "Product created".to_owned()), ("de".to_owned(), "Produkt".to_owned())].into(),
+        description: [("en".to_owned(), "Handles new products".to_owned())].into(),
+        status: AgentStatus::Inactive as i32,
+        category: "generic".into(),
+        icon: "robot".into(),
+        tags: vec!["catalog".into()],
+        instructions: Some(Instructions { general: "You handle product creation.".into(), ..Default::default() }),
+        triggers: vec![Trigger { r#type: "endpoint".into(), ..Default::default() }],
+        llm: Some(LlmConfig {
+            provider: "anthropic".into(),
+            model: "claude-3-5-haiku-20241022".into(),
+            temperature: Some(0.1),
+            max_tokens: Some(4000),
+            token_id: "anthropic-token".into(),
+            ..Default::default()
+        }),
+        mcp_servers: vec![McpServerAttachment {
+            r#type: "predefined".into(),
+            domain: "product".into(),
+            tools: vec!["get-product".into()],
+            ..Default::default()
+        }],
+        max_recursion_limit: Some(20),
+        enable_memory: Some(true),
+        ..Default::default()
+    }
+}
+
+/// Polls a job until it is no longer in progress.
+pub async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job {
+    for _ in 0..400 {
+        let job = jobs.get_job(GetJobRequest { name: name.into(), fields: String::new() }).await.unwrap().into_inner();
+        if job.status() != JobStatus::InProgress {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} did not finish");
 }

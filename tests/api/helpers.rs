@@ -17,6 +17,8 @@ use tonic_types::StatusExt;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`), when configured.
+    pub metrics_addr: Option<SocketAddr>,
     pub channel: Channel,
     pub agents: AgentServiceClient<Channel>,
     pub health: HealthClient<Channel>,
@@ -105,7 +107,7 @@ fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            agentport::telemetry::init(agentport::config::LogFormat::Text);
+            let _ = agentport::telemetry::init(&Settings::default());
         }
     });
 }
@@ -127,6 +129,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("application builds");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
@@ -136,6 +139,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     wait_until_serving(&mut HealthClient::new(channel.clone())).await;
     TestApp {
         addr,
+        metrics_addr,
         agents: AgentServiceClient::new(channel.clone()),
         health: HealthClient::new(channel.clone()),
         channel,

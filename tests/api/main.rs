@@ -9,6 +9,8 @@ mod cli;
 mod crud;
 mod engine;
 mod fixtures;
+mod grpc_web;
+mod operations;
 mod pagination;
 mod references;
 mod resilience;

@@ -119,7 +119,10 @@ async fn health_reports_not_serving_while_the_database_is_unreachable() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status, ServingStatus::NotServing as i32, "the database went away");
+    // A new, empty database answers but is not ready until it is migrated.
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let store = agentport::store::Store::connect(app.database.url()).await.unwrap();
+    store.migrate().await.unwrap();
     for _ in 0..100 {
         status = app.health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status;
         if status == ServingStatus::Serving as i32 {

@@ -56,6 +56,19 @@ pub struct Bundle {
     pub knowledge_bases: Vec<BundledKnowledgeBase>,
 }
 
+impl Bundle {
+    /// How many entities of each kind the bundle holds.
+    pub fn counts(&self) -> [(&'static str, usize); 5] {
+        [
+            ("agent", self.agents.len()),
+            ("tool", self.tools.len()),
+            ("mcp_server", self.mcp_servers.len()),
+            ("knowledge_base", self.knowledge_bases.len()),
+            ("document", self.knowledge_bases.iter().map(|kb| kb.documents.len()).sum()),
+        ]
+    }
+}
+
 /// The bundle's bytes: deterministic (entities sorted by id, identity fields left out) and
 /// free of secret values whatever the input holds. Ids are expected unique per section.
 pub fn encode(bundle: &Bundle) -> Vec<u8> {

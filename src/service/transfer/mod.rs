@@ -24,6 +24,7 @@ use crate::domain::json;
 use crate::domain::names::{Parent, ResourceKind, check_id};
 use crate::domain::resource::{Resource, timestamp};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
+use crate::observability::metrics;
 use crate::proto::{ConflictPolicy, ExportAgentsResponse, ExportResult, ImportAgentsResponse, ImportResult};
 use crate::store::Store;
 
@@ -107,6 +108,7 @@ impl TransferService {
             job.agent_id = Some(only.clone());
         }
         self.store.insert_job(&job).await?;
+        metrics::transferred("export", data.len(), &bundle.counts());
         tracing::info!(tenant = %parent.tenant, agents = bundle.agents.len(), tools = bundle.tools.len(),
             mcp_servers = bundle.mcp_servers.len(), job = %job.id, "agents exported");
         Ok(ExportAgentsResponse { data, checksum, exported_at: Some(timestamp(now)), job_id: job.id })
@@ -135,7 +137,11 @@ impl TransferService {
         if options.background {
             return self.enqueue(&parent.tenant, data, checksum, &options).await;
         }
-        self.import_now(&parent.tenant, &bundle, &options).await
+        let response = self.import_now(&parent.tenant, &bundle, &options).await?;
+        if !options.dry_run {
+            metrics::transferred("import", data.len(), &bundle.counts());
+        }
+        Ok(response)
     }
 
     /// Verifies the checksum, then decodes and validates the whole bundle, reporting every problem.
@@ -272,6 +278,7 @@ impl TransferService {
         let mut job =
             JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
         job.background = true;
+        job.trace_parent = crate::telemetry::current_traceparent();
         job.request_id = (!options.request_id.is_empty()).then(|| options.request_id.clone());
         let payload = ImportPayload {
             data: data.trim().to_owned(),

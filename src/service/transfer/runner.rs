@@ -57,6 +57,8 @@ impl JobRunner for TransferRunner {
             // Another worker owns the job now; dropping the transaction undoes this run.
             return Err(Error::new(ErrorCode::ConcurrentModification, "lost the job lease; another worker runs it"));
         }
-        tx.commit().await
+        tx.commit().await?;
+        crate::observability::metrics::transferred("import", payload.data.len(), &bundle.counts());
+        Ok(())
     }
 }
