@@ -9,6 +9,6 @@ pub(crate) mod transfer;
 
 pub use api_keys::ApiKeyService;
 pub use jobs::{JobSearch, JobService};
-pub use resources::ResourceService;
+pub use resources::{ListQuery, Listed, ResourceService};
 pub use templates::{TemplateRequest, TemplateService, TemplateView};
 pub use transfer::{ImportOptions, TransferRunner, TransferService};

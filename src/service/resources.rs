@@ -11,6 +11,36 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, McpServer, Tool};
 use crate::store::{Store, StoredDocument, Tx};
 
+/// What a List request asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListQuery<'a> {
+    pub parent: &'a str,
+    pub page_size: i32,
+    pub page_token: &'a str,
+    /// Items to leave out after the token's position (offset pages).
+    pub skip: i32,
+    pub filter: &'a str,
+    /// Also count every match.
+    pub include_total: bool,
+}
+
+/// One page of a List.
+#[derive(Debug, Clone)]
+pub struct Listed<R> {
+    pub items: Vec<R>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+    /// Every match, when the query asked for it.
+    pub total_size: Option<u64>,
+}
+
+impl<R> Listed<R> {
+    /// `total_size` as the List responses carry it (0 when not asked for).
+    pub fn total(&self) -> i64 {
+        self.total_size.map_or(0, |n| n as i64)
+    }
+}
+
 #[derive(Clone)]
 pub struct ResourceService {
     store: Store,
@@ -59,19 +89,18 @@ impl ResourceService {
         Ok(reveal(resource))
     }
 
-    pub async fn list<R: Resource>(
-        &self,
-        parent: &str,
-        page_size: i32,
-        page_token: &str,
-        filter_text: &str,
-    ) -> Result<(Vec<R>, String)> {
-        let parent = Parent::parse(R::KIND, parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
-        let conditions = filter::parse(&reflect::descriptor::<R>(), filter_text)?;
-        let fingerprint = page::fingerprint(&[&parent.display(R::KIND), filter_text]);
-        let page = page::request(page_size, page_token, &fingerprint)?;
+    /// One page of a List: one bounded query for the items and, when asked, one COUNT.
+    pub async fn list<R: Resource>(&self, query: ListQuery<'_>) -> Result<Listed<R>> {
+        let parent = Parent::parse(R::KIND, query.parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
+        let conditions = filter::parse(&reflect::descriptor::<R>(), query.filter)?;
+        let fingerprint = page::fingerprint(&[&parent.display(R::KIND), query.filter]);
+        let page = page::request(query.page_size, query.page_token, query.skip, &fingerprint)?;
         let mut rows = self.store.list(R::KIND, &parent, &conditions, &page).await?;
-        let next = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
+        let next_page_token = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
+        let total_size = match query.include_total {
+            true => Some(self.store.count(R::KIND, &parent, &conditions).await?),
+            false => None,
+        };
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let name = row.name.clone();
@@ -79,7 +108,7 @@ impl ResourceService {
             self.show_children(&mut resource, &name).await?;
             items.push(reveal(resource));
         }
-        Ok((items, next))
+        Ok(Listed { items, next_page_token, total_size })
     }
 
     pub async fn update<R: Resource>(&self, resource: Option<R>, mask: Option<FieldMask>) -> Result<R> {

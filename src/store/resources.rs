@@ -104,15 +104,13 @@ pub async fn get(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<Sto
         .ok_or_else(|| Error::not_found(&name.to_string()))
 }
 
-/// One page ordered by id; returns up to `page.size + 1` rows so the caller sees if more follow.
-pub async fn list(
-    conn: &impl ConnectionTrait,
+/// The resources of `kind` directly under `parent` that meet every condition.
+fn matching(
+    backend: DatabaseBackend,
     kind: ResourceKind,
     parent: &Parent,
     conditions: &[Condition],
-    page: &PageRequest,
-) -> Result<Vec<StoredDocument>> {
-    let backend = conn.get_database_backend();
+) -> sea_orm::Select<Entity> {
     let mut query = Entity::find()
         .filter(Column::Tenant.eq(parent.tenant.as_str()))
         .filter(Column::Kind.eq(kind.as_str()))
@@ -120,18 +118,45 @@ pub async fn list(
     for condition in conditions {
         query = query.filter(json_condition(backend, condition));
     }
+    query
+}
+
+/// One page ordered by id, read by the primary key; returns up to `page.size + 1` rows so the
+/// caller sees if more follow.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+    page: &PageRequest,
+) -> Result<Vec<StoredDocument>> {
+    let mut query = matching(conn.get_database_backend(), kind, parent, conditions);
     if let Some(after) = &page.after {
         query = query.filter(Column::Id.gt(after.as_str()));
     }
+    if page.skip > 0 {
+        query = query.offset(page.skip);
+    }
     let rows = query.order_by_asc(Column::Id).limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
+}
+
+/// How many resources of `kind` directly under `parent` meet every condition: one COUNT on the
+/// primary key's range (the conditions, if any, read the documents of that range only).
+pub async fn count(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+) -> Result<u64> {
+    matching(conn.get_database_backend(), kind, parent, conditions).count(conn).await.map_err(|e| db_error("count", e))
 }
 
 /// Every resource of `kind` directly under `parent`, in id order, read a page at a time.
 pub async fn list_all(conn: &impl ConnectionTrait, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
     let mut out: Vec<StoredDocument> = Vec::new();
     loop {
-        let page = PageRequest { size: MAX_PAGE_SIZE, after: out.last().map(|d| d.name.id.clone()) };
+        let page = PageRequest { size: MAX_PAGE_SIZE, after: out.last().map(|d| d.name.id.clone()), skip: 0 };
         let mut rows = list(conn, kind, parent, &[], &page).await?;
         let more = rows.len() as u64 > page.size;
         rows.truncate(page.size as usize);

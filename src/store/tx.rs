@@ -73,6 +73,9 @@ macro_rules! resource_ops {
             ) -> Result<Vec<StoredDocument>> {
                 resources::list(&self.$field, kind, parent, conditions, page).await
             }
+            pub async fn count(&self, kind: ResourceKind, parent: &Parent, conditions: &[Condition]) -> Result<u64> {
+                resources::count(&self.$field, kind, parent, conditions).await
+            }
             pub async fn list_all(&self, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
                 resources::list_all(&self.$field, kind, parent).await
             }

@@ -25,6 +25,15 @@ pub struct Identity<'a> {
     pub modified: Option<&'a Timestamp>,
 }
 
+/// An offset page of a list: `size` items after the first `skip` matches of `filter`.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub size: i32,
+    pub skip: i32,
+    pub filter: String,
+    pub with_total: bool,
+}
+
 pub trait Kind: Send + Sync + 'static {
     type R: prost::Message + prost::Name + Default + Clone + PartialEq + Send + Sync + 'static;
     /// Collection segment of resource names (`tenants/{t}/{COLLECTION}/{id}`).
@@ -50,14 +59,13 @@ pub trait Kind: Send + Sync + 'static {
         headers: &HeaderMap,
         name: String,
     ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    /// One offset page, and the total of every match when asked for.
     fn list(
         state: &RestState,
         headers: &HeaderMap,
         parent: String,
-        page_size: i32,
-        page_token: String,
-        filter: String,
-    ) -> impl Future<Output = Result<(Vec<Self::R>, String), ApiError>> + Send;
+        page: ListPage,
+    ) -> impl Future<Output = Result<(Vec<Self::R>, Option<u64>), ApiError>> + Send;
     fn create(
         state: &RestState,
         headers: &HeaderMap,
@@ -106,13 +114,18 @@ macro_rules! calls {
             state: &RestState,
             headers: &HeaderMap,
             parent: String,
-            page_size: i32,
-            page_token: String,
-            filter: String,
-        ) -> Result<(Vec<$r>, String), ApiError> {
-            let request = $list_req { parent, page_size, page_token, filter };
-            let page = state.agents.$list(grpc_request(headers, request)).await?.into_inner();
-            Ok((page.$items, page.next_page_token))
+            page: ListPage,
+        ) -> Result<(Vec<$r>, Option<u64>), ApiError> {
+            let request = $list_req {
+                parent,
+                page_size: page.size,
+                skip: page.skip,
+                filter: page.filter,
+                include_total: page.with_total,
+                ..Default::default()
+            };
+            let listed = state.agents.$list(grpc_request(headers, request)).await?.into_inner();
+            Ok((listed.$items, page.with_total.then_some(listed.total_size as u64)))
         }
 
         async fn create(
