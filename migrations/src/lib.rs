@@ -6,6 +6,7 @@ mod m20261122_000001_create_resources;
 mod m20261122_000002_create_jobs;
 mod m20261122_000003_index_resources_by_id;
 mod m20261122_000004_create_api_keys;
+pub mod m20261201_000010_create_resource_refs;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_jobs::Migration),
             Box::new(m20261122_000003_index_resources_by_id::Migration),
             Box::new(m20261122_000004_create_api_keys::Migration),
+            Box::new(m20261201_000010_create_resource_refs::Migration),
         ]
     }
 }

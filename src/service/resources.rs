@@ -145,68 +145,49 @@ impl ResourceService {
             "" => None,
             tag => Some(revision_of(tag).ok_or_else(|| Error::etag_mismatch(&name.to_string()))?),
         };
-        let referrers = self.referrers(&name).await?;
-        if referrers.is_empty() {
-            return self.store.delete(&name, expected).await;
-        }
-        let listed: Vec<String> = referrers.iter().map(|r| r.name().to_string()).collect();
         if !force {
-            return Err(Error::new(
-                ErrorCode::ResourceInUse,
-                format!("{name} is used by {}; delete with force to remove those references", listed.join(", ")),
-            )
-            .with_meta("resource", name.to_string())
-            .with_meta("referrers", listed.join(",")));
+            let named = self.store.referrers(&name, None, NAMED_REFERRERS).await?;
+            if named.is_empty() {
+                return self.store.delete(&name, expected).await;
+            }
+            return Err(self.in_use(&name, &named).await?);
         }
         let tx = self.store.begin().await?;
         let now = now_micros();
-        for referrer in referrers {
-            referrer.let_go(&tx, &name, now).await?;
+        let (mut released, mut after) = (0usize, None);
+        loop {
+            let batch = tx.referrers(&name, after.clone(), RELEASE_BATCH).await?;
+            let Some(last) = batch.last().cloned() else { break };
+            for referrer in load_referrers(&tx, &name.tenant, batch).await? {
+                referrer.let_go(&tx, &name, now).await?;
+                released += 1;
+            }
+            after = Some(last);
         }
         tx.delete(&name, expected).await?;
         tx.commit().await?;
-        tracing::info!(resource = %name, released = listed.len(), "deleted with force");
+        tracing::info!(resource = %name, released, "deleted with force");
         Ok(())
     }
 
-    /// Every resource of the tenant that refers to `name`.
-    async fn referrers(&self, name: &ResourceName) -> Result<Vec<Referrer>> {
-        let tenant = Parent::tenant(name.tenant.clone());
-        let mut found = Vec::new();
-        if !matches!(
-            name.kind,
-            ResourceKind::Agent
-                | ResourceKind::Tool
-                | ResourceKind::McpServer
-                | ResourceKind::KnowledgeBase
-                | ResourceKind::Secret
-        ) {
-            return Ok(found);
-        }
-        for (agent_name, agent) in self.all::<Agent>(&tenant).await? {
-            if agent_name != *name && references::agent_uses(&agent, name.kind, &name.id) {
-                found.push(Referrer::Agent(agent_name, agent));
-            }
-        }
-        if name.kind == ResourceKind::Secret {
-            for (tool_name, tool) in self.all::<Tool>(&tenant).await? {
-                if references::tool_secrets(&tool).contains(&name.id.as_str()) {
-                    found.push(Referrer::Tool(tool_name, tool));
-                }
-            }
-            for (server_name, server) in self.all::<McpServer>(&tenant).await? {
-                if server.authorization_header_token_id == name.id {
-                    found.push(Referrer::McpServer(server_name, server));
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    /// Every resource of kind `R` directly under `parent`.
-    async fn all<R: Resource>(&self, parent: &Parent) -> Result<Vec<(ResourceName, R)>> {
-        let rows = self.store.list_all(R::KIND, parent).await?;
-        rows.into_iter().map(|row| Ok((row.name.clone(), decode::<R>(row)?))).collect()
+    /// RESOURCE_IN_USE naming the first referrers and how many there are in all.
+    async fn in_use(&self, name: &ResourceName, named: &[(ResourceKind, String)]) -> Result<Error> {
+        let total = self.store.count_referrers(name).await?;
+        let listed: Vec<String> = named
+            .iter()
+            .map(|(kind, id)| ResourceName::new(&Parent::tenant(name.tenant.clone()), *kind, id).to_string())
+            .collect();
+        let more = match total.saturating_sub(listed.len() as u64) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        Ok(Error::new(
+            ErrorCode::ResourceInUse,
+            format!("{name} is used by {}{more}; delete with force to remove those references", listed.join(", ")),
+        )
+        .with_meta("resource", name.to_string())
+        .with_meta("referrers", listed.join(","))
+        .with_meta("referrer_count", total.to_string()))
     }
 
     async fn show_children<R: Resource>(&self, resource: &mut R, name: &ResourceName) -> Result<()> {
@@ -231,6 +212,31 @@ pub(crate) fn reveal<R: Resource>(mut resource: R) -> R {
     resource
 }
 
+/// Most referrers a RESOURCE_IN_USE refusal names.
+const NAMED_REFERRERS: u64 = 20;
+/// Referrers a forced delete reads and rewrites at a time.
+const RELEASE_BATCH: u64 = 200;
+
+/// The referrers of one batch, read with one query per kind.
+async fn load_referrers(tx: &Tx, tenant: &str, batch: Vec<(ResourceKind, String)>) -> Result<Vec<Referrer>> {
+    let mut out = Vec::with_capacity(batch.len());
+    for kind in [ResourceKind::Agent, ResourceKind::Tool, ResourceKind::McpServer] {
+        let ids: Vec<String> = batch.iter().filter(|(k, _)| *k == kind).map(|(_, id)| id.clone()).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        for row in tx.get_many(tenant, kind, &ids).await? {
+            let name = row.name.clone();
+            out.push(match kind {
+                ResourceKind::Agent => Referrer::Agent(name, decode(row)?),
+                ResourceKind::Tool => Referrer::Tool(name, decode(row)?),
+                _ => Referrer::McpServer(name, decode(row)?),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A resource that refers to one being deleted.
 enum Referrer {
     Agent(ResourceName, Agent),
@@ -239,12 +245,6 @@ enum Referrer {
 }
 
 impl Referrer {
-    fn name(&self) -> &ResourceName {
-        match self {
-            Referrer::Agent(name, _) | Referrer::Tool(name, _) | Referrer::McpServer(name, _) => name,
-        }
-    }
-
     /// Removes the reference to `deleted`, disables the referrer, and writes it.
     async fn let_go(self, tx: &Tx, deleted: &ResourceName, now: i64) -> Result<()> {
         match self {

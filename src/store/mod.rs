@@ -6,6 +6,7 @@ pub(crate) mod entity;
 mod errors;
 mod jobs;
 pub mod query_sql;
+mod refs;
 mod resources;
 mod tx;
 
@@ -47,9 +48,20 @@ impl Store {
         Ok(Self { db })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration. When the references table is new, fills it from the
+    /// documents already stored.
     pub async fn migrate(&self) -> Result<()> {
-        migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))
+        use migrations::MigrationName;
+        let pending =
+            migrations::Migrator::get_pending_migrations(&self.db).await.map_err(|e| Error::internal("migrate", e))?;
+        let refs_name = migrations::m20261201_000010_create_resource_refs::Migration.name().to_owned();
+        let new_refs = pending.iter().any(|m| m.name() == refs_name);
+        migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))?;
+        if new_refs {
+            let filled = refs::backfill(&self.db).await?;
+            tracing::info!(resources = filled, "resource references filled in");
+        }
+        Ok(())
     }
 
     /// Succeeds while the database answers.

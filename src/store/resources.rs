@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entity::resource::{self, Column, Entity};
 use super::errors::{begin_write, db_error};
+use super::refs;
 use crate::domain::filter::{Condition, FilterValue};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
@@ -68,6 +69,7 @@ pub async fn insert<C: ConnectionTrait + TransactionTrait>(
         let err = db_error("insert", e);
         return Err(if err.code == ErrorCode::AlreadyExists { Error::already_exists(&name.to_string()) } else { err });
     }
+    refs::write(&txn, name, body).await?;
     txn.commit().await.map_err(|e| db_error("commit insert", e))?;
     Ok(meta)
 }
@@ -102,6 +104,25 @@ pub async fn get(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<Sto
         .map_err(|e| db_error("get", e))?
         .map(|row| document(name.kind, row))
         .ok_or_else(|| Error::not_found(&name.to_string()))
+}
+
+/// The top-level resources of `kind` with these ids in `tenant` (those that exist), one query.
+pub async fn get_many(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    kind: ResourceKind,
+    ids: &[String],
+) -> Result<Vec<StoredDocument>> {
+    let rows = Entity::find()
+        .filter(Column::Tenant.eq(tenant))
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(Column::Parent.eq(""))
+        .filter(Column::Id.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await
+        .map_err(|e| db_error("get many", e))?;
+    Ok(rows.into_iter().map(|row| document(kind, row)).collect())
 }
 
 /// The resources of `kind` directly under `parent` that meet every condition.
@@ -179,15 +200,16 @@ pub async fn count_children(conn: &impl ConnectionTrait, parent: &ResourceName, 
     Ok(count as i64)
 }
 
-/// Replaces a resource's document if it is still at `expected_revision`.
-pub async fn update(
-    conn: &impl ConnectionTrait,
+/// Replaces a resource's document (and its references) if it is still at `expected_revision`.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
     name: &ResourceName,
     expected_revision: i64,
     label: &str,
     body: &str,
     now: i64,
 ) -> Result<Meta> {
+    let txn = begin_write(conn, "begin update").await?;
     let result = Entity::update_many()
         .col_expr(Column::Revision, Expr::value(expected_revision + 1))
         .col_expr(Column::UpdateTime, Expr::value(now))
@@ -195,10 +217,10 @@ pub async fn update(
         .col_expr(Column::Body, Expr::value(body))
         .filter(key(name))
         .filter(Column::Revision.eq(expected_revision))
-        .exec(conn)
+        .exec(&txn)
         .await
         .map_err(|e| db_error("update", e))?;
-    let current = get(conn, name).await?;
+    let current = get(&txn, name).await?;
     if result.rows_affected == 0 {
         return Err(Error::new(
             ErrorCode::ConcurrentModification,
@@ -206,6 +228,8 @@ pub async fn update(
         )
         .with_meta("resource", name.to_string()));
     }
+    refs::write(&txn, name, body).await?;
+    txn.commit().await.map_err(|e| db_error("commit update", e))?;
     Ok(current.meta)
 }
 
@@ -228,6 +252,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
             Error::not_found(&name.to_string())
         });
     }
+    refs::delete(&txn, name).await?;
     let children = children_of(name.kind);
     if !children.is_empty() {
         Entity::delete_many()
