@@ -25,6 +25,16 @@ pub struct Identity<'a> {
     pub modified: Option<&'a Timestamp>,
 }
 
+/// A resource as the dialect's mapping writes it: identity fields cleared (the dialect shows
+/// them as `id` and `metadata`) and secrets scrubbed. Plain field work, no reflection: this
+/// runs on every GET.
+fn shown<R: crate::domain::resource::Resource>(resource: &R) -> R {
+    let mut shown = resource.clone();
+    shown.clear_identity();
+    crate::domain::secrets::scrub(&mut shown);
+    shown
+}
+
 /// An offset page of a list: `size` items after the first `skip` matches of `filter`.
 #[derive(Debug, Clone)]
 pub struct ListPage {
@@ -213,7 +223,7 @@ impl Kind for Agents {
     );
 
     fn write(id: &str, agent: &Agent) -> Value {
-        emporix_agent::write(id, &crate::domain::bundle::clean(agent))
+        emporix_agent::write(id, &shown(agent))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> Agent {
@@ -244,7 +254,7 @@ impl Kind for Tools {
     );
 
     fn write(id: &str, tool: &Tool) -> Value {
-        emporix_tool::write(id, &crate::domain::bundle::clean(tool))
+        emporix_tool::write(id, &shown(tool))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> Tool {
@@ -282,7 +292,7 @@ impl Kind for McpServers {
     );
 
     fn write(id: &str, server: &McpServer) -> Value {
-        emporix_mcp::write(id, &crate::domain::bundle::clean(server))
+        emporix_mcp::write(id, &shown(server))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> McpServer {
