@@ -9,6 +9,7 @@ mod cli;
 mod crud;
 mod engine;
 mod fixtures;
+mod limits;
 mod offset_pages;
 mod pagination;
 mod references;

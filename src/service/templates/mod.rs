@@ -11,18 +11,17 @@ use serde::{Deserialize, Serialize};
 use super::resources::{ListQuery, Listed, decode, reveal};
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
+use crate::domain::limits::{MAX_DESCRIPTION_CHARS, MAX_ICON_CHARS, MAX_LABEL_CHARS};
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
 use crate::domain::page;
 use crate::domain::resource::{Resource, timestamp};
 use crate::domain::template::{self, TemplateTree};
-use crate::domain::validate::{MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS};
 use crate::domain::{checksum, json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::store::{Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
-const MAX_ICON_CHARS: usize = 64;
 
 /// A template as the service keeps and shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
