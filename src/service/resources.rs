@@ -101,11 +101,18 @@ impl ResourceService {
             true => Some(self.store.count(R::KIND, &parent, &conditions).await?),
             false => None,
         };
+        let counts = match R::child_kind() {
+            Some(kind) => {
+                let ids: Vec<String> = rows.iter().map(|r| r.name.id.clone()).collect();
+                self.store.count_children_of(&parent.tenant, kind, &ids).await?
+            }
+            None => Default::default(),
+        };
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let name = row.name.clone();
+            let count = counts.get(&row.name.id).copied().unwrap_or(0);
             let mut resource = decode::<R>(row)?;
-            self.show_children(&mut resource, &name).await?;
+            resource.set_child_count(count);
             items.push(reveal(resource));
         }
         Ok(Listed { items, next_page_token, total_size })

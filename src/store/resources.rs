@@ -188,6 +188,29 @@ pub async fn list_all(conn: &impl ConnectionTrait, kind: ResourceKind, parent: &
     }
 }
 
+/// How many resources of `kind` each of `parents` (top-level resources of `tenant`) holds, in one
+/// grouped query; parents holding none are left out.
+pub async fn count_children_of(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    kind: ResourceKind,
+    parents: &[String],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = Entity::find()
+        .select_only()
+        .column(Column::Parent)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::Tenant.eq(tenant))
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(Column::Parent.is_in(parents.iter().map(String::as_str)))
+        .group_by(Column::Parent)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(|e| db_error("count children", e))?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Counts resources of `kind` directly under `parent`.
 pub async fn count_children(conn: &impl ConnectionTrait, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
     let count = Entity::find()

@@ -99,6 +99,14 @@ macro_rules! resource_ops {
             pub async fn list_all(&self, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
                 resources::list_all(&self.$field, kind, parent).await
             }
+            pub async fn count_children_of(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                parents: &[String],
+            ) -> Result<std::collections::HashMap<String, i64>> {
+                resources::count_children_of(&self.$field, tenant, kind, parents).await
+            }
             pub async fn count_children(&self, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
                 resources::count_children(&self.$field, parent, kind).await
             }

@@ -52,11 +52,7 @@ fn agent_cases() -> Vec<(&'static str, Agent, Agent)> {
             },
             1025,
         ),
-        case(
-            "agent.display_name",
-            &|a, n| a.display_name = (0..n).map(|i| (language(i), "x".into())).collect(),
-            65,
-        ),
+        case("agent.display_name", &|a, n| a.display_name = (0..n).map(|i| (language(i), "x".into())).collect(), 65),
         case(
             "agent.description[\"en\"]",
             &|a, n| {

@@ -11,7 +11,7 @@ use super::dto::{
     AgentBuilderCreateAgentRequest, AgentPage, AgentTemplate, AiAgent, Envelope, ErrorDetail, ExportAgentRequest,
     HttpValidationError, MinimalAgentPage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems};
+use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, list_request};
 use super::templates::agent_template;
 use crate::domain::template::fields::required_string;
 use crate::proto::agent_service_server::AgentService;
@@ -26,13 +26,7 @@ const AGENTS: &str = "agents";
 
 /// The page of the caller's agents the query names, and the number of all of them.
 async fn agent_page(state: &RestState, caller: &Caller, query: &PageQuery) -> Result<(Vec<Agent>, i64), ApiError> {
-    let request = ListAgentsRequest {
-        parent: caller.parent(),
-        page_size: query.size(),
-        skip: query.skip()?,
-        include_total: true,
-        ..Default::default()
-    };
+    let request = list_request!(ListAgentsRequest { parent: caller.parent() }, query);
     let page = state.agents.list_agents(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
     let page = page.into_inner();
     Ok((page.agents, page.total_size))

@@ -184,8 +184,12 @@ pub struct MinimalAiAgent {
 /// fields plus `status`, all optional; only the given ones change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgentBuilderCreateAgentRequest {
+    // Sizes of `domain::limits`.
+    #[schema(max_length = 1024)]
     pub name: String,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    #[schema(max_length = 256)]
     pub icon: Option<String>,
     pub avatar: Option<String>,
     /// `manager` (default), `regular`, `a2a`, `curl`, `orchestration`.

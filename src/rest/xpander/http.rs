@@ -362,6 +362,21 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     }
 }
 
+/// The List request of a [`PageQuery`]'s page, with the total of every item counted (the
+/// envelope shows it): `list_request!(ListAgentsRequest { parent: p }, query)`.
+macro_rules! list_request {
+    ($ty:ident { $($field:ident: $value:expr),* $(,)? }, $query:expr) => {
+        $ty {
+            $($field: $value,)*
+            page_size: $query.size(),
+            skip: $query.skip()?,
+            include_total: true,
+            ..Default::default()
+        }
+    };
+}
+pub(crate) use list_request;
+
 impl PageQuery {
     /// Items before this page: what the List request skips. A page past the service's
     /// largest skip is a 422 at `query.page`.

@@ -11,7 +11,7 @@ use super::dto::{
     AddDocumentsRequest, CreateManagedKnowledgeBaseRequest, DocumentPage, Envelope, ErrorDetail, HttpValidationError,
     KbDocumentFull, KbDocumentItem, KnowledgeBaseItem, KnowledgeBasePage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, Scope, body_problems, id_of};
+use super::http::{ApiError, Body, Caller, PageQuery, Params, Scope, body_problems, id_of, list_request};
 use crate::domain::template::fields::required_string;
 use crate::error::FieldViolation;
 use crate::proto::agent_service_server::AgentService;
@@ -95,13 +95,7 @@ pub async fn list_knowledge_bases(
     caller: Caller,
     query: PageQuery,
 ) -> Result<Json<KnowledgeBasePage>, ApiError> {
-    let request = ListKnowledgeBasesRequest {
-        parent: caller.parent(),
-        page_size: query.size(),
-        skip: query.skip()?,
-        include_total: true,
-        ..Default::default()
-    };
+    let request = list_request!(ListKnowledgeBasesRequest { parent: caller.parent() }, query);
     let page = state
         .agents
         .list_knowledge_bases(caller.request(request))
@@ -264,13 +258,7 @@ pub async fn list_documents(
     query: PageQuery,
 ) -> Result<Json<DocumentPage>, ApiError> {
     let kb = get_kb(&state, &caller, &kb_id).await?;
-    let request = ListDocumentsRequest {
-        parent: kb.name.clone(),
-        page_size: query.size(),
-        skip: query.skip()?,
-        include_total: true,
-        ..Default::default()
-    };
+    let request = list_request!(ListDocumentsRequest { parent: kb.name.clone() }, query);
     let page = state
         .agents
         .list_documents(caller.request(request))

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::dto::{AgentTemplate, Envelope, ErrorDetail, HttpValidationError, TemplatePage};
-use super::http::{ApiError, Caller, PageQuery, Params, Scope, id_of};
+use super::http::{ApiError, Caller, PageQuery, Params, Scope, id_of, list_request};
 use crate::proto::template_service_server::TemplateService;
 use crate::proto::{DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, Template};
 use crate::rest::RestState;
@@ -57,13 +57,7 @@ pub async fn list_templates(
     caller: Caller,
     query: PageQuery,
 ) -> Result<Json<TemplatePage>, ApiError> {
-    let request = ListTemplatesRequest {
-        parent: caller.parent(),
-        page_size: query.size(),
-        skip: query.skip()?,
-        include_total: true,
-        ..Default::default()
-    };
+    let request = list_request!(ListTemplatesRequest { parent: caller.parent() }, query);
     let (page, definitions) = state
         .templates
         .list_templates_with_definitions(caller.request(request))
