@@ -5,7 +5,7 @@
 //! cargo run --release -p agentport-bench                        # SQLite only
 //! AGENTPORT_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!   cargo run --release -p agentport-bench -- --out bench.json  # SQLite, then PostgreSQL
-//! cargo run --release -p agentport-bench -- --only get,lists --quick
+//! cargo run --release -p agentport-bench -- --only get,lists --stores sqlite --quick
 //! ```
 //!
 //! Prints one table (store, scenario, case, metric, value, anchor, ratio, other load, target)
@@ -23,20 +23,22 @@ use server::Scratch;
 
 struct Args {
     only: Vec<String>,
+    stores: Vec<String>,
     out: String,
     quick: bool,
 }
 
 fn args() -> Args {
-    let mut args = Args { only: Vec::new(), out: "bench-results.json".into(), quick: false };
+    let mut args = Args { only: Vec::new(), stores: Vec::new(), out: "bench-results.json".into(), quick: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--only" => args.only = it.next().unwrap_or_default().split(',').map(str::to_owned).collect(),
+            "--stores" => args.stores = it.next().unwrap_or_default().split(',').map(str::to_owned).collect(),
             "--out" => args.out = it.next().expect("--out PATH"),
             "--quick" => args.quick = true,
             other => {
-                eprintln!("unknown argument {other}; use --only a,b --out PATH --quick");
+                eprintln!("unknown argument {other}; use --only a,b --stores sqlite,postgres --out PATH --quick");
                 std::process::exit(2);
             }
         }
@@ -78,6 +80,9 @@ async fn main() {
     print_header();
     let mut rows = Vec::new();
     for store in ["sqlite", "postgres"] {
+        if !args.stores.is_empty() && !args.stores.iter().any(|s| s == store) {
+            continue;
+        }
         let scratch = match (store, &admin) {
             ("sqlite", _) => Scratch::sqlite(),
             (_, Some(admin)) => Scratch::postgres(admin).await,
