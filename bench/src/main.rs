@@ -26,10 +26,12 @@ struct Args {
     stores: Vec<String>,
     out: String,
     quick: bool,
+    smoke: bool,
 }
 
 fn args() -> Args {
-    let mut args = Args { only: Vec::new(), stores: Vec::new(), out: "bench-results.json".into(), quick: false };
+    let mut args =
+        Args { only: Vec::new(), stores: Vec::new(), out: "bench-results.json".into(), quick: false, smoke: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -37,6 +39,8 @@ fn args() -> Args {
             "--stores" => args.stores = it.next().unwrap_or_default().split(',').map(str::to_owned).collect(),
             "--out" => args.out = it.next().expect("--out PATH"),
             "--quick" => args.quick = true,
+            // Debug build of agentport, smaller collections: checks the harness, measures nothing.
+            "--smoke" => (args.quick, args.smoke) = (true, true),
             other => {
                 eprintln!("unknown argument {other}; use --only a,b --stores sqlite,postgres --out PATH --quick");
                 std::process::exit(2);
@@ -65,7 +69,7 @@ fn machine() -> Machine {
 #[tokio::main]
 async fn main() {
     let args = args();
-    let binary = server::agentport_binary();
+    let binary = server::agentport_binary(args.smoke);
     let machine = machine();
     println!(
         "machine: {} cores, {} MiB, load average {} (kernel {})\n",

@@ -148,18 +148,20 @@ impl Scratch {
     }
 }
 
-/// Builds agentport's release binary (as shipped) and returns its path.
-pub fn agentport_binary() -> PathBuf {
+/// Builds agentport's release binary (as shipped) and returns its path. `--smoke` uses the
+/// debug build instead: it checks the harness runs, its figures mean nothing.
+pub fn agentport_binary(smoke: bool) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "--quiet", "-p", "agentport", "--bin", "agentport"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "agentport's release build failed");
+    let mut build = Command::new(&cargo);
+    build.args(["build", "--quiet", "-p", "agentport", "--bin", "agentport"]);
+    if !smoke {
+        build.arg("--release");
+    }
+    assert!(build.status().expect("cargo runs").success(), "agentport's build failed");
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("release/agentport")
+    target.join(if smoke { "debug/agentport" } else { "release/agentport" })
 }
 
 /// agentport serving `database_url` (migrated on start), job engine off so nothing else runs.
