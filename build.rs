@@ -1,6 +1,11 @@
 //! Compiles `proto/` without a system protoc: protox parses the schema in-process,
 //! tonic-prost-build generates the messages and services, and the encoded descriptor set
-//! (extension options included) feeds reflection, JSON and the secret marks.
+//! (extension options included) feeds reflection and JSON. From the same descriptors it writes
+//! plain Rust for the per-call work that would otherwise walk messages by reflection: clearing
+//! the `(agentport.v1.secret)` fields and finding the resource name a request addresses.
+
+#[path = "build_support/generate.rs"]
+mod generate;
 
 use std::{env, path::PathBuf};
 
@@ -18,12 +23,16 @@ const PROTOS: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=build_support");
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler.include_imports(true).include_source_info(true);
     compiler.open_files(PROTOS)?;
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    std::fs::write(out_dir.join("agentport_descriptor.bin"), compiler.encode_file_descriptor_set())?;
+    let encoded = compiler.encode_file_descriptor_set();
+    std::fs::write(out_dir.join("agentport_descriptor.bin"), &encoded)?;
+    let pool = prost_reflect::DescriptorPool::decode(encoded.as_slice())?;
+    std::fs::write(out_dir.join("agentport_generated.rs"), generate::generated(&pool, "agentport.v1"))?;
 
     let mut config = prost_build::Config::new();
     config.enable_type_names();

@@ -25,4 +25,6 @@ pub mod proto {
     tonic::include_proto!("agentport.v1");
     /// Encoded descriptor set of every contract, extension options included.
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("agentport_descriptor");
+    // `Scrub` and `Addressed` for every message, written by build.rs from the descriptors.
+    include!(concat!(env!("OUT_DIR"), "/agentport_generated.rs"));
 }

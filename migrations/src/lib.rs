@@ -8,6 +8,7 @@ mod m20261122_000003_index_resources_by_id;
 mod m20261122_000004_create_api_keys;
 mod m20261123_000005_add_job_trace_parent;
 mod m20261202_000006_notify_job_changes;
+pub mod m20261202_000007_create_resource_refs;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_api_keys::Migration),
             Box::new(m20261123_000005_add_job_trace_parent::Migration),
             Box::new(m20261202_000006_notify_job_changes::Migration),
+            Box::new(m20261202_000007_create_resource_refs::Migration),
         ]
     }
 }

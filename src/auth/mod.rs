@@ -20,7 +20,7 @@ use crate::limits::{Admission, Slot, Ticket};
 use crate::store::Store;
 
 pub use jwt::JwtVerifier;
-pub use tenant::{addressed_name, tenant_of};
+pub use tenant::{Addressed, tenant_of};
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +94,7 @@ impl Authorizer {
 
     /// Authenticates the caller, checks the method's scope and the addressed tenant, and
     /// returns the request's message for the service.
-    pub async fn check<M: prost::Message + prost::Name + Default>(
+    pub async fn check<M: prost::Message + prost::Name + Default + Addressed>(
         &self,
         request: Request<M>,
         method: &'static str,
@@ -107,7 +107,7 @@ impl Authorizer {
         let principal = self.authenticate(request.metadata()).await.map_err(Status::from)?;
         let message = request.into_inner();
         let policy = policy::policy(method);
-        let resource = addressed_name(&message).unwrap_or_default();
+        let resource = message.addressed_name().unwrap_or_default().to_owned();
         let tenant = tenant_of(&resource);
         if !principal.may(policy.scope, tenant) {
             let why = if principal.scopes.contains(policy.scope) {

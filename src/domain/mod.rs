@@ -9,6 +9,7 @@ pub mod field_mask;
 pub mod filter;
 pub mod job;
 pub mod json;
+pub mod limits;
 pub mod names;
 pub mod page;
 pub mod query;

@@ -15,7 +15,7 @@ const TENANT_RULE: &str = "a tenant is 1..63 characters of [a-z0-9-], starting a
 const ID_RULE: &str = "an id is 1..128 characters of [A-Za-z0-9._-], starting with a letter or digit";
 
 /// The kinds of stored resources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ResourceKind {
     Agent,
     Tool,
@@ -46,6 +46,14 @@ impl ResourceKind {
     }
 
     /// The value stored in the `kind` column.
+    /// The kind [`Self::as_str`] names.
+    pub fn parse(text: &str) -> Option<Self> {
+        use ResourceKind::*;
+        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Agent => "agent",

@@ -1,4 +1,5 @@
-//! Keyset pagination with opaque, query-bound page tokens (AIP-158).
+//! Pages of a list: keyset pages with opaque, query-bound page tokens (AIP-158), plus an
+//! optional `skip` after the token's position for the offset pages of the REST dialects.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,11 +11,17 @@ use crate::error::{Error, ErrorCode};
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 1000;
 
-/// One page to read: at most `size` items with ids after `after`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Largest `skip`: an offset page walks the index past every skipped entry, so its cost
+/// grows with the offset (a page token's does not); this keeps the walk bounded.
+pub const MAX_SKIP: u64 = 1_000_000;
+
+/// One page to read: at most `size` items with ids after `after`, the first `skip` of those
+/// left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PageRequest {
     pub size: u64,
     pub after: Option<String>,
+    pub skip: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -35,7 +42,13 @@ pub fn fingerprint(parts: &[&str]) -> String {
     hex(&hasher.finalize()[..8])
 }
 
-pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<PageRequest, Error> {
+/// A page as a List request asks for it: `page_size`, `page_token`, `skip`.
+pub fn request(page_size: i32, page_token: &str, skip: i32, fingerprint: &str) -> Result<PageRequest, Error> {
+    let skip = match u64::try_from(skip) {
+        Ok(n) if n <= MAX_SKIP => n,
+        Ok(_) => return Err(Error::invalid_field("skip", format!("must be at most {MAX_SKIP}"))),
+        Err(_) => return Err(Error::invalid_field("skip", "must not be negative")),
+    };
     let size = match page_size {
         0 => DEFAULT_PAGE_SIZE,
         n if n < 0 => return Err(Error::invalid_field("page_size", "must not be negative")),
@@ -45,7 +58,7 @@ pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<Pa
         n => n as u64,
     };
     if page_token.is_empty() {
-        return Ok(PageRequest { size, after: None });
+        return Ok(PageRequest { size, after: None, skip });
     }
     let bad = || {
         let mut err = Error::invalid_field("page_token", "not a token of this query; start again without it");
@@ -57,7 +70,7 @@ pub fn request(page_size: i32, page_token: &str, fingerprint: &str) -> Result<Pa
     if token.q != fingerprint {
         return Err(bad());
     }
-    Ok(PageRequest { size, after: Some(token.a) })
+    Ok(PageRequest { size, after: Some(token.a), skip })
 }
 
 /// Cuts `rows` (read with one extra row) to the page and returns the next page's token, empty
@@ -87,11 +100,14 @@ mod tests {
     fn tokens_round_trip_and_bind_to_their_query() {
         let fp = fingerprint(&["tenants/a", ""]);
         let token = next_token("agent-7", &fp);
-        assert_eq!(request(10, &token, &fp).unwrap().after.as_deref(), Some("agent-7"));
+        assert_eq!(request(10, &token, 0, &fp).unwrap().after.as_deref(), Some("agent-7"));
         let other = fingerprint(&["tenants/a", "status:ACTIVE"]);
-        assert_eq!(request(10, &token, &other).unwrap_err().code, ErrorCode::InvalidPageToken);
-        assert!(request(-1, "", &fp).is_err());
-        assert!(request(1001, "", &fp).is_err());
-        assert_eq!(request(0, "", &fp).unwrap().size, DEFAULT_PAGE_SIZE);
+        assert_eq!(request(10, &token, 0, &other).unwrap_err().code, ErrorCode::InvalidPageToken);
+        assert!(request(-1, "", 0, &fp).is_err());
+        assert!(request(1001, "", 0, &fp).is_err());
+        assert_eq!(request(0, "", 0, &fp).unwrap().size, DEFAULT_PAGE_SIZE);
+        assert_eq!(request(10, "", 30, &fp).unwrap().skip, 30);
+        assert_eq!(request(10, "", -1, &fp).unwrap_err().violations[0].field, "skip");
+        assert!(request(10, "", MAX_SKIP as i32 + 1, &fp).is_err());
     }
 }

@@ -17,7 +17,9 @@ pub struct Meta {
     pub update_time: i64,
 }
 
-pub trait Resource: prost::Message + prost::Name + Default + Clone + Send + Sync + 'static {
+pub trait Resource:
+    prost::Message + prost::Name + Default + Clone + Send + Sync + super::secrets::Scrub + 'static
+{
     const KIND: ResourceKind;
     /// The request field holding the resource (`agent`, `mcp_server`): prefix of violation paths.
     const FIELD: &'static str;

@@ -1,23 +1,40 @@
 //! Write-only credentials. Fields marked `(agentport.v1.secret) = true` in the contracts are
-//! cleared from everything the service hands out; the marks are the single source of truth.
+//! cleared from everything the service hands out; the marks are the single source of truth:
+//! build.rs turns them into [`Scrub`] impls (plain field clears, no reflection on the read
+//! path), and [`find_secrets`] reads them by reflection to check that nothing survived.
 
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
+use prost_reflect::{DynamicMessage, FieldDescriptor, Value};
+#[cfg(test)]
+use prost_reflect::{Kind, ReflectMessage};
 
-use super::reflect::{SECRET_OPTION, from_dynamic, to_dynamic};
+use super::reflect::{SECRET_OPTION, to_dynamic};
 
 /// Whether the contract marks this field as a credential.
 pub fn is_secret(field: &FieldDescriptor) -> bool {
     field.options().get_extension(&SECRET_OPTION).as_bool().unwrap_or(false)
 }
 
-/// Clears every secret-marked field, at any depth.
-pub fn scrub<M: prost::Message + prost::Name + Default>(message: &mut M) {
-    let mut dynamic = to_dynamic(message);
-    scrub_dynamic(&mut dynamic);
-    *message = from_dynamic(&dynamic);
+/// Clears every secret-marked field at any depth. Implemented for every contract message by
+/// code generated from the marks.
+pub trait Scrub {
+    fn scrub(&mut self);
 }
 
-pub fn scrub_dynamic(message: &mut DynamicMessage) {
+/// Clears every secret-marked field, at any depth.
+pub fn scrub<M: Scrub>(message: &mut M) {
+    message.scrub();
+}
+
+/// The same clearing by reflection: the reference the generated code is checked against.
+#[cfg(test)]
+fn scrub_by_reflection<M: prost::Message + prost::Name + Default>(message: &mut M) {
+    let mut dynamic = to_dynamic(message);
+    scrub_dynamic(&mut dynamic);
+    *message = super::reflect::from_dynamic(&dynamic);
+}
+
+#[cfg(test)]
+fn scrub_dynamic(message: &mut DynamicMessage) {
     for field in message.descriptor().fields() {
         if is_secret(&field) {
             message.clear_field(&field);
@@ -84,6 +101,7 @@ fn collect(message: &DynamicMessage, prefix: &str, found: &mut Vec<(String, Stri
 }
 
 /// Applies `f` to the message, or to each message of a list or map value.
+#[cfg(test)]
 fn for_each_message(value: &mut Value, f: &mut impl FnMut(&mut DynamicMessage)) {
     match value {
         Value::Message(m) => f(m),
@@ -129,5 +147,38 @@ mod tests {
         let mut secret = Secret { display_name: "n".into(), value: "v".into(), ..Default::default() };
         scrub(&mut secret);
         assert_eq!((secret.display_name.as_str(), secret.value.as_str()), ("n", ""));
+    }
+
+    /// Every field at any depth set (secrets too, each oneof case in turn): the generated
+    /// clearing leaves no secret and exactly what clearing by reflection leaves.
+    fn generated_matches_the_marks<M>(cases: usize)
+    where
+        M: prost::Message + prost::Name + Default + Clone + PartialEq + Scrub,
+    {
+        for case in 0..cases {
+            let full: M = crate::domain::bundle::populate::Filler::new(true, case).fill();
+            let mut generated = full.clone();
+            scrub(&mut generated);
+            assert!(find_secrets(&generated).is_empty(), "{}: {:?}", M::full_name(), find_secrets(&generated));
+            let mut reflected = full.clone();
+            scrub_by_reflection(&mut reflected);
+            assert!(generated == reflected, "{} case {case}: generated and reflected scrubs differ", M::full_name());
+        }
+    }
+
+    #[test]
+    fn every_marked_field_of_every_resource_is_scrubbed() {
+        use crate::proto::*;
+        generated_matches_the_marks::<Agent>(1);
+        generated_matches_the_marks::<Tool>(6);
+        generated_matches_the_marks::<McpServer>(1);
+        generated_matches_the_marks::<KnowledgeBase>(1);
+        generated_matches_the_marks::<Document>(1);
+        generated_matches_the_marks::<Secret>(1);
+        generated_matches_the_marks::<UpdateAgentRequest>(1);
+        generated_matches_the_marks::<UpdateToolRequest>(6);
+        generated_matches_the_marks::<UpdateMcpServerRequest>(1);
+        let full: Agent = crate::domain::bundle::populate::Filler::new(true, 0).fill();
+        assert!(find_secrets(&full).len() >= 10, "the filler sets the agent's secrets");
     }
 }

@@ -1,5 +1,5 @@
 //! Content rules per resource. Each returns every violation at once, with paths relative to the
-//! resource; limits here are the documented ones in the .proto comments.
+//! resource; the size limits are those of [`super::limits`], documented in the .proto comments.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -10,12 +10,8 @@ use super::names::check_id;
 use crate::error::FieldViolation;
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Secret, Tool, tool};
 
-pub const MAX_LABEL_CHARS: usize = 1024;
-pub const MAX_LANGUAGES: usize = 64;
-pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
-pub const MAX_PROMPT_CHARS: usize = 100_000;
-pub const MAX_SECRET_BYTES: usize = 16 * 1024;
-pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
+use super::limits::*;
+pub use super::limits::{MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS};
 
 static LANGUAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$").unwrap());
 
@@ -56,21 +52,63 @@ impl Rules {
         }
     }
 
+    fn max_bytes(&mut self, field: &str, len: usize, max: usize) -> bool {
+        if len > max {
+            self.fail(field, format!("must be at most {max} bytes, is {len}"));
+        }
+        len <= max
+    }
+
+    fn max_items(&mut self, field: &str, len: usize, max: usize) {
+        if len > max {
+            self.fail(field, format!("must hold at most {max} items, holds {len}"));
+        }
+    }
+
+    /// A list of short texts: at most `max` items of at most `chars` characters each.
+    fn texts(&mut self, field: &str, items: &[String], max: usize, chars: usize) {
+        self.max_items(field, items.len(), max);
+        for (i, item) in items.iter().enumerate().take(max) {
+            self.max_chars(&format!("{field}[{i}]"), item, chars);
+        }
+    }
+
+    fn map(&mut self, field: &str, map: &HashMap<String, String>) {
+        if map.len() > MAX_MAP_ENTRIES {
+            self.fail(field, format!("must have at most {MAX_MAP_ENTRIES} entries, has {}", map.len()));
+        }
+    }
+
     fn json(&mut self, field: &str, text: &str) {
-        if !text.is_empty() && serde_json::from_str::<serde_json::Value>(text).is_err() {
+        if self.max_bytes(field, text.len(), MAX_JSON_BYTES)
+            && !text.is_empty()
+            && serde_json::from_str::<serde_json::Value>(text).is_err()
+        {
             self.fail(field, "must be valid JSON text");
         }
     }
 
     fn json_object(&mut self, field: &str, text: &str) {
-        if !text.is_empty() && !matches!(serde_json::from_str(text), Ok(serde_json::Value::Object(_))) {
+        if self.max_bytes(field, text.len(), MAX_JSON_BYTES)
+            && !text.is_empty()
+            && !matches!(serde_json::from_str(text), Ok(serde_json::Value::Object(_)))
+        {
             self.fail(field, "must be a JSON object text");
+        }
+    }
+
+    /// The whole resource, encoded: bounds every field without a limit of its own.
+    fn size(&mut self, message: &impl prost::Message) {
+        let len = message.encoded_len();
+        if len > MAX_RESOURCE_BYTES {
+            self.fail("", format!("must be at most {MAX_RESOURCE_BYTES} bytes encoded, is {len}"));
         }
     }
 
     fn localized(&mut self, field: &str, map: &HashMap<String, String>, max: usize) {
         if map.len() > MAX_LANGUAGES {
-            self.fail(field, format!("must have at most {MAX_LANGUAGES} languages"));
+            self.fail(field, format!("must have at most {MAX_LANGUAGES} languages, has {}", map.len()));
+            return;
         }
         let mut keys: Vec<&String> = map.keys().collect();
         keys.sort();
@@ -97,8 +135,48 @@ pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
     r.localized("description", &agent.description, MAX_DESCRIPTION_CHARS);
     if let Some(i) = &agent.instructions {
         r.max_chars("instructions.general", &i.general, MAX_PROMPT_CHARS);
+        r.texts("instructions.role", &i.role, MAX_LIST_ITEMS, MAX_PROMPT_CHARS);
+        r.texts("instructions.goal", &i.goal, MAX_LIST_ITEMS, MAX_PROMPT_CHARS);
     }
     r.max_chars("template_prompt", &agent.template_prompt, MAX_PROMPT_CHARS);
+    r.max_chars("icon", &agent.icon, MAX_ICON_CHARS);
+    r.texts("tags", &agent.tags, MAX_TAGS, MAX_ITEM_CHARS);
+    r.texts("required_scopes", &agent.required_scopes, MAX_LIST_ITEMS, MAX_ITEM_CHARS);
+    r.texts("prompts", &agent.prompts, MAX_LIST_ITEMS, MAX_PROMPT_CHARS);
+    for (field, len) in [
+        ("tools", agent.tools.len()),
+        ("mcp_servers", agent.mcp_servers.len()),
+        ("knowledge_bases", agent.knowledge_bases.len()),
+        ("collaborations", agent.collaborations.len()),
+    ] {
+        r.max_items(field, len, MAX_ATTACHMENTS);
+    }
+    r.max_items("graph", agent.graph.len(), MAX_GRAPH_ITEMS);
+    for (field, len) in [
+        ("triggers", agent.triggers.len()),
+        ("source_nodes", agent.source_nodes.len()),
+        ("llm_settings", agent.llm_settings.len()),
+    ] {
+        r.max_items(field, len, MAX_LIST_ITEMS);
+    }
+    for (i, c) in agent.collaborations.iter().enumerate().take(MAX_ATTACHMENTS) {
+        r.max_chars(&format!("collaborations[{i}].description"), &c.description, MAX_DESCRIPTION_CHARS);
+    }
+    for (i, t) in agent.triggers.iter().enumerate().take(MAX_LIST_ITEMS) {
+        r.texts(&format!("triggers[{i}].events"), &t.events, MAX_LIST_ITEMS, MAX_ITEM_CHARS);
+    }
+    for (i, g) in agent.graph.iter().enumerate().take(MAX_GRAPH_ITEMS) {
+        if let Some(settings) = &g.settings {
+            r.max_chars(&format!("graph[{i}].settings.instructions"), &settings.instructions, MAX_PROMPT_CHARS);
+            if let Some(mcp) = &settings.mcp {
+                r.map(&format!("graph[{i}].settings.mcp.headers"), &mcp.headers);
+                r.map(&format!("graph[{i}].settings.mcp.env_vars"), &mcp.env_vars);
+            }
+        }
+    }
+    if let Some(connectivity) = &agent.connectivity {
+        r.map("connectivity.custom_headers", &connectivity.custom_headers);
+    }
     if let Some(limit) = agent.max_recursion_limit {
         if !(1..=50).contains(&limit) {
             r.fail("max_recursion_limit", "must be between 1 and 50");
@@ -113,6 +191,7 @@ pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
         if llm.max_tokens.is_some_and(|m| m < 1) {
             r.fail("llm.max_tokens", "must be positive");
         }
+        r.map("llm.extra_headers", &llm.extra_headers);
         r.reference("llm.token_id", &llm.token_id, false);
         if let Some(sh) = &llm.self_hosted {
             r.reference("llm.self_hosted.authorization_header_token_id", &sh.authorization_header_token_id, false);
@@ -152,6 +231,7 @@ pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
     r.json("task_level_strategies_json", &agent.task_level_strategies_json);
     r.json("orchestration_nodes_json", &agent.orchestration_nodes_json);
     r.json_object("extra_json", &agent.extra_json);
+    r.size(agent);
     r.0
 }
 
@@ -203,6 +283,7 @@ pub fn tool(tool: &Tool) -> Vec<FieldViolation> {
         _ => {}
     }
     r.json_object("extra_json", &tool.extra_json);
+    r.size(tool);
     r.0
 }
 
@@ -210,12 +291,18 @@ pub fn mcp_server(server: &McpServer) -> Vec<FieldViolation> {
     let mut r = Rules::default();
     r.label("display_name", &server.display_name);
     r.reference("authorization_header_token_id", &server.authorization_header_token_id, false);
+    r.max_items("tools", server.tools.len(), MAX_LIST_ITEMS);
+    r.texts("allowed_tools", &server.allowed_tools, MAX_LIST_ITEMS, MAX_ITEM_CHARS);
+    r.texts("additional_scopes", &server.additional_scopes, MAX_LIST_ITEMS, MAX_ITEM_CHARS);
+    r.map("headers", &server.headers);
+    r.map("env_vars", &server.env_vars);
     for (i, t) in server.tools.iter().enumerate() {
         if t.name.is_empty() || t.name.chars().any(char::is_whitespace) {
             r.fail(format!("tools[{i}].name"), "is required and must not contain whitespace");
         }
     }
     r.json_object("extra_json", &server.extra_json);
+    r.size(server);
     r.0
 }
 
@@ -224,6 +311,7 @@ pub fn knowledge_base(kb: &KnowledgeBase) -> Vec<FieldViolation> {
     r.label("display_name", &kb.display_name);
     r.max_chars("description", &kb.description, MAX_DESCRIPTION_CHARS);
     r.reference("agent_id", &kb.agent_id, false);
+    r.size(kb);
     r.0
 }
 
@@ -247,5 +335,6 @@ pub fn secret(secret: &Secret) -> Vec<FieldViolation> {
     } else if secret.value.len() > MAX_SECRET_BYTES {
         r.fail("value", format!("must be at most {MAX_SECRET_BYTES} bytes"));
     }
+    r.size(secret);
     r.0
 }

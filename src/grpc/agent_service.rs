@@ -6,7 +6,21 @@ use tonic::{Request, Response, Status};
 use crate::auth::Authorizer;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::*;
-use crate::service::{ImportOptions, ResourceService, TransferService};
+use crate::service::{ImportOptions, ListQuery, ResourceService, TransferService};
+
+/// The [`ListQuery`] of any List request.
+macro_rules! list_query {
+    ($r:expr) => {
+        ListQuery {
+            parent: &$r.parent,
+            page_size: $r.page_size,
+            page_token: &$r.page_token,
+            skip: $r.skip,
+            filter: &$r.filter,
+            include_total: $r.include_total,
+        }
+    };
+}
 
 pub struct AgentServiceAdapter {
     auth: Authorizer,
@@ -34,9 +48,9 @@ impl AgentService for AgentServiceAdapter {
 
     async fn list_agents(&self, request: Request<ListAgentsRequest>) -> Result<Response<ListAgentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListAgents").await?;
-        let (agents, next_page_token) =
-            call.finish(self.resources.list(&r.parent, r.page_size, &r.page_token, &r.filter).await)?;
-        Ok(Response::new(ListAgentsResponse { agents, next_page_token }))
+        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let total_size = page.total();
+        Ok(Response::new(ListAgentsResponse { agents: page.items, next_page_token: page.next_page_token, total_size }))
     }
 
     async fn update_agent(&self, request: Request<UpdateAgentRequest>) -> Result<Response<Agent>, Status> {
@@ -62,9 +76,9 @@ impl AgentService for AgentServiceAdapter {
 
     async fn list_tools(&self, request: Request<ListToolsRequest>) -> Result<Response<ListToolsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListTools").await?;
-        let (tools, next_page_token) =
-            call.finish(self.resources.list(&r.parent, r.page_size, &r.page_token, &r.filter).await)?;
-        Ok(Response::new(ListToolsResponse { tools, next_page_token }))
+        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let total_size = page.total();
+        Ok(Response::new(ListToolsResponse { tools: page.items, next_page_token: page.next_page_token, total_size }))
     }
 
     async fn update_tool(&self, request: Request<UpdateToolRequest>) -> Result<Response<Tool>, Status> {
@@ -93,9 +107,13 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListMcpServersRequest>,
     ) -> Result<Response<ListMcpServersResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListMcpServers").await?;
-        let (mcp_servers, next_page_token) =
-            call.finish(self.resources.list(&r.parent, r.page_size, &r.page_token, &r.filter).await)?;
-        Ok(Response::new(ListMcpServersResponse { mcp_servers, next_page_token }))
+        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let total_size = page.total();
+        Ok(Response::new(ListMcpServersResponse {
+            mcp_servers: page.items,
+            next_page_token: page.next_page_token,
+            total_size,
+        }))
     }
 
     async fn update_mcp_server(&self, request: Request<UpdateMcpServerRequest>) -> Result<Response<McpServer>, Status> {
@@ -130,9 +148,13 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListKnowledgeBasesRequest>,
     ) -> Result<Response<ListKnowledgeBasesResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListKnowledgeBases").await?;
-        let (knowledge_bases, next_page_token) =
-            call.finish(self.resources.list(&r.parent, r.page_size, &r.page_token, &r.filter).await)?;
-        Ok(Response::new(ListKnowledgeBasesResponse { knowledge_bases, next_page_token }))
+        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let total_size = page.total();
+        Ok(Response::new(ListKnowledgeBasesResponse {
+            knowledge_bases: page.items,
+            next_page_token: page.next_page_token,
+            total_size,
+        }))
     }
 
     async fn update_knowledge_base(
@@ -167,9 +189,13 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListDocumentsRequest>,
     ) -> Result<Response<ListDocumentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListDocuments").await?;
-        let (documents, next_page_token) =
-            call.finish(self.resources.list(&r.parent, r.page_size, &r.page_token, &r.filter).await)?;
-        Ok(Response::new(ListDocumentsResponse { documents, next_page_token }))
+        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let total_size = page.total();
+        Ok(Response::new(ListDocumentsResponse {
+            documents: page.items,
+            next_page_token: page.next_page_token,
+            total_size,
+        }))
     }
 
     async fn update_document(&self, request: Request<UpdateDocumentRequest>) -> Result<Response<Document>, Status> {
@@ -198,9 +224,13 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListSecretsRequest>,
     ) -> Result<Response<ListSecretsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListSecrets").await?;
-        let (secrets, next_page_token) =
-            call.finish(self.resources.list(&r.parent, r.page_size, &r.page_token, &r.filter).await)?;
-        Ok(Response::new(ListSecretsResponse { secrets, next_page_token }))
+        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let total_size = page.total();
+        Ok(Response::new(ListSecretsResponse {
+            secrets: page.items,
+            next_page_token: page.next_page_token,
+            total_size,
+        }))
     }
 
     async fn update_secret(&self, request: Request<UpdateSecretRequest>) -> Result<Response<Secret>, Status> {

@@ -6,7 +6,7 @@ use crate::auth::Authorizer;
 use crate::domain::resource::timestamp;
 use crate::proto::template_service_server::TemplateService as TemplateServiceApi;
 use crate::proto::*;
-use crate::service::{TemplateRequest, TemplateService, TemplateView};
+use crate::service::{ListQuery, TemplateRequest, TemplateService, TemplateView};
 
 pub struct TemplateServiceAdapter {
     auth: Authorizer,
@@ -28,6 +28,30 @@ impl TemplateServiceAdapter {
         let view = call.finish(self.templates.get(&r.name).await)?;
         let definition = view.agent_definition.clone();
         Ok((to_proto(view), definition))
+    }
+}
+
+impl TemplateServiceAdapter {
+    /// `ListTemplates`, with each template's `AgentDefinition` also given exactly as stored
+    /// (see [`Self::get_template_with_definition`]).
+    pub async fn list_templates_with_definitions(
+        &self,
+        request: Request<ListTemplatesRequest>,
+    ) -> Result<(ListTemplatesResponse, Vec<serde_json::Value>), Status> {
+        let (call, r) = self.auth.check(request, "ListTemplates").await?;
+        let query = ListQuery {
+            parent: &r.parent,
+            page_size: r.page_size,
+            page_token: &r.page_token,
+            skip: r.skip,
+            include_total: r.include_total,
+            ..Default::default()
+        };
+        let page = call.finish(self.templates.list(query).await)?;
+        let total_size = page.total();
+        let definitions = page.items.iter().map(|view| view.agent_definition.clone()).collect();
+        let templates = page.items.into_iter().map(to_proto).collect();
+        Ok((ListTemplatesResponse { templates, next_page_token: page.next_page_token, total_size }, definitions))
     }
 }
 
@@ -91,12 +115,8 @@ impl TemplateServiceApi for TemplateServiceAdapter {
         &self,
         request: Request<ListTemplatesRequest>,
     ) -> Result<Response<ListTemplatesResponse>, Status> {
-        let (call, r) = self.auth.check(request, "ListTemplates").await?;
-        let (views, next_page_token) = call.finish(self.templates.list(&r.parent, r.page_size, &r.page_token).await)?;
-        Ok(Response::new(ListTemplatesResponse {
-            templates: views.into_iter().map(to_proto).collect(),
-            next_page_token,
-        }))
+        let (page, _) = self.list_templates_with_definitions(request).await?;
+        Ok(Response::new(page))
     }
 
     async fn delete_template(&self, request: Request<DeleteTemplateRequest>) -> Result<Response<()>, Status> {

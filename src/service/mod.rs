@@ -11,6 +11,6 @@ pub(crate) mod transfer;
 pub use api_keys::ApiKeyService;
 pub use job_feed::{JobFeed, JobStream};
 pub use jobs::{JobSearch, JobService};
-pub use resources::ResourceService;
+pub use resources::{ListQuery, Listed, ResourceService};
 pub use templates::{TemplateRequest, TemplateService, TemplateView};
 pub use transfer::{ImportOptions, TransferRunner, TransferService};

@@ -11,6 +11,36 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, McpServer, Tool};
 use crate::store::{Store, StoredDocument, Tx};
 
+/// What a List request asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListQuery<'a> {
+    pub parent: &'a str,
+    pub page_size: i32,
+    pub page_token: &'a str,
+    /// Items to leave out after the token's position (offset pages).
+    pub skip: i32,
+    pub filter: &'a str,
+    /// Also count every match.
+    pub include_total: bool,
+}
+
+/// One page of a List.
+#[derive(Debug, Clone)]
+pub struct Listed<R> {
+    pub items: Vec<R>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+    /// Every match, when the query asked for it.
+    pub total_size: Option<u64>,
+}
+
+impl<R> Listed<R> {
+    /// `total_size` as the List responses carry it (0 when not asked for).
+    pub fn total(&self) -> i64 {
+        self.total_size.map_or(0, |n| n as i64)
+    }
+}
+
 #[derive(Clone)]
 pub struct ResourceService {
     store: Store,
@@ -59,27 +89,33 @@ impl ResourceService {
         Ok(reveal(resource))
     }
 
-    pub async fn list<R: Resource>(
-        &self,
-        parent: &str,
-        page_size: i32,
-        page_token: &str,
-        filter_text: &str,
-    ) -> Result<(Vec<R>, String)> {
-        let parent = Parent::parse(R::KIND, parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
-        let conditions = filter::parse(&reflect::descriptor::<R>(), filter_text)?;
-        let fingerprint = page::fingerprint(&[&parent.display(R::KIND), filter_text]);
-        let page = page::request(page_size, page_token, &fingerprint)?;
+    /// One page of a List: one bounded query for the items and, when asked, one COUNT.
+    pub async fn list<R: Resource>(&self, query: ListQuery<'_>) -> Result<Listed<R>> {
+        let parent = Parent::parse(R::KIND, query.parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
+        let conditions = filter::parse(&reflect::descriptor::<R>(), query.filter)?;
+        let fingerprint = page::fingerprint(&[&parent.display(R::KIND), query.filter]);
+        let page = page::request(query.page_size, query.page_token, query.skip, &fingerprint)?;
         let mut rows = self.store.list(R::KIND, &parent, &conditions, &page).await?;
-        let next = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
+        let next_page_token = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
+        let total_size = match query.include_total {
+            true => Some(self.store.count(R::KIND, &parent, &conditions).await?),
+            false => None,
+        };
+        let counts = match R::child_kind() {
+            Some(kind) => {
+                let ids: Vec<String> = rows.iter().map(|r| r.name.id.clone()).collect();
+                self.store.count_children_of(&parent.tenant, kind, &ids).await?
+            }
+            None => Default::default(),
+        };
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let name = row.name.clone();
+            let count = counts.get(&row.name.id).copied().unwrap_or(0);
             let mut resource = decode::<R>(row)?;
-            self.show_children(&mut resource, &name).await?;
+            resource.set_child_count(count);
             items.push(reveal(resource));
         }
-        Ok((items, next))
+        Ok(Listed { items, next_page_token, total_size })
     }
 
     /// Applies an update. Without an etag the last writer wins: a change that lands between
@@ -137,68 +173,49 @@ impl ResourceService {
             "" => None,
             tag => Some(revision_of(tag).ok_or_else(|| Error::etag_mismatch(&name.to_string()))?),
         };
-        let referrers = self.referrers(&name).await?;
-        if referrers.is_empty() {
-            return self.store.delete(&name, expected).await;
-        }
-        let listed: Vec<String> = referrers.iter().map(|r| r.name().to_string()).collect();
         if !force {
-            return Err(Error::new(
-                ErrorCode::ResourceInUse,
-                format!("{name} is used by {}; delete with force to remove those references", listed.join(", ")),
-            )
-            .with_meta("resource", name.to_string())
-            .with_meta("referrers", listed.join(",")));
+            let named = self.store.referrers(&name, None, NAMED_REFERRERS).await?;
+            if named.is_empty() {
+                return self.store.delete(&name, expected).await;
+            }
+            return Err(self.in_use(&name, &named).await?);
         }
         let tx = self.store.begin().await?;
         let now = now_micros();
-        for referrer in referrers {
-            referrer.let_go(&tx, &name, now).await?;
+        let (mut released, mut after) = (0usize, None);
+        loop {
+            let batch = tx.referrers(&name, after.clone(), RELEASE_BATCH).await?;
+            let Some(last) = batch.last().cloned() else { break };
+            for referrer in load_referrers(&tx, &name.tenant, batch).await? {
+                referrer.let_go(&tx, &name, now).await?;
+                released += 1;
+            }
+            after = Some(last);
         }
         tx.delete(&name, expected).await?;
         tx.commit().await?;
-        tracing::info!(resource = %name, released = listed.len(), "deleted with force");
+        tracing::info!(resource = %name, released, "deleted with force");
         Ok(())
     }
 
-    /// Every resource of the tenant that refers to `name`.
-    async fn referrers(&self, name: &ResourceName) -> Result<Vec<Referrer>> {
-        let tenant = Parent::tenant(name.tenant.clone());
-        let mut found = Vec::new();
-        if !matches!(
-            name.kind,
-            ResourceKind::Agent
-                | ResourceKind::Tool
-                | ResourceKind::McpServer
-                | ResourceKind::KnowledgeBase
-                | ResourceKind::Secret
-        ) {
-            return Ok(found);
-        }
-        for (agent_name, agent) in self.all::<Agent>(&tenant).await? {
-            if agent_name != *name && references::agent_uses(&agent, name.kind, &name.id) {
-                found.push(Referrer::Agent(agent_name, agent));
-            }
-        }
-        if name.kind == ResourceKind::Secret {
-            for (tool_name, tool) in self.all::<Tool>(&tenant).await? {
-                if references::tool_secrets(&tool).contains(&name.id.as_str()) {
-                    found.push(Referrer::Tool(tool_name, tool));
-                }
-            }
-            for (server_name, server) in self.all::<McpServer>(&tenant).await? {
-                if server.authorization_header_token_id == name.id {
-                    found.push(Referrer::McpServer(server_name, server));
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    /// Every resource of kind `R` directly under `parent`.
-    async fn all<R: Resource>(&self, parent: &Parent) -> Result<Vec<(ResourceName, R)>> {
-        let rows = self.store.list_all(R::KIND, parent).await?;
-        rows.into_iter().map(|row| Ok((row.name.clone(), decode::<R>(row)?))).collect()
+    /// RESOURCE_IN_USE naming the first referrers and how many there are in all.
+    async fn in_use(&self, name: &ResourceName, named: &[(ResourceKind, String)]) -> Result<Error> {
+        let total = self.store.count_referrers(name).await?;
+        let listed: Vec<String> = named
+            .iter()
+            .map(|(kind, id)| ResourceName::new(&Parent::tenant(name.tenant.clone()), *kind, id).to_string())
+            .collect();
+        let more = match total.saturating_sub(listed.len() as u64) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        Ok(Error::new(
+            ErrorCode::ResourceInUse,
+            format!("{name} is used by {}{more}; delete with force to remove those references", listed.join(", ")),
+        )
+        .with_meta("resource", name.to_string())
+        .with_meta("referrers", listed.join(","))
+        .with_meta("referrer_count", total.to_string()))
     }
 
     async fn show_children<R: Resource>(&self, resource: &mut R, name: &ResourceName) -> Result<()> {
@@ -223,6 +240,31 @@ pub(crate) fn reveal<R: Resource>(mut resource: R) -> R {
     resource
 }
 
+/// Most referrers a RESOURCE_IN_USE refusal names.
+const NAMED_REFERRERS: u64 = 20;
+/// Referrers a forced delete reads and rewrites at a time.
+const RELEASE_BATCH: u64 = 200;
+
+/// The referrers of one batch, read with one query per kind.
+async fn load_referrers(tx: &Tx, tenant: &str, batch: Vec<(ResourceKind, String)>) -> Result<Vec<Referrer>> {
+    let mut out = Vec::with_capacity(batch.len());
+    for kind in [ResourceKind::Agent, ResourceKind::Tool, ResourceKind::McpServer] {
+        let ids: Vec<String> = batch.iter().filter(|(k, _)| *k == kind).map(|(_, id)| id.clone()).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        for row in tx.get_many(tenant, kind, &ids).await? {
+            let name = row.name.clone();
+            out.push(match kind {
+                ResourceKind::Agent => Referrer::Agent(name, decode(row)?),
+                ResourceKind::Tool => Referrer::Tool(name, decode(row)?),
+                _ => Referrer::McpServer(name, decode(row)?),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A resource that refers to one being deleted.
 enum Referrer {
     Agent(ResourceName, Agent),
@@ -231,12 +273,6 @@ enum Referrer {
 }
 
 impl Referrer {
-    fn name(&self) -> &ResourceName {
-        match self {
-            Referrer::Agent(name, _) | Referrer::Tool(name, _) | Referrer::McpServer(name, _) => name,
-        }
-    }
-
     /// Removes the reference to `deleted`, disables the referrer, and writes it.
     async fn let_go(self, tx: &Tx, deleted: &ResourceName, now: i64) -> Result<()> {
         match self {

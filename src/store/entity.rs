@@ -104,3 +104,28 @@ pub mod api_key {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod resource_ref {
+    use sea_orm::entity::prelude::*;
+
+    /// One reference of a resource (`from`) to another of the same tenant (`to`).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "resource_refs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub from_kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub from_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub to_kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub to_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

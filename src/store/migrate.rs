@@ -60,8 +60,20 @@ impl Store {
         result
     }
 
+    /// Applies what is pending. When the references table is new, fills it from the documents
+    /// already stored (under the same lock, so exactly one replica does it).
     async fn run_migrations(&self) -> Result<()> {
-        migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))
+        use migrations::MigrationName;
+        let pending =
+            migrations::Migrator::get_pending_migrations(&self.db).await.map_err(|e| Error::internal("migrate", e))?;
+        let refs_name = migrations::m20261202_000007_create_resource_refs::Migration.name().to_owned();
+        let new_refs = pending.iter().any(|m| m.name() == refs_name);
+        migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))?;
+        if new_refs {
+            let filled = super::refs::backfill(&self.db).await?;
+            tracing::info!(resources = filled, "resource references filled in");
+        }
+        Ok(())
     }
 
     /// `<database>.migrate-lock` beside a SQLite file; none for an in-memory database.

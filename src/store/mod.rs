@@ -10,6 +10,7 @@ mod migrate;
 mod ops;
 mod pool;
 pub mod query_sql;
+mod refs;
 mod resources;
 mod tx;
 

@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entity::resource::{self, Column, Entity};
 use super::errors::{begin_write, db_error};
+use super::refs;
 use crate::domain::filter::{Condition, FilterValue};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
@@ -69,6 +70,7 @@ pub async fn insert<C: ConnectionTrait + TransactionTrait>(
         let err = db_error("insert", e);
         return Err(if err.code == ErrorCode::AlreadyExists { Error::already_exists(&name.to_string()) } else { err });
     }
+    refs::write(&txn, name, body).await?;
     txn.commit().await.map_err(|e| db_error("commit insert", e))?;
     Ok(meta)
 }
@@ -105,15 +107,32 @@ pub async fn get(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<Sto
         .ok_or_else(|| Error::not_found(&name.to_string()))
 }
 
-/// One page ordered by id; returns up to `page.size + 1` rows so the caller sees if more follow.
-pub async fn list(
+/// The top-level resources of `kind` with these ids in `tenant` (those that exist), one query.
+pub async fn get_many(
     conn: &impl ConnectionTrait,
+    tenant: &str,
+    kind: ResourceKind,
+    ids: &[String],
+) -> Result<Vec<StoredDocument>> {
+    let rows = Entity::find()
+        .filter(Column::Tenant.eq(tenant))
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(Column::Parent.eq(""))
+        .filter(Column::Id.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await
+        .map_err(|e| db_error("get many", e))?;
+    Ok(rows.into_iter().map(|row| document(kind, row)).collect())
+}
+
+/// The resources of `kind` directly under `parent` that meet every condition.
+fn matching(
+    backend: DatabaseBackend,
     kind: ResourceKind,
     parent: &Parent,
     conditions: &[Condition],
-    page: &PageRequest,
-) -> Result<Vec<StoredDocument>> {
-    let backend = conn.get_database_backend();
+) -> sea_orm::Select<Entity> {
     let mut query = Entity::find()
         .filter(Column::Tenant.eq(parent.tenant.as_str()))
         .filter(Column::Kind.eq(kind.as_str()))
@@ -121,18 +140,45 @@ pub async fn list(
     for condition in conditions {
         query = query.filter(json_condition(backend, condition));
     }
+    query
+}
+
+/// One page ordered by id, read by the primary key; returns up to `page.size + 1` rows so the
+/// caller sees if more follow.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+    page: &PageRequest,
+) -> Result<Vec<StoredDocument>> {
+    let mut query = matching(conn.get_database_backend(), kind, parent, conditions);
     if let Some(after) = &page.after {
         query = query.filter(Column::Id.gt(after.as_str()));
     }
+    if page.skip > 0 {
+        query = query.offset(page.skip);
+    }
     let rows = query.order_by_asc(Column::Id).limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
+}
+
+/// How many resources of `kind` directly under `parent` meet every condition: one COUNT on the
+/// primary key's range (the conditions, if any, read the documents of that range only).
+pub async fn count(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+) -> Result<u64> {
+    matching(conn.get_database_backend(), kind, parent, conditions).count(conn).await.map_err(|e| db_error("count", e))
 }
 
 /// Every resource of `kind` directly under `parent`, in id order, read a page at a time.
 pub async fn list_all(conn: &impl ConnectionTrait, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
     let mut out: Vec<StoredDocument> = Vec::new();
     loop {
-        let page = PageRequest { size: MAX_PAGE_SIZE, after: out.last().map(|d| d.name.id.clone()) };
+        let page = PageRequest { size: MAX_PAGE_SIZE, after: out.last().map(|d| d.name.id.clone()), skip: 0 };
         let mut rows = list(conn, kind, parent, &[], &page).await?;
         let more = rows.len() as u64 > page.size;
         rows.truncate(page.size as usize);
@@ -141,6 +187,29 @@ pub async fn list_all(conn: &impl ConnectionTrait, kind: ResourceKind, parent: &
             return Ok(out);
         }
     }
+}
+
+/// How many resources of `kind` each of `parents` (top-level resources of `tenant`) holds, in one
+/// grouped query; parents holding none are left out.
+pub async fn count_children_of(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    kind: ResourceKind,
+    parents: &[String],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = Entity::find()
+        .select_only()
+        .column(Column::Parent)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::Tenant.eq(tenant))
+        .filter(Column::Kind.eq(kind.as_str()))
+        .filter(Column::Parent.is_in(parents.iter().map(String::as_str)))
+        .group_by(Column::Parent)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(|e| db_error("count children", e))?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Counts resources of `kind` directly under `parent`.
@@ -155,15 +224,16 @@ pub async fn count_children(conn: &impl ConnectionTrait, parent: &ResourceName, 
     Ok(count as i64)
 }
 
-/// Replaces a resource's document if it is still at `expected_revision`.
-pub async fn update(
-    conn: &impl ConnectionTrait,
+/// Replaces a resource's document (and its references) if it is still at `expected_revision`.
+pub async fn update<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
     name: &ResourceName,
     expected_revision: i64,
     label: &str,
     body: &str,
     now: i64,
 ) -> Result<Meta> {
+    let txn = begin_write(conn, "begin update").await?;
     let result = Entity::update_many()
         .col_expr(Column::Revision, Expr::value(expected_revision + 1))
         .col_expr(Column::UpdateTime, Expr::value(now))
@@ -171,10 +241,10 @@ pub async fn update(
         .col_expr(Column::Body, Expr::value(body))
         .filter(key(name))
         .filter(Column::Revision.eq(expected_revision))
-        .exec(conn)
+        .exec(&txn)
         .await
         .map_err(|e| db_error("update", e))?;
-    let current = get(conn, name).await?;
+    let current = get(&txn, name).await?;
     if result.rows_affected == 0 {
         return Err(Error::new(
             ErrorCode::ConcurrentModification,
@@ -182,6 +252,8 @@ pub async fn update(
         )
         .with_meta("resource", name.to_string()));
     }
+    refs::write(&txn, name, body).await?;
+    txn.commit().await.map_err(|e| db_error("commit update", e))?;
     Ok(current.meta)
 }
 
@@ -204,6 +276,7 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
             Error::not_found(&name.to_string())
         });
     }
+    refs::delete(&txn, name).await?;
     let children = children_of(name.kind);
     if !children.is_empty() {
         Entity::delete_many()

@@ -4,7 +4,7 @@
 use sea_orm::DatabaseTransaction;
 
 use super::errors::{begin_write, db_error};
-use super::{Store, jobs, resources};
+use super::{Store, jobs, refs, resources};
 use crate::domain::filter::Condition;
 use crate::domain::job::JobRecord;
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
@@ -90,8 +90,39 @@ macro_rules! resource_ops {
             ) -> Result<Vec<StoredDocument>> {
                 resources::list(&self.$field, kind, parent, conditions, page).await
             }
+            pub async fn get_many(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                ids: &[String],
+            ) -> Result<Vec<StoredDocument>> {
+                resources::get_many(&self.$field, tenant, kind, ids).await
+            }
+            /// Up to `limit` resources that refer to `target`, in (kind, id) order after `after`.
+            pub async fn referrers(
+                &self,
+                target: &ResourceName,
+                after: Option<(ResourceKind, String)>,
+                limit: u64,
+            ) -> Result<Vec<(ResourceKind, String)>> {
+                refs::referrers(&self.$field, target, after, limit).await
+            }
+            pub async fn count_referrers(&self, target: &ResourceName) -> Result<u64> {
+                refs::count_referrers(&self.$field, target).await
+            }
+            pub async fn count(&self, kind: ResourceKind, parent: &Parent, conditions: &[Condition]) -> Result<u64> {
+                resources::count(&self.$field, kind, parent, conditions).await
+            }
             pub async fn list_all(&self, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
                 resources::list_all(&self.$field, kind, parent).await
+            }
+            pub async fn count_children_of(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                parents: &[String],
+            ) -> Result<std::collections::HashMap<String, i64>> {
+                resources::count_children_of(&self.$field, tenant, kind, parents).await
             }
             pub async fn count_children(&self, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
                 resources::count_children(&self.$field, parent, kind).await

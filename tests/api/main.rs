@@ -11,6 +11,8 @@ mod engine;
 mod fixtures;
 mod grpc_web;
 mod operations;
+mod limits;
+mod offset_pages;
 mod pagination;
 mod references;
 mod resilience;

@@ -45,6 +45,7 @@ async fn collect(
                 page_size,
                 page_token: token.clone(),
                 filter: filter.into(),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -156,6 +157,7 @@ async fn page_tokens_and_sizes_are_checked() {
                 page_size: 1,
                 page_token: first.next_page_token.clone(),
                 filter: "status:active".into(),
+                ..Default::default()
             })
             .await,
         Code::InvalidArgument,

@@ -142,3 +142,44 @@ async fn emporix_clients_are_told_the_delete_is_forceable() {
     assert_eq!(forced.status(), 204);
     assert_eq!(agent(&mut app, "lead").await.status(), AgentStatus::Inactive);
 }
+
+/// Referrers are found through the references index: a refusal names the first 20 and counts
+/// the rest; `force` releases every one of them, batch by batch.
+#[tokio::test]
+async fn many_referrers_are_counted_and_all_released_by_force() {
+    let mut app = spawn_app().await;
+    let tool = Tool { display_name: "Slack".into(), r#type: "slack".into(), ..Default::default() };
+    let parent = "tenants/acme".to_owned();
+    app.agents
+        .create_tool(CreateToolRequest { parent: parent.clone(), tool_id: "slack".into(), tool: Some(tool) })
+        .await
+        .unwrap();
+    for i in 0..25 {
+        let mut user = sample_agent();
+        user.tools = vec![ToolAttachment { tool_id: "slack".into(), ..Default::default() }];
+        let request =
+            CreateAgentRequest { parent: parent.clone(), agent_id: format!("user-{i:02}"), agent: Some(user) };
+        app.agents.create_agent(request).await.unwrap();
+    }
+    // One user lets go by itself: an update drops its reference.
+    let mut quitter = agent(&mut app, "user-24").await;
+    quitter.tools.clear();
+    let request = UpdateAgentRequest {
+        agent: Some(quitter),
+        update_mask: Some(prost_types::FieldMask { paths: vec!["tools".into()] }),
+    };
+    app.agents.update_agent(request).await.unwrap();
+
+    let delete = |force| DeleteToolRequest { name: "tenants/acme/tools/slack".into(), etag: String::new(), force };
+    let status = expect_error(app.agents.delete_tool(delete(false)).await, Code::FailedPrecondition, "RESOURCE_IN_USE");
+    assert!(status.message().contains("tenants/acme/agents/user-00, "), "{}", status.message());
+    assert!(status.message().contains("user-19 and 4 more"), "{}", status.message());
+    assert!(!status.message().contains("user-24"), "{}", status.message());
+
+    app.agents.delete_tool(delete(true)).await.unwrap();
+    for i in [0, 13, 23] {
+        let user = agent(&mut app, &format!("user-{i:02}")).await;
+        assert!(user.tools.is_empty(), "user-{i:02} let go of the tool");
+        assert_eq!(user.status(), AgentStatus::Inactive);
+    }
+}

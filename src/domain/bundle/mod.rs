@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use self::read::{Obj, Violations};
 use self::write::Out;
-use crate::domain::secrets::{find_secrets, scrub};
+use crate::domain::secrets::{Scrub, find_secrets, scrub};
 use crate::error::FieldViolation;
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool};
 
@@ -121,7 +121,7 @@ pub fn decode_partial(bytes: &[u8]) -> Result<(Bundle, Vec<FieldViolation>), Vec
 /// Writes one section sorted by id, each value cleaned first.
 fn section<M>(entries: &[Entry<M>], write: fn(&str, &M) -> Value) -> Vec<Value>
 where
-    M: prost::Message + prost::Name + Default + Clone,
+    M: prost::Message + prost::Name + Default + Clone + Scrub,
 {
     let mut sorted: Vec<_> = entries.iter().collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
@@ -130,7 +130,7 @@ where
 
 /// The resource as it may leave the service: identity fields cleared and every secret-marked
 /// field scrubbed. Works on a copy, so the caller's value cannot be what is written.
-pub(crate) fn clean<M: prost::Message + prost::Name + Default + Clone>(value: &M) -> M {
+pub(crate) fn clean<M: prost::Message + prost::Name + Default + Clone + Scrub>(value: &M) -> M {
     let mut value = value.clone();
     extension::clear_identity(&mut value);
     scrub(&mut value);

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::error::FieldViolation;
 
 use super::error::ApiError;
-use super::kinds::Kind;
+use super::kinds::{Kind, ListPage};
 use super::patch::{self, PatchOperation};
 use super::schema::IdResponse;
 use super::{
@@ -20,6 +20,7 @@ use super::{
 };
 use crate::domain::bundle::extension;
 use crate::domain::bundle::read::Obj;
+use crate::domain::page::MAX_SKIP;
 use crate::domain::reflect::to_dynamic;
 use crate::error::{Error, ErrorCode};
 
@@ -221,50 +222,9 @@ fn filter_of<K: Kind>(q: &str) -> Result<String, ApiError> {
     Ok(terms.join(" "))
 }
 
-/// Every resource matching the filter, page by page.
-async fn all<K: Kind>(
-    state: &RestState,
-    headers: &HeaderMap,
-    tenant: &str,
-    filter: &str,
-) -> Result<Vec<K::R>, ApiError> {
-    let mut items = Vec::new();
-    let mut token = String::new();
-    loop {
-        let (page, next) = K::list(state, headers, parent(tenant), MAX_PAGE, token, filter.to_owned()).await?;
-        items.extend(page);
-        if next.is_empty() {
-            return Ok(items);
-        }
-        token = next;
-    }
-}
-
-/// Page `number` of `size` items, reached by walking List pages of that size.
-async fn page<K: Kind>(
-    state: &RestState,
-    headers: &HeaderMap,
-    tenant: &str,
-    filter: &str,
-    size: i32,
-    number: i32,
-) -> Result<Vec<K::R>, ApiError> {
-    let mut token = String::new();
-    for n in 1..=number {
-        let (page, next) = K::list(state, headers, parent(tenant), size, token, filter.to_owned()).await?;
-        if n == number {
-            return Ok(page);
-        }
-        if next.is_empty() {
-            break;
-        }
-        token = next;
-    }
-    Ok(Vec::new())
-}
-
-/// GET list and POST search: a plain JSON array, `X-Total-Count` when asked for. Without
-/// `pageSize` every match is returned. Items are in id order.
+/// GET list and POST search: a plain JSON array, `X-Total-Count` when asked for. Page
+/// `pageNumber` of `pageSize` items (default: the largest page, 1000) in id order, read as
+/// one page of the store with an offset; the total is one COUNT.
 pub async fn list<K: Kind>(
     state: RestState,
     headers: HeaderMap,
@@ -272,28 +232,22 @@ pub async fn list<K: Kind>(
     params: ListParams,
 ) -> Result<Response, ApiError> {
     let filter = filter_of::<K>(params.q.as_deref().unwrap_or_default())?;
-    let size = positive("pageSize", params.page_size.as_deref())?;
+    let size = positive("pageSize", params.page_size.as_deref())?.unwrap_or(MAX_PAGE);
+    if size > MAX_PAGE {
+        return Err(ApiError::invalid("pageSize", format!("must be at most {MAX_PAGE}")));
+    }
     let number = positive("pageNumber", params.page_number.as_deref())?.unwrap_or(1);
+    let skip = i64::from(number - 1) * i64::from(size);
+    let skip = i32::try_from(skip).ok().filter(|s| *s as u64 <= MAX_SKIP).ok_or_else(|| {
+        ApiError::invalid("pageNumber", format!("reaches past the {MAX_SKIP}th item; narrow the query with q"))
+    })?;
     let with_total = total_requested(&headers);
-    let (items, total) = match size {
-        Some(size) if !with_total => (page::<K>(&state, &headers, &tenant, &filter, size, number).await?, None),
-        _ => {
-            let everything = all::<K>(&state, &headers, &tenant, &filter).await?;
-            let total = everything.len() as u64;
-            let items = match size {
-                Some(size) => {
-                    let skip = (number as usize - 1).saturating_mul(size as usize);
-                    everything.into_iter().skip(skip).take(size as usize).collect()
-                }
-                None => everything,
-            };
-            (items, Some(total))
-        }
-    };
+    let query = ListPage { size, skip, filter, with_total };
+    let (items, total) = K::list(&state, &headers, parent(&tenant), query).await?;
     let languages = Languages::accepted(&headers);
     let fields = field_list(params.fields.as_deref());
     let body: Vec<Value> = items.iter().map(|r| render::<K>(r, &languages, &fields)).collect();
-    Ok(match total.filter(|_| with_total) {
+    Ok(match total {
         Some(total) => ([total_header(total)], Json(body)).into_response(),
         None => Json(body).into_response(),
     })

@@ -180,7 +180,7 @@ async fn search(
     path = "/ai-service/{tenant}/jobs",
     operation_id = "GET-ai-list-jobs",
     tag = "Job",
-    description = "Retrieves agent jobs, newest first unless `sort` says otherwise.",
+    description = "Retrieves agent jobs, newest first unless `sort` says otherwise; `pageSize` defaults to 50.",
     params(
         ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
         ListParams,
@@ -210,7 +210,7 @@ pub async fn list_jobs(
     path = "/ai-service/{tenant}/jobs/search",
     operation_id = "POST-ai-search-jobs",
     tag = "Job",
-    description = "Searches for agent jobs based on the provided query.",
+    description = "Searches for agent jobs based on the provided query; `pageSize` defaults to 50.",
     params(
         ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
         SearchParams,

@@ -25,6 +25,25 @@ pub struct Identity<'a> {
     pub modified: Option<&'a Timestamp>,
 }
 
+/// A resource as the dialect's mapping writes it: identity fields cleared (the dialect shows
+/// them as `id` and `metadata`) and secrets scrubbed. Plain field work, no reflection: this
+/// runs on every GET.
+fn shown<R: crate::domain::resource::Resource>(resource: &R) -> R {
+    let mut shown = resource.clone();
+    shown.clear_identity();
+    crate::domain::secrets::scrub(&mut shown);
+    shown
+}
+
+/// An offset page of a list: `size` items after the first `skip` matches of `filter`.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub size: i32,
+    pub skip: i32,
+    pub filter: String,
+    pub with_total: bool,
+}
+
 pub trait Kind: Send + Sync + 'static {
     type R: prost::Message + prost::Name + Default + Clone + PartialEq + Send + Sync + 'static;
     /// Collection segment of resource names (`tenants/{t}/{COLLECTION}/{id}`).
@@ -50,14 +69,13 @@ pub trait Kind: Send + Sync + 'static {
         headers: &HeaderMap,
         name: String,
     ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    /// One offset page, and the total of every match when asked for.
     fn list(
         state: &RestState,
         headers: &HeaderMap,
         parent: String,
-        page_size: i32,
-        page_token: String,
-        filter: String,
-    ) -> impl Future<Output = Result<(Vec<Self::R>, String), ApiError>> + Send;
+        page: ListPage,
+    ) -> impl Future<Output = Result<(Vec<Self::R>, Option<u64>), ApiError>> + Send;
     fn create(
         state: &RestState,
         headers: &HeaderMap,
@@ -106,13 +124,18 @@ macro_rules! calls {
             state: &RestState,
             headers: &HeaderMap,
             parent: String,
-            page_size: i32,
-            page_token: String,
-            filter: String,
-        ) -> Result<(Vec<$r>, String), ApiError> {
-            let request = $list_req { parent, page_size, page_token, filter };
-            let page = state.agents.$list(grpc_request(headers, request)).await?.into_inner();
-            Ok((page.$items, page.next_page_token))
+            page: ListPage,
+        ) -> Result<(Vec<$r>, Option<u64>), ApiError> {
+            let request = $list_req {
+                parent,
+                page_size: page.size,
+                skip: page.skip,
+                filter: page.filter,
+                include_total: page.with_total,
+                ..Default::default()
+            };
+            let listed = state.agents.$list(grpc_request(headers, request)).await?.into_inner();
+            Ok((listed.$items, page.with_total.then_some(listed.total_size as u64)))
         }
 
         async fn create(
@@ -200,7 +223,7 @@ impl Kind for Agents {
     );
 
     fn write(id: &str, agent: &Agent) -> Value {
-        emporix_agent::write(id, &crate::domain::bundle::clean(agent))
+        emporix_agent::write(id, &shown(agent))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> Agent {
@@ -231,7 +254,7 @@ impl Kind for Tools {
     );
 
     fn write(id: &str, tool: &Tool) -> Value {
-        emporix_tool::write(id, &crate::domain::bundle::clean(tool))
+        emporix_tool::write(id, &shown(tool))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> Tool {
@@ -269,7 +292,7 @@ impl Kind for McpServers {
     );
 
     fn write(id: &str, server: &McpServer) -> Value {
-        emporix_mcp::write(id, &crate::domain::bundle::clean(server))
+        emporix_mcp::write(id, &shown(server))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> McpServer {

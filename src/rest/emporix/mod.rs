@@ -191,7 +191,7 @@ pub struct QParamSearchBody {
 pub struct ListParams {
     /// A query in the Emporix `q` language (`field:value`, space-separated, all must hold).
     pub q: Option<String>,
-    /// The number of documents to be retrieved per page; all when absent.
+    /// The number of documents to be retrieved per page, 1..1000 (default: see the operation).
     pub page_size: Option<String>,
     /// The page number to be retrieved, 1-based.
     pub page_number: Option<String>,
@@ -206,7 +206,7 @@ pub struct ListParams {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The number of documents to be retrieved per page; all when absent.
+    /// The number of documents to be retrieved per page, 1..1000 (default: see the operation).
     pub page_size: Option<String>,
     /// The page number to be retrieved, 1-based.
     pub page_number: Option<String>,

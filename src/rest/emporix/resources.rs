@@ -59,7 +59,7 @@ macro_rules! resource {
             tag = $tag,
             description = concat!(
                 "Retrieves ", $plural, " matching `q` (`field:value` conditions, all must hold), in id order. ",
-                "Without `pageSize` every match is returned."
+                "`pageSize` is 1..1000, 1000 when absent; `pageNumber` counts from 1."
             ),
             params(
                 ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),

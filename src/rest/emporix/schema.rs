@@ -42,30 +42,34 @@ pub struct Reference {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentRequest {
+    // The sizes below are those of `domain::limits` (checked by a test).
     pub name: LocalizedText,
     #[schema(nullable = false)]
     pub description: Option<LocalizedText>,
     /// Default false.
     #[schema(nullable = false)]
     pub enabled: Option<bool>,
+    #[schema(max_length = 100000)]
     pub user_prompt: String,
     /// JSON Schema of the answer, as a JSON string.
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 262144)]
     pub output_format: Option<String>,
     /// Who may execute the agent: `anonymous`, `customer`, `employee`, `integration`.
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_items = 200)]
     pub required_scopes: Option<Vec<String>>,
     /// Font-awesome icon class.
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_length = 256)]
     pub icon: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_items = 100)]
     pub tags: Option<Vec<String>>,
+    #[schema(max_items = 200)]
     pub triggers: Vec<AgentTrigger>,
     pub llm_config: LlmConfig,
+    #[schema(max_items = 100)]
     pub mcp_servers: Vec<AgentMcpServer>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_items = 100)]
     pub native_tools: Option<Vec<AgentNativeTool>>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_items = 100)]
     pub agent_collaborations: Option<Vec<AgentCollaboration>>,
     /// Maximum reasoning steps, 1..50 (default 20).
     #[schema(minimum = 1, maximum = 50)]
@@ -330,4 +334,26 @@ pub struct TokenResponse {
     pub name: Option<String>,
     #[schema(nullable = false)]
     pub metadata: Option<MetadataResponse>,
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use utoipa::OpenApi;
+
+    use crate::domain::limits;
+
+    #[test]
+    fn the_documented_sizes_are_the_enforced_ones() {
+        let doc = serde_json::to_value(super::super::ApiDoc::openapi()).unwrap();
+        let agent = &doc["components"]["schemas"]["AgentRequest"]["properties"];
+        assert_eq!(agent["tags"]["maxItems"], limits::MAX_TAGS);
+        assert_eq!(agent["nativeTools"]["maxItems"], limits::MAX_ATTACHMENTS);
+        assert_eq!(agent["agentCollaborations"]["maxItems"], limits::MAX_ATTACHMENTS);
+        assert_eq!(agent["mcpServers"]["maxItems"], limits::MAX_ATTACHMENTS);
+        assert_eq!(agent["triggers"]["maxItems"], limits::MAX_LIST_ITEMS);
+        assert_eq!(agent["requiredScopes"]["maxItems"], limits::MAX_LIST_ITEMS);
+        assert_eq!(agent["icon"]["maxLength"], limits::MAX_ICON_CHARS);
+        assert_eq!(agent["userPrompt"]["maxLength"], limits::MAX_PROMPT_CHARS);
+        assert_eq!(agent["outputFormat"]["maxLength"], limits::MAX_JSON_BYTES);
+    }
 }

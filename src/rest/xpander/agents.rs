@@ -11,7 +11,7 @@ use super::dto::{
     AgentBuilderCreateAgentRequest, AgentPage, AgentTemplate, AiAgent, Envelope, ErrorDetail, ExportAgentRequest,
     HttpValidationError, MinimalAgentPage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, fetch_all};
+use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, list_request};
 use super::templates::agent_template;
 use crate::domain::template::fields::required_string;
 use crate::proto::agent_service_server::AgentService;
@@ -24,15 +24,12 @@ use crate::rest::RestState;
 
 const AGENTS: &str = "agents";
 
-/// Every agent of the caller's tenant.
-async fn all_agents(state: &RestState, caller: &Caller) -> Result<Vec<Agent>, ApiError> {
-    fetch_all(|page_size, page_token| async move {
-        let request = ListAgentsRequest { parent: caller.parent(), page_size, page_token, filter: String::new() };
-        let page = state.agents.list_agents(caller.request(request)).await?.into_inner();
-        Ok((page.agents, page.next_page_token))
-    })
-    .await
-    .map_err(ApiError::status(Scope::Agent))
+/// The page of the caller's agents the query names, and the number of all of them.
+async fn agent_page(state: &RestState, caller: &Caller, query: &PageQuery) -> Result<(Vec<Agent>, i64), ApiError> {
+    let request = list_request!(ListAgentsRequest { parent: caller.parent() }, query);
+    let page = state.agents.list_agents(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
+    let page = page.into_inner();
+    Ok((page.agents, page.total_size))
 }
 
 async fn get(state: &RestState, caller: &Caller, agent_id: &str) -> Result<Agent, ApiError> {
@@ -78,9 +75,9 @@ pub async fn list_agents(
     caller: Caller,
     query: PageQuery,
 ) -> Result<Json<MinimalAgentPage>, ApiError> {
-    let agents = all_agents(&state, &caller).await?;
+    let (agents, total) = agent_page(&state, &caller, &query).await?;
     let items = agents.iter().map(|a| agent_json::minimal(a, &caller.tenant)).collect();
-    Ok(Json(MinimalAgentPage::of(items, &query)))
+    Ok(Json(MinimalAgentPage::page(items, total, &query)))
 }
 
 /// List Agents (Full)
@@ -107,9 +104,9 @@ pub async fn list_agents_full(
     caller: Caller,
     query: PageQuery,
 ) -> Result<Json<AgentPage>, ApiError> {
-    let agents = all_agents(&state, &caller).await?;
+    let (agents, total) = agent_page(&state, &caller, &query).await?;
     let items = agents.iter().map(|a| agent_json::ai_agent(a, &caller.tenant, &caller.origin)).collect();
-    Ok(Json(AgentPage::of(items, &query)))
+    Ok(Json(AgentPage::page(items, total, &query)))
 }
 
 /// Create AI Agent

@@ -184,8 +184,12 @@ pub struct MinimalAiAgent {
 /// fields plus `status`, all optional; only the given ones change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgentBuilderCreateAgentRequest {
+    // Sizes of `domain::limits`.
+    #[schema(max_length = 1024)]
     pub name: String,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    #[schema(max_length = 256)]
     pub icon: Option<String>,
     pub avatar: Option<String>,
     /// `manager` (default), `regular`, `a2a`, `curl`, `orchestration`.
@@ -356,10 +360,10 @@ pub struct ErrorDetail {
 pub trait Envelope<T>: Sized {
     fn new(items: Vec<T>, total: u64, query: &PageQuery, total_pages: u64) -> Self;
 
-    /// The requested page of `all`.
-    fn of(all: Vec<T>, query: &PageQuery) -> Self {
-        let (items, total, total_pages) = query.slice(all);
-        Self::new(items, total, query, total_pages)
+    /// The requested page, with the total of the whole list.
+    fn page(items: Vec<T>, total: i64, query: &PageQuery) -> Self {
+        let total = total.max(0) as u64;
+        Self::new(items, total, query, total.div_ceil(query.per_page))
     }
 }
 

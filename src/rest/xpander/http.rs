@@ -3,7 +3,6 @@
 //! the `page` / `per_page` envelopes over the service's token pages.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -17,15 +16,13 @@ use serde_json::Value;
 use super::dto::{ErrorDetail, HttpValidationError, LocItem, ValidationError};
 use crate::domain::bundle::read::{Obj, Violations};
 use crate::domain::names::check_tenant;
+use crate::domain::page::MAX_SKIP;
 use crate::error::FieldViolation;
 use crate::rest::RestState;
 use crate::rest::call::{Failure, grpc_request};
 
 /// agentport extension: the tenant of a call whose credentials name none (authentication off).
 pub const TENANT_HEADER: &str = "x-agentport-tenant";
-
-/// Page size used to read a whole collection from the service.
-const FETCH_PAGE: i32 = 1000;
 
 /// Who is calling and for which tenant. The tenant is the one the credentials are bound to;
 /// without one (authentication off), the `x-agentport-tenant` header, else the configured
@@ -365,31 +362,35 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     }
 }
 
-impl PageQuery {
-    /// This page of `all`, with the envelope's counts: `(items, total, total_pages)`.
-    pub fn slice<T>(&self, all: Vec<T>) -> (Vec<T>, u64, u64) {
-        let total = all.len() as u64;
-        let start = (self.page - 1).saturating_mul(self.per_page);
-        let items = all.into_iter().skip(start as usize).take(self.per_page as usize).collect();
-        (items, total, total.div_ceil(self.per_page))
-    }
-}
-
-/// Every item of a paged gRPC list: `fetch(page_size, page_token)` until the last page.
-pub async fn fetch_all<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, tonic::Status>
-where
-    F: FnMut(i32, String) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
-{
-    let mut items = Vec::new();
-    let mut token = String::new();
-    loop {
-        let (mut page, next) = fetch(FETCH_PAGE, token).await?;
-        items.append(&mut page);
-        if next.is_empty() {
-            return Ok(items);
+/// The List request of a [`PageQuery`]'s page, with the total of every item counted (the
+/// envelope shows it): `list_request!(ListAgentsRequest { parent: p }, query)`.
+macro_rules! list_request {
+    ($ty:ident { $($field:ident: $value:expr),* $(,)? }, $query:expr) => {
+        $ty {
+            $($field: $value,)*
+            page_size: $query.size(),
+            skip: $query.skip()?,
+            include_total: true,
+            ..Default::default()
         }
-        token = next;
+    };
+}
+pub(crate) use list_request;
+
+impl PageQuery {
+    /// Items before this page: what the List request skips. A page past the service's
+    /// largest skip is a 422 at `query.page`.
+    pub fn skip(&self) -> Result<i32, ApiError> {
+        let skip = (self.page - 1).saturating_mul(self.per_page);
+        if skip > MAX_SKIP {
+            let why = format!("must be less than or equal to {}", MAX_SKIP / self.per_page + 1);
+            return Err(ApiError::invalid_at("query", &[FieldViolation::new("page", why)]));
+        }
+        Ok(skip as i32)
+    }
+
+    pub fn size(&self) -> i32 {
+        self.per_page as i32
     }
 }
 

@@ -11,7 +11,7 @@ use super::dto::{
     AddDocumentsRequest, CreateManagedKnowledgeBaseRequest, DocumentPage, Envelope, ErrorDetail, HttpValidationError,
     KbDocumentFull, KbDocumentItem, KnowledgeBaseItem, KnowledgeBasePage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, Scope, body_problems, fetch_all, id_of};
+use super::http::{ApiError, Body, Caller, PageQuery, Params, Scope, body_problems, id_of, list_request};
 use crate::domain::template::fields::required_string;
 use crate::error::FieldViolation;
 use crate::proto::agent_service_server::AgentService;
@@ -95,19 +95,15 @@ pub async fn list_knowledge_bases(
     caller: Caller,
     query: PageQuery,
 ) -> Result<Json<KnowledgeBasePage>, ApiError> {
-    let all = fetch_all(|page_size, page_token| {
-        let (state, caller) = (&state, &caller);
-        async move {
-            let request =
-                ListKnowledgeBasesRequest { parent: caller.parent(), page_size, page_token, filter: String::new() };
-            let page = state.agents.list_knowledge_bases(caller.request(request)).await?.into_inner();
-            Ok((page.knowledge_bases, page.next_page_token))
-        }
-    })
-    .await
-    .map_err(ApiError::status(Scope::KnowledgeBase))?;
-    let items = all.into_iter().map(|kb| item(kb, &caller.tenant)).collect();
-    Ok(Json(KnowledgeBasePage::of(items, &query)))
+    let request = list_request!(ListKnowledgeBasesRequest { parent: caller.parent() }, query);
+    let page = state
+        .agents
+        .list_knowledge_bases(caller.request(request))
+        .await
+        .map_err(ApiError::status(Scope::KnowledgeBase))?
+        .into_inner();
+    let items = page.knowledge_bases.into_iter().map(|kb| item(kb, &caller.tenant)).collect();
+    Ok(Json(KnowledgeBasePage::page(items, page.total_size, &query)))
 }
 
 /// Create Knowledge Base
@@ -262,19 +258,15 @@ pub async fn list_documents(
     query: PageQuery,
 ) -> Result<Json<DocumentPage>, ApiError> {
     let kb = get_kb(&state, &caller, &kb_id).await?;
-    let all = fetch_all(|page_size, page_token| {
-        let (state, parent) = (&state, kb.name.clone());
-        let caller = &caller;
-        async move {
-            let request = ListDocumentsRequest { parent, page_size, page_token, filter: String::new() };
-            let page = state.agents.list_documents(caller.request(request)).await?.into_inner();
-            Ok((page.documents, page.next_page_token))
-        }
-    })
-    .await
-    .map_err(ApiError::status(Scope::Document))?;
-    let items = all.into_iter().map(|d| document_item(d, &kb_id)).collect();
-    Ok(Json(DocumentPage::of(items, &query)))
+    let request = list_request!(ListDocumentsRequest { parent: kb.name.clone() }, query);
+    let page = state
+        .agents
+        .list_documents(caller.request(request))
+        .await
+        .map_err(ApiError::status(Scope::Document))?
+        .into_inner();
+    let items = page.documents.into_iter().map(|d| document_item(d, &kb_id)).collect();
+    Ok(Json(DocumentPage::page(items, page.total_size, &query)))
 }
 
 /// Add Knowledge Base Documents

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::dto::{AgentTemplate, Envelope, ErrorDetail, HttpValidationError, TemplatePage};
-use super::http::{ApiError, Caller, PageQuery, Params, Scope, fetch_all, id_of};
+use super::http::{ApiError, Caller, PageQuery, Params, Scope, id_of, list_request};
 use crate::proto::template_service_server::TemplateService;
 use crate::proto::{DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, Template};
 use crate::rest::RestState;
@@ -57,23 +57,14 @@ pub async fn list_templates(
     caller: Caller,
     query: PageQuery,
 ) -> Result<Json<TemplatePage>, ApiError> {
-    let all = fetch_all(|page_size, page_token| {
-        let (state, caller) = (&state, &caller);
-        async move {
-            let request = ListTemplatesRequest { parent: caller.parent(), page_size, page_token };
-            let page = state.templates.list_templates(caller.request(request)).await?.into_inner();
-            Ok((page.templates, page.next_page_token))
-        }
-    })
-    .await
-    .map_err(ApiError::status(Scope::Template))?;
-    let names: Vec<String> = all.into_iter().map(|t| t.name).collect();
-    let (names, total, total_pages) = query.slice(names);
-    let mut items = Vec::with_capacity(names.len());
-    for name in names {
-        items.push(get(&state, &caller, name).await?);
-    }
-    Ok(Json(TemplatePage::new(items, total, &query, total_pages)))
+    let request = list_request!(ListTemplatesRequest { parent: caller.parent() }, query);
+    let (page, definitions) = state
+        .templates
+        .list_templates_with_definitions(caller.request(request))
+        .await
+        .map_err(ApiError::status(Scope::Template))?;
+    let items = page.templates.into_iter().zip(definitions).map(|(t, d)| agent_template(t, d)).collect();
+    Ok(Json(TemplatePage::page(items, page.total_size, &query)))
 }
 
 /// Get Template (agentport extension)

@@ -8,21 +8,20 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use super::resources::{decode, reveal};
+use super::resources::{ListQuery, Listed, decode, reveal};
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
+use crate::domain::limits::{MAX_DESCRIPTION_CHARS, MAX_ICON_CHARS, MAX_LABEL_CHARS};
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
 use crate::domain::page;
 use crate::domain::resource::{Resource, timestamp};
 use crate::domain::template::{self, TemplateTree};
-use crate::domain::validate::{MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS};
 use crate::domain::{checksum, json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::store::{Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
-const MAX_ICON_CHARS: usize = 64;
 
 /// A template as the service keeps and shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,13 +138,19 @@ impl TemplateService {
         view(self.store.get(&name).await?)
     }
 
-    pub async fn list(&self, parent: &str, page_size: i32, page_token: &str) -> Result<(Vec<TemplateView>, String)> {
-        let parent = Parent::parse(ResourceKind::Template, parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
+    /// One page of the tenant's templates; `query.filter` must be empty (templates take none).
+    pub async fn list(&self, query: ListQuery<'_>) -> Result<Listed<TemplateView>> {
+        let parent =
+            Parent::parse(ResourceKind::Template, query.parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
         let fingerprint = page::fingerprint(&[&parent.display(ResourceKind::Template), "templates"]);
-        let page = page::request(page_size, page_token, &fingerprint)?;
+        let page = page::request(query.page_size, query.page_token, query.skip, &fingerprint)?;
         let mut rows = self.store.list(ResourceKind::Template, &parent, &[], &page).await?;
-        let next = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
-        Ok((rows.into_iter().map(view).collect::<Result<_>>()?, next))
+        let next_page_token = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
+        let total_size = match query.include_total {
+            true => Some(self.store.count(ResourceKind::Template, &parent, &[]).await?),
+            false => None,
+        };
+        Ok(Listed { items: rows.into_iter().map(view).collect::<Result<_>>()?, next_page_token, total_size })
     }
 
     pub async fn delete(&self, name: &str) -> Result<()> {
