@@ -36,6 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = prost_build::Config::new();
     config.enable_type_names();
+    // Streamed content moves between the blob store and the wire without copies.
+    config.bytes(["."]);
     tonic_prost_build::configure().compile_fds_with_config(compiler.file_descriptor_set(), config)?;
     Ok(())
 }

@@ -160,11 +160,29 @@ fn addressed_impl(out: &mut String, message: &MessageDescriptor, package: &str) 
             )
         })
         .collect();
+    // A client stream's first message carries what the call addresses in a oneof case (its header).
+    let module =
+        format!("{}::{}", path.rsplit_once("::").map(|(m, _)| m).unwrap_or("crate::proto"), snake(message.name()));
+    let in_oneofs: Vec<String> = message
+        .oneofs()
+        .flat_map(|oneof| oneof.fields().collect::<Vec<_>>())
+        .filter(|f| matches!(f.kind(), Kind::Message(m) if m.package_name() == package && !m.is_map_entry()))
+        .map(|f| {
+            let oneof = f.containing_oneof().expect("a oneof case");
+            format!(
+                "        if let Some({module}::{}::{}(m)) = &self.{} {{\n            if let Some(name) = m.direct_name() {{\n                return Some(name);\n            }}\n        }}\n",
+                camel(oneof.name()),
+                camel(f.name()),
+                oneof.name()
+            )
+        })
+        .collect();
     let _ = writeln!(
         out,
-        "impl crate::auth::Addressed for {path} {{\n    fn direct_name(&self) -> Option<&str> {{\n{}        None\n    }}\n    fn addressed_name(&self) -> Option<&str> {{\n        if let Some(name) = self.direct_name() {{\n            return Some(name);\n        }}\n{}        None\n    }}\n}}\n",
+        "impl crate::auth::Addressed for {path} {{\n    fn direct_name(&self) -> Option<&str> {{\n{}        None\n    }}\n    fn addressed_name(&self) -> Option<&str> {{\n        if let Some(name) = self.direct_name() {{\n            return Some(name);\n        }}\n{}{}        None\n    }}\n}}\n",
         direct.concat(),
-        nested.concat()
+        nested.concat(),
+        in_oneofs.concat()
     );
 }
 

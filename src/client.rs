@@ -1,10 +1,14 @@
 //! The client commands, `agentport export` and `agentport import`: they talk to a running
-//! service over gRPC and never read the server's settings.
+//! service over gRPC (the streaming calls, so bundles of any size go through in constant
+//! memory) and never read the server's settings. A progress bar shows on stderr when it is a
+//! terminal.
 //!
 //! Exit codes: 0 done; 1 the service refused or could not be reached; 2 bad usage or an
 //! unreadable or invalid file.
 
 use std::io::{IsTerminal, Read, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,11 +19,14 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_types::StatusExt;
 
 use crate::cli::{ConflictPolicyArg, ConnectionArgs, Credential, ExportArgs, ImportArgs};
+use crate::domain::encode::{Encoder, Encoding};
 use crate::proto::agent_service_client::AgentServiceClient;
 use crate::proto::{
-    ConflictPolicy, ExportAgentsRequest, ExportAgentsResponse, ImportAgentsRequest, ImportAgentsResponse, ImportDetail,
-    ImportDetailCode, ImportState, ImportedEntity, Job, JobStatus,
+    ConflictPolicy, ImportAgentsResponse, ImportDetail, ImportDetailCode, ImportState, ImportedEntity, Job, JobStatus,
+    StreamExportAgentsRequest, StreamImportAgentsHeader, StreamImportAgentsRequest, stream_export_agents_response,
+    stream_import_agents_request,
 };
+use crate::service::transfer::{ImportPart, read_bundle_json};
 
 /// Why a client command failed.
 #[derive(Debug)]
@@ -46,36 +53,161 @@ pub async fn import(args: ImportArgs) -> ExitCode {
 
 async fn export_bundle(args: ExportArgs) -> Result<(), Failure> {
     let mut client = connect(&args.connection).await?;
-    let message = ExportAgentsRequest { parent: parent(&args.connection.tenant), agent_ids: args.agents.clone() };
+    let message = StreamExportAgentsRequest { parent: parent(&args.connection.tenant), agent_ids: args.agents.clone() };
     let request = authorized(message, &args.connection)?;
-    let response = client.export_agents(request).await.map_err(Failure::Refused)?.into_inner();
+    let mut stream = client.stream_export_agents(request).await.map_err(Failure::Refused)?.into_inner();
     let out = args.out.as_deref().filter(|p| *p != Path::new("-"));
-    emit(out, &pretty(&bundle_file(&response)))?;
+    let mut file = BundleWriter::create(out)?;
+    let progress = progress(None, "exported");
+    let mut encoder = Encoder::new(Encoding::Base64);
+    let mut done = None;
+    let mut text = Vec::new();
+    file.write(b"{\n  \"data\": \"")?;
+    while let Some(message) = stream.message().await.map_err(Failure::Refused)? {
+        match message.part {
+            Some(stream_export_agents_response::Part::Chunk(chunk)) => {
+                text.clear();
+                encoder.push(&chunk, &mut text).expect("base64 takes any bytes");
+                file.write(&text)?;
+                progress.inc(chunk.len() as u64);
+            }
+            Some(stream_export_agents_response::Part::Done(last)) => done = Some(last),
+            None => {}
+        }
+    }
+    progress.finish_and_clear();
+    let done = done.ok_or_else(|| Failure::Unreachable("the export ended without its last message".into()))?;
+    text.clear();
+    encoder.finish(&mut text).expect("base64 takes any bytes");
+    let quoted = |v: &str| serde_json::to_string(v).expect("a string serializes");
+    let exported_at = done.exported_at.as_ref().map(iso8601).unwrap_or_default();
+    text.extend_from_slice(
+        format!(
+            "\",\n  \"checksum\": {},\n  \"exportedAt\": {},\n  \"jobId\": {}\n}}\n",
+            quoted(&done.checksum),
+            quoted(&exported_at),
+            quoted(&done.job_id)
+        )
+        .as_bytes(),
+    );
+    file.write(&text)?;
+    file.commit()?;
     eprintln!(
-        "agentport: exported {} ({}) to {}, job {}",
+        "agentport: exported {} ({}, {} bytes) to {}, job {}",
         plural(args.agents.len(), "agent"),
         args.agents.join(", "),
+        done.size_bytes,
         out.map_or("standard output".into(), |p| p.display().to_string()),
-        response.job_id
+        done.job_id
     );
     Ok(())
 }
 
 async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
-    let (data, checksum) = bundle_fields(&read_input(&args.file)?, &args.file)?;
+    let (reader, size) = open_input(&args.file)?;
     let mut client = connect(&args.connection).await?;
-    let message = ImportAgentsRequest {
+    let header = StreamImportAgentsHeader {
         parent: parent(&args.connection.tenant),
-        data,
-        checksum,
+        checksum: String::new(),
         dry_run: args.dry_run,
         conflict_policy: args.conflict_policy.map_or(0, |p| conflict_policy(p) as i32),
         request_id: args.request_id.clone().unwrap_or_default(),
         background: args.background,
     };
-    let request = authorized(message, &args.connection)?;
-    let response = client.import_agents(request).await.map_err(Failure::Refused)?.into_inner();
-    emit(None, &pretty(&import_report(&response)))
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let first = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Header(header)) };
+    tx.send(first).await.expect("the channel is open");
+    let progress = progress(size, "read");
+    let counted = progress.wrap_read(reader);
+    let path = args.file.display().to_string();
+    // The file is read, and its `data` decoded, as the upload goes.
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut checksum = None;
+        read_bundle_json(std::io::BufReader::new(counted), |part| {
+            let part = match part {
+                ImportPart::Bytes(bytes) => stream_import_agents_request::Part::Chunk(bytes),
+                // Sent last, once the whole file was read: a file without one is refused here.
+                ImportPart::Checksum(text) => {
+                    checksum = Some(text);
+                    return true;
+                }
+            };
+            tx.blocking_send(StreamImportAgentsRequest { part: Some(part) }).is_ok()
+        })
+        .map_err(|e| e.message)?;
+        let checksum = checksum.ok_or_else(|| "missing key \"checksum\"".to_owned())?;
+        let last = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Checksum(checksum)) };
+        let _ = tx.blocking_send(last);
+        Ok::<(), String>(())
+    });
+    let request = authorized(tokio_stream::wrappers::ReceiverStream::new(rx), &args.connection)?;
+    let response = client.stream_import_agents(request).await;
+    progress.finish_and_clear();
+    if let Ok(Err(why)) = reading.await {
+        return Err(Failure::Invalid(format!("{path}: not a bundle file: {why}")));
+    }
+    emit(None, &pretty(&import_report(&response.map_err(Failure::Refused)?.into_inner())))
+}
+
+/// A bundle file written under a temporary name and renamed once complete, or standard output.
+struct BundleWriter {
+    out: Box<dyn Write>,
+    paths: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl BundleWriter {
+    fn create(path: Option<&Path>) -> Result<Self, Failure> {
+        let Some(path) = path else {
+            return Ok(Self { out: Box::new(std::io::BufWriter::new(std::io::stdout())), paths: None });
+        };
+        let partial = path.with_extension("partial");
+        let file =
+            std::fs::File::create(&partial).map_err(|e| Failure::Invalid(format!("{}: {e}", partial.display())))?;
+        Ok(Self { out: Box::new(std::io::BufWriter::new(file)), paths: Some((partial, path.to_owned())) })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.out.write_all(bytes).map_err(|e| Failure::Invalid(format!("writing the bundle: {e}")))
+    }
+
+    fn commit(mut self) -> Result<(), Failure> {
+        self.out.flush().map_err(|e| Failure::Invalid(format!("writing the bundle: {e}")))?;
+        if let Some((partial, path)) = self.paths.take() {
+            std::fs::rename(&partial, &path).map_err(|e| Failure::Invalid(format!("{}: {e}", path.display())))?;
+        }
+        Ok(())
+    }
+}
+
+/// A byte counter on stderr when it is a terminal, hidden otherwise.
+fn progress(total: Option<u64>, verb: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{bytes}}/{{total_bytes}} {verb} ({{bytes_per_sec}}, {{eta}})"
+            ))
+            .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template(&format!("{{spinner}} {{bytes}} {verb} ({{bytes_per_sec}})"))
+                .expect("a valid template"),
+        ),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar
+}
+
+/// The bundle file (or standard input for `-`) and its size when known.
+fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>), Failure> {
+    if path == Path::new("-") {
+        return Ok((Box::new(std::io::stdin()), None));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Failure::Invalid(format!("{}: {e}", path.display())))?;
+    let size = file.metadata().ok().map(|m| m.len());
+    Ok((Box::new(file), size))
 }
 
 /// A channel to `--server`; answers of any size are accepted.
@@ -127,43 +259,6 @@ fn conflict_policy(policy: ConflictPolicyArg) -> ConflictPolicy {
         ConflictPolicyArg::Overwrite => ConflictPolicy::Overwrite,
         ConflictPolicyArg::Fail => ConflictPolicy::Fail,
     }
-}
-
-/// The bundle file as the Emporix UI downloads it, plus the export job's id.
-fn bundle_file(response: &ExportAgentsResponse) -> Value {
-    json!({
-        "exportedAt": response.exported_at.as_ref().map(iso8601),
-        "data": response.data,
-        "checksum": response.checksum,
-        "jobId": response.job_id,
-    })
-}
-
-/// The text of `path`, or of standard input for `-`.
-fn read_input(path: &Path) -> Result<String, Failure> {
-    let mut text = String::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
-    } else {
-        std::fs::read_to_string(path).map(|t| text = t)
-    };
-    read.map_err(|e| Failure::Invalid(format!("{}: {e}", path.display())))?;
-    Ok(text)
-}
-
-/// `data` and `checksum` of a bundle file; every other key is ignored.
-fn bundle_fields(text: &str, path: &Path) -> Result<(String, String), Failure> {
-    let invalid = |why: String| Failure::Invalid(format!("{}: {why}", path.display()));
-    let file: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not a JSON bundle: {e}")))?;
-    if !file.is_object() {
-        return Err(invalid("not a JSON bundle: expected an object".into()));
-    }
-    let field = |key: &str| match &file[key] {
-        Value::String(s) => Ok(s.clone()),
-        Value::Null => Err(invalid(format!("missing key \"{key}\""))),
-        _ => Err(invalid(format!("key \"{key}\" must be a string"))),
-    };
-    Ok((field("data")?, field("checksum")?))
 }
 
 /// The import response with Emporix-style keys.

@@ -34,11 +34,20 @@ pub struct Settings {
     pub job_retention_hours: u64,
     /// How often `WatchJob` looks for changes, in milliseconds. Default 250.
     pub watch_interval_ms: u64,
+    /// How long an unfinished upload of content (a document, a bundle being imported) is kept
+    /// before the job engine sweeps it, in minutes. Default 60.
+    pub blob_upload_grace_minutes: u64,
     /// Key for bundle checksums: HMAC-SHA256 when set, plain SHA-256 when not. Never logged.
     pub export_key: Option<String>,
     /// Accept bundles whose checksum does not verify (e.g. exports of another service whose
     /// key is unknown). Default false.
     pub allow_unverified_bundles: bool,
+    /// Largest document content, in bytes. Default 268435456 (256 MiB).
+    pub max_document_bytes: u64,
+    /// Largest bundle an import accepts (streamed), in bytes. Default 4294967296 (4 GiB).
+    pub max_bundle_bytes: u64,
+    /// Most documents one knowledge base may hold. Default 1000.
+    pub max_documents_per_knowledge_base: usize,
     /// Most agent ids one export may name. Default 100.
     pub max_export_agents: usize,
     /// Deepest chain of sub-agents an export or template may hold. Default 10.
@@ -138,8 +147,12 @@ impl Default for Settings {
             job_max_attempts: 3,
             job_retention_hours: 720,
             watch_interval_ms: 250,
+            blob_upload_grace_minutes: 60,
             export_key: None,
             allow_unverified_bundles: false,
+            max_document_bytes: 256 * 1024 * 1024,
+            max_documents_per_knowledge_base: 1000,
+            max_bundle_bytes: 4 * 1024 * 1024 * 1024,
             max_export_agents: 100,
             max_sub_agent_depth: 10,
             jwt_hs256_secret: None,
@@ -193,8 +206,12 @@ impl std::fmt::Debug for Settings {
             .field("job_max_attempts", &self.job_max_attempts)
             .field("job_retention_hours", &self.job_retention_hours)
             .field("watch_interval_ms", &self.watch_interval_ms)
+            .field("blob_upload_grace_minutes", &self.blob_upload_grace_minutes)
             .field("export_key", &self.export_key.as_ref().map(|_| "***"))
             .field("allow_unverified_bundles", &self.allow_unverified_bundles)
+            .field("max_document_bytes", &self.max_document_bytes)
+            .field("max_documents_per_knowledge_base", &self.max_documents_per_knowledge_base)
+            .field("max_bundle_bytes", &self.max_bundle_bytes)
             .field("max_export_agents", &self.max_export_agents)
             .field("max_sub_agent_depth", &self.max_sub_agent_depth)
             .field("jwt_hs256_secret", &self.jwt_hs256_secret.as_ref().map(|_| "***"))
@@ -282,6 +299,9 @@ impl Settings {
             ("AGENTPORT_JOB_LEASE_MS", &mut self.job_lease_ms),
             ("AGENTPORT_JOB_RETENTION_HOURS", &mut self.job_retention_hours),
             ("AGENTPORT_WATCH_INTERVAL_MS", &mut self.watch_interval_ms),
+            ("AGENTPORT_BLOB_UPLOAD_GRACE_MINUTES", &mut self.blob_upload_grace_minutes),
+            ("AGENTPORT_MAX_DOCUMENT_BYTES", &mut self.max_document_bytes),
+            ("AGENTPORT_MAX_BUNDLE_BYTES", &mut self.max_bundle_bytes),
         ] {
             if let Some(v) = var(name) {
                 *target = parse(name, v)?;
@@ -290,6 +310,7 @@ impl Settings {
         for (name, target) in [
             ("AGENTPORT_JOB_WORKERS", &mut self.job_workers),
             ("AGENTPORT_MAX_EXPORT_AGENTS", &mut self.max_export_agents),
+            ("AGENTPORT_MAX_DOCUMENTS_PER_KNOWLEDGE_BASE", &mut self.max_documents_per_knowledge_base),
             ("AGENTPORT_MAX_SUB_AGENT_DEPTH", &mut self.max_sub_agent_depth),
         ] {
             if let Some(v) = var(name) {
@@ -391,6 +412,13 @@ impl Settings {
         Ok(())
     }
 
+    pub fn document_limits(&self) -> crate::domain::limits::DocumentLimits {
+        crate::domain::limits::DocumentLimits {
+            max_bytes: self.max_document_bytes,
+            max_per_knowledge_base: self.max_documents_per_knowledge_base.max(1),
+        }
+    }
+
     pub fn health_check_interval(&self) -> Duration {
         Duration::from_millis(self.health_check_interval_ms.max(10))
     }
@@ -407,6 +435,7 @@ impl Settings {
             lease: Duration::from_millis(self.job_lease_ms.max(100)),
             max_attempts: self.job_max_attempts.max(1),
             retention: Duration::from_secs(self.job_retention_hours * 3600),
+            upload_grace: Duration::from_secs(self.blob_upload_grace_minutes * 60),
         }
     }
 

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     SubAgentCycle,
     /// Sub-agents nest deeper than the configured limit.
     SubAgentDepthExceeded,
+    /// The answer would not fit in one message; the error names the streaming call to use.
+    MessageTooLarge,
     /// No or bad credentials.
     Unauthenticated,
     /// Valid credentials without the right to do this.
@@ -70,6 +72,7 @@ impl ErrorCode {
             ErrorCode::ResourceInUse => "RESOURCE_IN_USE",
             ErrorCode::SubAgentCycle => "SUB_AGENT_CYCLE",
             ErrorCode::SubAgentDepthExceeded => "SUB_AGENT_DEPTH_EXCEEDED",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::PermissionDenied => "PERMISSION_DENIED",
             ErrorCode::Unavailable => "DATABASE_UNAVAILABLE",
@@ -93,7 +96,8 @@ impl ErrorCode {
             ErrorCode::FailedPrecondition
             | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle
-            | ErrorCode::SubAgentDepthExceeded => tonic::Code::FailedPrecondition,
+            | ErrorCode::SubAgentDepthExceeded
+            | ErrorCode::MessageTooLarge => tonic::Code::FailedPrecondition,
             ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
             ErrorCode::PermissionDenied => tonic::Code::PermissionDenied,
             ErrorCode::Unavailable => tonic::Code::Unavailable,
@@ -114,7 +118,8 @@ impl ErrorCode {
             | ErrorCode::FailedPrecondition
             | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle
-            | ErrorCode::SubAgentDepthExceeded => 400,
+            | ErrorCode::SubAgentDepthExceeded
+            | ErrorCode::MessageTooLarge => 400,
             ErrorCode::NotFound => 404,
             ErrorCode::AlreadyExists | ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => 409,
             ErrorCode::Unauthenticated => 401,
@@ -228,6 +233,15 @@ impl Error {
     pub fn internal(context: &str, cause: impl fmt::Display) -> Self {
         tracing::error!(context, error = %cause, "internal error");
         Self::new(ErrorCode::Internal, "internal error")
+    }
+
+    /// MESSAGE_TOO_LARGE: `what` needs `size` bytes, over the message limit; use `call`.
+    pub fn too_large(what: &str, size: u64, limit: usize, call: &str) -> Self {
+        Self::new(
+            ErrorCode::MessageTooLarge,
+            format!("{what} is {size} bytes, more than fits in one message ({limit} bytes); use {call}"),
+        )
+        .with_meta("streamingCall", call)
     }
 
     pub fn unavailable(context: &str, cause: impl fmt::Display) -> Self {

@@ -27,7 +27,8 @@ use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
 use crate::server::{CallPolicy, DeadlineLayer};
 use crate::service::{
-    ApiKeyService, JobFeed, JobService, ResourceService, TemplateService, TransferRunner, TransferService,
+    ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, TemplateService, TransferRunner,
+    TransferService,
 };
 use crate::store::Store;
 
@@ -199,14 +200,16 @@ impl Application {
     ) -> std::io::Result<axum::Router> {
         let (store, auth, settings) = (&self.store, &self.auth, &self.settings);
         let max = settings.max_request_bytes;
-        let agents = Arc::new(AgentServiceAdapter::new(auth.clone(), ResourceService::new(store.clone()), transfers));
-        let mut job_service = JobService::new(store.clone(), feed);
+        let documents = DocumentService::new(store.clone(), settings.document_limits(), max);
+        let agents =
+            Arc::new(AgentServiceAdapter::new(auth.clone(), ResourceService::new(store.clone()), documents, transfers));
+        let mut job_service = JobService::new(store.clone(), feed, max);
         if settings.stall_job_searches {
             job_service = job_service.stalling_searches();
         }
         let jobs = Arc::new(JobServiceAdapter::new(auth.clone(), job_service));
-        let templates = TemplateService::new(store.clone(), settings.max_sub_agent_depth);
-        let templates = Arc::new(TemplateServiceAdapter::new(auth.clone(), templates));
+        let templates = TemplateService::new(store.clone(), settings.max_sub_agent_depth, settings.document_limits());
+        let templates = Arc::new(TemplateServiceAdapter::new(auth.clone(), templates, max));
         let api_keys = ApiKeyServiceAdapter::new(auth.clone(), ApiKeyService::new(store.clone()));
         let rest = crate::rest::router(RestState {
             agents: agents.clone(),

@@ -9,6 +9,8 @@ mod m20261122_000004_create_api_keys;
 mod m20261123_000005_add_job_trace_parent;
 mod m20261202_000006_notify_job_changes;
 pub mod m20261202_000007_create_resource_refs;
+mod m20261202_000008_create_blobs;
+mod m20261202_000009_documents_into_blobs;
 
 pub struct Migrator;
 
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_add_job_trace_parent::Migration),
             Box::new(m20261202_000006_notify_job_changes::Migration),
             Box::new(m20261202_000007_create_resource_refs::Migration),
+            Box::new(m20261202_000008_create_blobs::Migration),
+            Box::new(m20261202_000009_documents_into_blobs::Migration),
         ]
     }
 }

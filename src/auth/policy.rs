@@ -21,8 +21,12 @@ pub fn policy(method: &str) -> Policy {
     match method {
         "RecordJob" => mutation(AGENT_EXECUTION),
         // Exports read; the jobs they record are bookkeeping.
-        "ExportAgents" | "ExportAgentTemplate" => Policy { scope: AGENT_READ, mutation: false },
-        m if ["Create", "Update", "Delete", "Import"].iter().any(|p| m.starts_with(p)) => mutation(AGENT_MANAGE),
+        "ExportAgents" | "StreamExportAgents" | "ExportAgentTemplate" | "StreamExportAgentTemplate" => {
+            Policy { scope: AGENT_READ, mutation: false }
+        }
+        m if ["Create", "Update", "Delete", "Import", "StreamImport", "Upload"].iter().any(|p| m.starts_with(p)) => {
+            mutation(AGENT_MANAGE)
+        }
         _ => Policy { scope: AGENT_READ, mutation: false },
     }
 }
@@ -38,6 +42,10 @@ mod tests {
         assert_eq!(policy("ExportAgents").scope, AGENT_READ);
         assert_eq!(policy("ImportAgents"), Policy { scope: AGENT_MANAGE, mutation: true });
         assert_eq!(policy("ImportAgentTemplate").scope, AGENT_MANAGE);
+        assert_eq!(policy("StreamImportAgents"), Policy { scope: AGENT_MANAGE, mutation: true });
+        assert_eq!(policy("UploadDocument"), Policy { scope: AGENT_MANAGE, mutation: true });
+        assert_eq!(policy("StreamExportAgents"), Policy { scope: AGENT_READ, mutation: false });
+        assert_eq!(policy("DownloadDocument").scope, AGENT_READ);
         assert_eq!(policy("DeleteJob").scope, AGENT_MANAGE);
         assert_eq!(policy("RecordJob").scope, AGENT_EXECUTION);
         assert_eq!(policy("CreateApiKey"), Policy { scope: ADMIN, mutation: true });

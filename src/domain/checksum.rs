@@ -18,6 +18,43 @@ pub fn checksum(bytes: &[u8], key: Option<&str>) -> String {
     }
 }
 
+/// A checksum computed as the bytes pass, for bundles too large to hold.
+pub enum Hasher {
+    Plain(Sha256),
+    Keyed(Box<Hmac<Sha256>>),
+}
+
+impl Hasher {
+    pub fn new(key: Option<&str>) -> Self {
+        match key {
+            Some(key) => Hasher::Keyed(Box::new(
+                Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length"),
+            )),
+            None => Hasher::Plain(Sha256::new()),
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Plain(h) => h.update(bytes),
+            Hasher::Keyed(h) => h.update(bytes),
+        }
+    }
+
+    pub fn finish(self) -> String {
+        match self {
+            Hasher::Plain(h) => hex(&h.finalize()),
+            Hasher::Keyed(h) => hex(&h.finalize().into_bytes()),
+        }
+    }
+}
+
+/// Whether `given` (hex, any case) is the checksum `computed`; compared in constant time.
+pub fn matches(computed: &str, given: &str) -> bool {
+    let given = given.trim().to_ascii_lowercase();
+    computed.as_bytes().ct_eq(given.as_bytes()).into()
+}
+
 /// Whether `given` (hex, any case) is the checksum of `bytes`; compared in constant time.
 pub fn verify(bytes: &[u8], given: &str, key: Option<&str>) -> bool {
     let expected = checksum(bytes, key);
@@ -41,5 +78,11 @@ mod tests {
         assert!(verify(b"abc", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", None));
         assert!(!verify(b"abd", &checksum(b"abc", None), None));
         assert!(!verify(b"abc", &checksum(b"abc", None), Some("k")));
+        for key in [None, Some("Jefe")] {
+            let mut hasher = Hasher::new(key);
+            hasher.update(b"what do ya ");
+            hasher.update(b"want for nothing?");
+            assert_eq!(hasher.finish(), checksum(b"what do ya want for nothing?", key));
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! deployment must import into another, and clients size their input by them. They are chosen
 //! so that the largest valid resource, [`MAX_RESOURCE_BYTES`] encoded, lets a List page of
 //! [`PAGES_THAT_ALWAYS_FIT`] of them stay under the default 16 MiB message limit.
-//! Documents (content size, documents per knowledge base) have their own limits.
+//! Documents (content size, documents per knowledge base) have their own, configurable limits.
 
 /// Largest encoded size of an agent, tool, MCP server, knowledge base or secret: bounds every
 /// field not limited on its own below, and the sum of them all.
@@ -42,8 +42,25 @@ pub const MAX_LIST_ITEMS: usize = 200;
 pub const MAX_MAP_ENTRIES: usize = 100;
 /// A secret's value.
 pub const MAX_SECRET_BYTES: usize = 16 * 1024;
-/// A document's content (until documents move to the blob store).
-pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
+/// A document's `content_type`.
+pub const MAX_CONTENT_TYPE_CHARS: usize = 255;
+
+/// How large and how many documents may be: configurable, enforced wherever documents are
+/// written (create, update, upload, bundle and template imports) and checked by exports, so
+/// that whatever an export produces an import of the same version accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Largest document content, in bytes.
+    pub max_bytes: u64,
+    /// Most documents one knowledge base may hold.
+    pub max_per_knowledge_base: usize,
+}
+
+impl Default for DocumentLimits {
+    fn default() -> Self {
+        Self { max_bytes: 256 * 1024 * 1024, max_per_knowledge_base: 1000 }
+    }
+}
 
 #[cfg(test)]
 mod tests {

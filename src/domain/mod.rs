@@ -1,10 +1,12 @@
 //! The product's rules on plain types, independent of transport and storage.
 
 pub mod agent_graph;
+pub mod blob;
 pub mod bundle;
 pub mod checksum;
 pub mod clock;
 pub mod defaults;
+pub mod encode;
 pub mod field_mask;
 pub mod filter;
 pub mod job;
@@ -18,4 +20,5 @@ pub mod reflect;
 pub mod resource;
 pub mod secrets;
 pub mod template;
+pub mod utf8;
 pub mod validate;

@@ -321,8 +321,9 @@ pub fn document(doc: &Document) -> Vec<FieldViolation> {
         r.fail("display_name", "a document needs a display_name or a url");
     }
     r.max_chars("display_name", &doc.display_name, MAX_LABEL_CHARS);
-    if doc.content.len() > MAX_DOCUMENT_BYTES {
-        r.fail("content", format!("must be at most {MAX_DOCUMENT_BYTES} bytes"));
+    r.max_chars("content_type", &doc.content_type, MAX_CONTENT_TYPE_CHARS);
+    if doc.content_type.chars().any(|c| c.is_control()) {
+        r.fail("content_type", "must not contain control characters");
     }
     r.0
 }

@@ -2,7 +2,7 @@
 //! while they run, and finish them fenced by that lease, so any number of replicas share one
 //! database and each job's effects happen once. Jobs whose worker died are retried once their
 //! lease expires, and failed after `max_attempts` starts. Finished jobs are purged after the
-//! retention period.
+//! retention period, and blobs nothing refers to any more are swept with them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,6 +37,8 @@ pub struct EngineSettings {
     pub max_attempts: i32,
     /// How long finished jobs are kept.
     pub retention: Duration,
+    /// How long an unfinished blob upload may sit before it is swept.
+    pub upload_grace: Duration,
 }
 
 /// Starts the workers; they stop after their current job once `stop` turns true.
@@ -99,6 +101,10 @@ impl Worker {
             let purged = self.store.purge_finished_jobs(now - self.settings.retention.as_micros() as i64).await?;
             if purged > 0 {
                 tracing::info!(count = purged, "purged finished jobs past retention");
+            }
+            let swept = self.store.sweep_blobs(now - self.settings.upload_grace.as_micros() as i64).await?;
+            if swept > 0 {
+                tracing::info!(count = swept, "swept unreferenced blobs and abandoned uploads");
             }
         }
         while !*stop.borrow() {

@@ -1,12 +1,15 @@
 //! gRPC adapter for `agentport.v1.AgentService`: each method is authorized, unpacked, handed
 //! to the service, and its outcome recorded. No rules live here.
 
-use tonic::{Request, Response, Status};
+use futures_util::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
 
+use super::streams::{ResponseStream, check_stream, pieces};
 use crate::auth::Authorizer;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::*;
-use crate::service::{ImportOptions, ListQuery, ResourceService, TransferService};
+use crate::service::transfer::{ExportItem, ImportPart};
+use crate::service::{DocumentService, ImportOptions, ListQuery, ResourceService, TransferService};
 
 /// The [`ListQuery`] of any List request.
 macro_rules! list_query {
@@ -25,12 +28,78 @@ macro_rules! list_query {
 pub struct AgentServiceAdapter {
     auth: Authorizer,
     resources: ResourceService,
+    documents: DocumentService,
     transfers: TransferService,
 }
 
 impl AgentServiceAdapter {
-    pub fn new(auth: Authorizer, resources: ResourceService, transfers: TransferService) -> Self {
-        Self { auth, resources, transfers }
+    pub fn new(
+        auth: Authorizer,
+        resources: ResourceService,
+        documents: DocumentService,
+        transfers: TransferService,
+    ) -> Self {
+        Self { auth, resources, documents, transfers }
+    }
+}
+
+impl AgentServiceAdapter {
+    /// `UploadDocument` for content that arrives as bytes (REST bodies): the same checks.
+    pub async fn upload_document_bytes<S>(
+        &self,
+        request: Request<UploadDocumentHeader>,
+        content: S,
+    ) -> Result<Document, Status>
+    where
+        S: futures_util::Stream<Item = crate::error::Result<bytes::Bytes>> + Send,
+    {
+        let (metadata, extensions, header) = request.into_parts();
+        let first = UploadDocumentRequest { part: Some(upload_document_request::Part::Header(header)) };
+        let (call, first) = self.auth.check(Request::from_parts(metadata, extensions, first), "UploadDocument").await?;
+        call.finish(self.documents.upload(upload_header(first), content).await)
+    }
+}
+
+impl AgentServiceAdapter {
+    /// `StreamImportAgents` for a bundle that arrives otherwise (REST bodies): the same checks.
+    pub async fn import_agents_parts<S>(
+        &self,
+        request: Request<StreamImportAgentsHeader>,
+        parts: S,
+    ) -> Result<ImportAgentsResponse, Status>
+    where
+        S: futures_util::Stream<Item = crate::error::Result<ImportPart>> + Send,
+    {
+        let (metadata, extensions, header) = request.into_parts();
+        let first = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Header(header)) };
+        let (call, first) =
+            self.auth.check(Request::from_parts(metadata, extensions, first), "StreamImportAgents").await?;
+        let Some(stream_import_agents_request::Part::Header(header)) = first.part else { unreachable!("built above") };
+        call.finish(self.import_parts(header, parts).await)
+    }
+
+    async fn import_parts<S>(
+        &self,
+        header: StreamImportAgentsHeader,
+        parts: S,
+    ) -> crate::error::Result<ImportAgentsResponse>
+    where
+        S: futures_util::Stream<Item = crate::error::Result<ImportPart>> + Send,
+    {
+        let options = ImportOptions {
+            dry_run: header.dry_run,
+            policy: header.conflict_policy(),
+            request_id: header.request_id.clone(),
+            background: header.background,
+        };
+        self.transfers.import_stream(&header.parent, &header.checksum, options, parts).await
+    }
+}
+
+fn upload_header(first: UploadDocumentRequest) -> Option<UploadDocumentHeader> {
+    match first.part {
+        Some(upload_document_request::Part::Header(header)) => Some(header),
+        _ => None,
     }
 }
 
@@ -176,12 +245,12 @@ impl AgentService for AgentServiceAdapter {
 
     async fn create_document(&self, request: Request<CreateDocumentRequest>) -> Result<Response<Document>, Status> {
         let (call, r) = self.auth.check(request, "CreateDocument").await?;
-        Ok(Response::new(call.finish(self.resources.create(&r.parent, &r.document_id, r.document).await)?))
+        Ok(Response::new(call.finish(self.documents.create(&r.parent, &r.document_id, r.document).await)?))
     }
 
     async fn get_document(&self, request: Request<GetDocumentRequest>) -> Result<Response<Document>, Status> {
         let (call, r) = self.auth.check(request, "GetDocument").await?;
-        Ok(Response::new(call.finish(self.resources.get(&r.name).await)?))
+        Ok(Response::new(call.finish(self.documents.get(&r.name, r.view()).await)?))
     }
 
     async fn list_documents(
@@ -189,7 +258,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListDocumentsRequest>,
     ) -> Result<Response<ListDocumentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListDocuments").await?;
-        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let page = call.finish(self.documents.list(list_query!(r)).await)?;
         let total_size = page.total();
         Ok(Response::new(ListDocumentsResponse {
             documents: page.items,
@@ -200,13 +269,41 @@ impl AgentService for AgentServiceAdapter {
 
     async fn update_document(&self, request: Request<UpdateDocumentRequest>) -> Result<Response<Document>, Status> {
         let (call, r) = self.auth.check(request, "UpdateDocument").await?;
-        Ok(Response::new(call.finish(self.resources.update(r.document, r.update_mask).await)?))
+        Ok(Response::new(call.finish(self.documents.update(r.document, r.update_mask).await)?))
     }
 
     async fn delete_document(&self, request: Request<DeleteDocumentRequest>) -> Result<Response<()>, Status> {
         let (call, r) = self.auth.check(request, "DeleteDocument").await?;
-        call.finish(self.resources.delete::<Document>(&r.name, &r.etag, false).await)?;
+        call.finish(self.documents.delete(&r.name, &r.etag).await)?;
         Ok(Response::new(()))
+    }
+
+    async fn upload_document(
+        &self,
+        request: Request<Streaming<UploadDocumentRequest>>,
+    ) -> Result<Response<Document>, Status> {
+        let (call, first, rest) = check_stream(&self.auth, request, "UploadDocument").await?;
+        let content = pieces(rest, |m: UploadDocumentRequest| match m.part {
+            Some(upload_document_request::Part::Chunk(chunk)) => Some(chunk),
+            _ => None,
+        });
+        Ok(Response::new(call.finish(self.documents.upload(upload_header(first), content).await)?))
+    }
+
+    type DownloadDocumentStream = ResponseStream<DownloadDocumentResponse>;
+
+    async fn download_document(
+        &self,
+        request: Request<DownloadDocumentRequest>,
+    ) -> Result<Response<Self::DownloadDocumentStream>, Status> {
+        let (call, r) = self.auth.check(request, "DownloadDocument").await?;
+        let (document, content) = call.finish(self.documents.download(&r.name).await)?;
+        let first = DownloadDocumentResponse { part: Some(download_document_response::Part::Document(document)) };
+        let rest = content.map(|piece| {
+            let part = download_document_response::Part::Chunk(piece.map_err(Status::from)?);
+            Ok(DownloadDocumentResponse { part: Some(part) })
+        });
+        Ok(Response::new(Box::pin(futures_util::stream::once(async { Ok(first) }).chain(rest))))
     }
 
     async fn create_secret(&self, request: Request<CreateSecretRequest>) -> Result<Response<Secret>, Status> {
@@ -250,6 +347,44 @@ impl AgentService for AgentServiceAdapter {
     ) -> Result<Response<ExportAgentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ExportAgents").await?;
         Ok(Response::new(call.finish(self.transfers.export(&r.parent, &r.agent_ids).await)?))
+    }
+
+    type StreamExportAgentsStream = ResponseStream<StreamExportAgentsResponse>;
+
+    async fn stream_export_agents(
+        &self,
+        request: Request<StreamExportAgentsRequest>,
+    ) -> Result<Response<Self::StreamExportAgentsStream>, Status> {
+        let (call, r) = self.auth.check(request, "StreamExportAgents").await?;
+        let plan = call.finish(self.transfers.plan_export(&r.parent, &r.agent_ids).await)?;
+        let items = self.transfers.run_export(plan).await.map_err(Status::from)?;
+        Ok(Response::new(Box::pin(items.map(|item| {
+            let part = match item.map_err(Status::from)? {
+                ExportItem::Bytes(chunk) => stream_export_agents_response::Part::Chunk(chunk),
+                ExportItem::Done(done) => stream_export_agents_response::Part::Done(done),
+            };
+            Ok(StreamExportAgentsResponse { part: Some(part) })
+        }))))
+    }
+
+    async fn stream_import_agents(
+        &self,
+        request: Request<Streaming<StreamImportAgentsRequest>>,
+    ) -> Result<Response<ImportAgentsResponse>, Status> {
+        let (call, first, rest) = check_stream(&self.auth, request, "StreamImportAgents").await?;
+        let Some(stream_import_agents_request::Part::Header(header)) = first.part else {
+            let missing = crate::error::Error::invalid_field("header", "send the header first");
+            return Err(call.finish::<()>(Err(missing)).unwrap_err());
+        };
+        let parts = rest.map(|message| match message.map(|m| m.part) {
+            Ok(Some(stream_import_agents_request::Part::Chunk(chunk))) => Ok(ImportPart::Bytes(chunk)),
+            Ok(Some(stream_import_agents_request::Part::Checksum(checksum))) => Ok(ImportPart::Checksum(checksum)),
+            Ok(_) => Err(crate::error::Error::invalid_field("header", "only the first message is a header")),
+            Err(status) => {
+                Err(crate::error::Error::invalid_field("data", format!("the stream was cut: {}", status.message())))
+            }
+        });
+        Ok(Response::new(call.finish(self.import_parts(header, parts).await)?))
     }
 
     async fn import_agents(

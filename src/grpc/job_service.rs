@@ -2,7 +2,10 @@
 
 use std::pin::Pin;
 
+use futures_util::StreamExt;
 use tokio_stream::Stream;
+
+use super::streams::ResponseStream;
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Authorizer, Call};
@@ -23,6 +26,14 @@ impl JobServiceAdapter {
     async fn search(&self, call: Call, search: JobSearch) -> Result<Response<ListJobsResponse>, Status> {
         let (jobs, total) = call.finish(self.jobs.search(&search).await)?;
         Ok(Response::new(ListJobsResponse { jobs, total_size: total.unwrap_or(0) as i64 }))
+    }
+}
+
+impl JobServiceAdapter {
+    /// `GetJob` without reading an export's bundle: callers stream it with `DownloadJobResult`.
+    pub async fn get_job_lean(&self, request: Request<GetJobRequest>) -> Result<Job, Status> {
+        let (call, r) = self.auth.check(request, "GetJob").await?;
+        call.finish(self.jobs.get(&r.name, &r.fields, false).await)
     }
 }
 
@@ -54,7 +65,7 @@ impl JobServiceApi for JobServiceAdapter {
 
     async fn get_job(&self, request: Request<GetJobRequest>) -> Result<Response<Job>, Status> {
         let (call, r) = self.auth.check(request, "GetJob").await?;
-        Ok(Response::new(call.finish(self.jobs.get(&r.name, &r.fields).await)?))
+        Ok(Response::new(call.finish(self.jobs.get(&r.name, &r.fields, true).await)?))
     }
 
     async fn delete_job(&self, request: Request<DeleteJobRequest>) -> Result<Response<()>, Status> {
@@ -66,6 +77,19 @@ impl JobServiceApi for JobServiceAdapter {
     async fn record_job(&self, request: Request<RecordJobRequest>) -> Result<Response<Job>, Status> {
         let (call, r) = self.auth.check(request, "RecordJob").await?;
         Ok(Response::new(call.finish(self.jobs.record(&r.parent, &r.job_id, r.job).await)?))
+    }
+
+    type DownloadJobResultStream = ResponseStream<DownloadJobResultResponse>;
+
+    async fn download_job_result(
+        &self,
+        request: Request<DownloadJobResultRequest>,
+    ) -> Result<Response<Self::DownloadJobResultStream>, Status> {
+        let (call, r) = self.auth.check(request, "DownloadJobResult").await?;
+        let bytes = call.finish(self.jobs.download_result(&r.name).await)?;
+        Ok(Response::new(Box::pin(
+            bytes.map(|piece| Ok(DownloadJobResultResponse { chunk: piece.map_err(Status::from)? })),
+        )))
     }
 
     type WatchJobStream = Pin<Box<dyn Stream<Item = Result<Job, Status>> + Send>>;

@@ -3,6 +3,7 @@
 mod agent_service;
 mod api_key_service;
 mod job_service;
+mod streams;
 mod template_service;
 
 pub use agent_service::AgentServiceAdapter;

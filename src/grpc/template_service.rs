@@ -6,34 +6,32 @@ use crate::auth::Authorizer;
 use crate::domain::resource::timestamp;
 use crate::proto::template_service_server::TemplateService as TemplateServiceApi;
 use crate::proto::*;
-use crate::service::{ListQuery, TemplateRequest, TemplateService, TemplateView};
+use futures_util::StreamExt;
+
+use super::streams::ResponseStream;
+use crate::service::{ListQuery, TemplateDefinition, TemplateRequest, TemplateService, TemplateView};
 
 pub struct TemplateServiceAdapter {
     auth: Authorizer,
     templates: TemplateService,
+    max_message_bytes: usize,
 }
 
 impl TemplateServiceAdapter {
-    pub fn new(auth: Authorizer, templates: TemplateService) -> Self {
-        Self { auth, templates }
+    pub fn new(auth: Authorizer, templates: TemplateService, max_message_bytes: usize) -> Self {
+        Self { auth, templates, max_message_bytes }
     }
 
-    /// `GetTemplate`, with the `AgentDefinition` also given exactly as stored: the `Struct` of a
-    /// `Template` makes every number a double, which the xpander dialect must not show.
-    pub async fn get_template_with_definition(
-        &self,
-        request: Request<GetTemplateRequest>,
-    ) -> Result<(Template, serde_json::Value), Status> {
-        let (call, r) = self.auth.check(request, "GetTemplate").await?;
-        let view = call.finish(self.templates.get(&r.name).await)?;
-        let definition = view.agent_definition.clone();
-        Ok((to_proto(view), definition))
+    async fn shown(&self, view: TemplateView) -> crate::error::Result<Template> {
+        let definition = self.templates.definition(&view, self.max_message_bytes).await?;
+        Ok(to_proto(view, definition))
     }
 }
 
 impl TemplateServiceAdapter {
-    /// `ListTemplates`, with each template's `AgentDefinition` also given exactly as stored
-    /// (see [`Self::get_template_with_definition`]).
+    /// `ListTemplates`, with each template's `AgentDefinition` (without document contents) also
+    /// given as JSON: the `Struct` of a `Template` makes every number a double, which the xpander
+    /// dialect must not show.
     pub async fn list_templates_with_definitions(
         &self,
         request: Request<ListTemplatesRequest>,
@@ -49,26 +47,32 @@ impl TemplateServiceAdapter {
         };
         let page = call.finish(self.templates.list(query).await)?;
         let total_size = page.total();
-        let definitions = page.items.iter().map(|view| view.agent_definition.clone()).collect();
-        let templates = page.items.into_iter().map(to_proto).collect();
+        let mut definitions = Vec::with_capacity(page.items.len());
+        let mut templates = Vec::with_capacity(page.items.len());
+        for view in page.items {
+            let definition = TemplateService::definition_without_contents(&view);
+            definitions.push(definition.value.clone());
+            templates.push(to_proto(view, definition));
+        }
         Ok((ListTemplatesResponse { templates, next_page_token: page.next_page_token, total_size }, definitions))
     }
 }
 
-fn to_proto(view: TemplateView) -> Template {
+fn to_proto(view: TemplateView, definition: TemplateDefinition) -> Template {
     Template {
         name: view.name,
         display_name: view.display_name,
         description: view.description,
         icon: view.icon,
         organization_id: view.organization_id,
-        agent_definition: match json_to_value(view.agent_definition).kind {
+        agent_definition: match json_to_value(definition.value).kind {
             Some(prost_types::value::Kind::StructValue(s)) => Some(s),
             _ => None,
         },
         with_knowledge_bases: view.with_knowledge_bases,
         source_agent: view.source_agent,
         create_time: Some(timestamp(view.create_time)),
+        document_contents_omitted: definition.contents_omitted,
     }
 }
 
@@ -103,12 +107,20 @@ impl TemplateServiceApi for TemplateServiceAdapter {
             icon: r.icon,
             with_knowledge_bases: r.with_knowledge_bases,
         };
-        Ok(Response::new(to_proto(call.finish(self.templates.export(&r.agent, options).await)?)))
+        let exported = match self.templates.export(&r.agent, options).await {
+            Ok(view) => self.shown(view).await,
+            Err(e) => Err(e),
+        };
+        Ok(Response::new(call.finish(exported)?))
     }
 
     async fn get_template(&self, request: Request<GetTemplateRequest>) -> Result<Response<Template>, Status> {
         let (call, r) = self.auth.check(request, "GetTemplate").await?;
-        Ok(Response::new(to_proto(call.finish(self.templates.get(&r.name).await)?)))
+        let view = match self.templates.get(&r.name).await {
+            Ok(view) => self.shown(view).await,
+            Err(e) => Err(e),
+        };
+        Ok(Response::new(call.finish(view)?))
     }
 
     async fn list_templates(
@@ -123,6 +135,19 @@ impl TemplateServiceApi for TemplateServiceAdapter {
         let (call, r) = self.auth.check(request, "DeleteTemplate").await?;
         call.finish(self.templates.delete(&r.name).await)?;
         Ok(Response::new(()))
+    }
+
+    type DownloadTemplateStream = ResponseStream<DownloadTemplateResponse>;
+
+    async fn download_template(
+        &self,
+        request: Request<DownloadTemplateRequest>,
+    ) -> Result<Response<Self::DownloadTemplateStream>, Status> {
+        let (call, r) = self.auth.check(request, "DownloadTemplate").await?;
+        let (_, bytes) = call.finish(self.templates.download(&r.name).await)?;
+        Ok(Response::new(Box::pin(
+            bytes.map(|piece| Ok(DownloadTemplateResponse { chunk: piece.map_err(Status::from)? })),
+        )))
     }
 
     async fn import_agent_template(

@@ -5,6 +5,7 @@
 pub mod call;
 mod emporix;
 mod openapi;
+pub(crate) mod stream;
 mod xpander;
 
 use std::sync::Arc;

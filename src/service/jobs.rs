@@ -1,8 +1,16 @@
 //! The jobs history: search, get, delete, record chat jobs, watch one job.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use prost::Message;
+
 use super::job_feed::{JobFeed, JobStream};
 use super::job_view::{self, job_state, to_proto};
 use crate::domain::clock::now_micros;
+use crate::domain::encode::base64_len;
 use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
 use crate::domain::query::{self, JOB_FIELDS, JOB_PROJECTION_FIELDS};
@@ -34,11 +42,14 @@ pub struct JobService {
     store: Store,
     feed: JobFeed,
     stall_searches: bool,
+    max_message_bytes: usize,
 }
 
+const DOWNLOAD_CALL: &str = "agentport.v1.JobService/DownloadJobResult";
+
 impl JobService {
-    pub fn new(store: Store, feed: JobFeed) -> Self {
-        Self { store, feed, stall_searches: false }
+    pub fn new(store: Store, feed: JobFeed, max_message_bytes: usize) -> Self {
+        Self { store, feed, stall_searches: false, max_message_bytes }
     }
 
     /// Testing only: each search first runs a statement that takes minutes.
@@ -88,12 +99,40 @@ impl JobService {
         Ok((jobs, total))
     }
 
-    pub async fn get(&self, name: &str, fields: &str) -> Result<Job> {
+    /// A job; with `inline`, an export's bundle is read into `export_result.data` when it fits
+    /// in one message. Without, `data` stays empty and callers stream it (`download_result`).
+    pub async fn get(&self, name: &str, fields: &str, inline: bool) -> Result<Job> {
         let name = parse_name(name)?;
         let fields = query::parse_fields(fields, JOB_PROJECTION_FIELDS)?;
         let mut job = to_proto(&self.store.get_job(&name.tenant, &name.id).await?)?;
         job_view::project(&mut job, &fields);
+        let size = job.encoded_len() as u64;
+        if let Some(result) = job.export_result.as_mut().filter(|r| inline && r.data.is_empty() && !r.sha256.is_empty())
+        {
+            let needed = base64_len(result.size_bytes as u64) + size + 64;
+            if needed > self.max_message_bytes as u64 {
+                return Err(Error::too_large("the job's export result", needed, self.max_message_bytes, DOWNLOAD_CALL));
+            }
+            let pieces: Vec<Bytes> = self.store.read_blob(&name.tenant, &result.sha256).await?.try_collect().await?;
+            result.data = STANDARD.encode(pieces.concat());
+        }
         Ok(job)
+    }
+
+    /// What a job produced, as a stream of its bytes.
+    pub async fn download_result(&self, name: &str) -> Result<BoxStream<'static, Result<Bytes>>> {
+        let name = parse_name(name)?;
+        let job = to_proto(&self.store.get_job(&name.tenant, &name.id).await?)?;
+        let none = || {
+            Error::new(ErrorCode::NotFound, format!("{} kept no result", job_view::job_name(&name.tenant, &name.id)))
+        };
+        let result = job.export_result.ok_or_else(none)?;
+        if !result.sha256.is_empty() {
+            return Ok(self.store.read_blob(&name.tenant, &result.sha256).await?.boxed());
+        }
+        // Jobs of earlier releases kept the bundle inline.
+        let data = STANDARD.decode(&result.data).map_err(|e| Error::internal("stored export result", e))?;
+        Ok(futures_util::stream::iter([Ok(Bytes::from(data))]).boxed())
     }
 
     pub async fn delete(&self, name: &str, revision: i64) -> Result<()> {

@@ -1,6 +1,7 @@
 //! Domain rules applied to requests: every transport (gRPC, REST) calls these.
 
 mod api_keys;
+pub(crate) mod documents;
 mod job_feed;
 mod job_view;
 mod jobs;
@@ -9,8 +10,9 @@ mod templates;
 pub(crate) mod transfer;
 
 pub use api_keys::ApiKeyService;
+pub use documents::DocumentService;
 pub use job_feed::{JobFeed, JobStream};
 pub use jobs::{JobSearch, JobService};
 pub use resources::{ListQuery, Listed, ResourceService};
-pub use templates::{TemplateRequest, TemplateService, TemplateView};
+pub use templates::{TemplateDefinition, TemplateRequest, TemplateService, TemplateView};
 pub use transfer::{ImportOptions, TransferRunner, TransferService};

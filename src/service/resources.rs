@@ -56,26 +56,7 @@ impl ResourceService {
     }
 
     pub async fn create<R: Resource>(&self, parent: &str, id: &str, resource: Option<R>) -> Result<R> {
-        let mut violations = Vec::new();
-        let parent = Parent::parse(R::KIND, parent, "parent").map_err(|v| violations.push(v)).ok();
-        let id_field = format!("{}_id", R::FIELD);
-        let id = if id.is_empty() {
-            Some(uuid::Uuid::now_v7().to_string())
-        } else {
-            check_id(id, &id_field).map_err(|v| violations.push(v)).ok()
-        };
-        let Some(mut resource) = resource else {
-            violations.push(crate::error::FieldViolation::new(R::FIELD, "is required"));
-            return Err(Error::invalid(violations));
-        };
-        resource.clear_identity();
-        resource.set_child_count(0);
-        resource.apply_defaults();
-        violations.extend(resource.violations().into_iter().map(|v| v.scope(R::FIELD)));
-        let (Some(parent), Some(id), true) = (parent, id, violations.is_empty()) else {
-            return Err(Error::invalid(violations));
-        };
-        let name = ResourceName::new(&parent, R::KIND, id);
+        let (name, mut resource) = prepare_create(parent, id, resource)?;
         let meta = self.store.insert(&name, &resource.label(), &json::to_json(&resource), now_micros()).await?;
         resource.set_identity(&name, &meta);
         Ok(reveal(resource))
@@ -224,6 +205,31 @@ impl ResourceService {
         }
         Ok(())
     }
+}
+
+/// Checks a create request: the new resource's name (an id minted when none is given) and the
+/// resource with defaults applied, or every violation at once.
+pub(crate) fn prepare_create<R: Resource>(parent: &str, id: &str, resource: Option<R>) -> Result<(ResourceName, R)> {
+    let mut violations = Vec::new();
+    let parent = Parent::parse(R::KIND, parent, "parent").map_err(|v| violations.push(v)).ok();
+    let id_field = format!("{}_id", R::FIELD);
+    let id = if id.is_empty() {
+        Some(uuid::Uuid::now_v7().to_string())
+    } else {
+        check_id(id, &id_field).map_err(|v| violations.push(v)).ok()
+    };
+    let Some(mut resource) = resource else {
+        violations.push(crate::error::FieldViolation::new(R::FIELD, "is required"));
+        return Err(Error::invalid(violations));
+    };
+    resource.clear_identity();
+    resource.set_child_count(0);
+    resource.apply_defaults();
+    violations.extend(resource.violations().into_iter().map(|v| v.scope(R::FIELD)));
+    let (Some(parent), Some(id), true) = (parent, id, violations.is_empty()) else {
+        return Err(Error::invalid(violations));
+    };
+    Ok((ResourceName::new(&parent, R::KIND, id), resource))
 }
 
 /// Rebuilds a resource from its stored document.

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::Store;
+use super::blobs::Owner;
 use super::entity::job::{self, Column, Entity};
 use super::errors::db_error;
 use super::query_sql;
@@ -216,17 +217,22 @@ impl Store {
             )
             .with_meta("resource", job_name(tenant, id)));
         }
+        let txn = super::errors::begin_write(&self.db, "begin delete job").await?;
         let deleted = Entity::delete_many()
             .filter(Column::Tenant.eq(tenant))
             .filter(Column::Id.eq(id))
             .filter(Column::Version.eq(current.version))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| db_error("delete job", e))?;
         if deleted.rows_affected == 0 {
             return Err(Error::etag_mismatch(&job_name(tenant, id)));
         }
-        Ok(())
+        // What the job kept (an export's bundle) goes with it.
+        for owner in [Owner::Job(id.to_owned()), Owner::JobPayload(id.to_owned())] {
+            super::blobs::release_owner(&txn, tenant, &owner).await?;
+        }
+        txn.commit().await.map_err(|e| db_error("commit delete job", e))
     }
 
     /// Claims the oldest runnable background job for `owner` until `lease_until`. Row locks

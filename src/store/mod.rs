@@ -2,6 +2,7 @@
 //! domain types (names, metas, conditions) and stores each resource as a JSON document.
 
 mod api_keys;
+pub mod blobs;
 pub(crate) mod entity;
 mod errors;
 mod job_changes;
@@ -12,9 +13,12 @@ mod pool;
 pub mod query_sql;
 mod refs;
 mod resources;
+#[cfg(test)]
+pub(crate) mod testing;
 mod tx;
 
 pub use api_keys::ApiKeyRecord;
+pub use blobs::{CHUNK_BYTES, Owner, Staged, Upload};
 pub use job_changes::JobChanges;
 pub use pool::PoolSettings;
 pub use resources::StoredDocument;

@@ -277,7 +277,12 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
         });
     }
     refs::delete(&txn, name).await?;
+    // The resource's content, and its children's, is released with it.
+    super::blobs::release_owner(&txn, &name.tenant, &super::blobs::Owner::resource(name)).await?;
     let children = children_of(name.kind);
+    for child in &children {
+        super::blobs::release_children(&txn, name, child).await?;
+    }
     if !children.is_empty() {
         Entity::delete_many()
             .filter(Column::Tenant.eq(name.tenant.as_str()))

@@ -3,6 +3,7 @@
 
 use sea_orm::DatabaseTransaction;
 
+use super::blobs::{self, Owner, Staged};
 use super::errors::{begin_write, db_error};
 use super::{Store, jobs, refs, resources};
 use crate::domain::filter::Condition;
@@ -43,6 +44,11 @@ impl Tx {
         self.txn.execute_raw(statement).await.map(|_| ()).map_err(|e| db_error("lock tenant imports", e))
     }
 
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.txn.commit().await.map_err(|e| db_error("commit", e))
     }
@@ -57,6 +63,38 @@ impl Tx {
 
     pub async fn job_by_request(&self, tenant: &str, request_id: &str) -> Result<Option<JobRecord>> {
         jobs::job_by_request(&self.txn, tenant, request_id).await
+    }
+
+    /// See [`blobs::attach`].
+    pub async fn attach_blob(&self, staged: &Staged, owner: &Owner, now: i64) -> Result<()> {
+        blobs::attach(&self.txn, staged, owner, now).await
+    }
+
+    /// See [`blobs::add_ref`].
+    pub async fn add_blob_ref(&self, tenant: &str, sha256: &str, owner: &Owner) -> Result<()> {
+        blobs::add_ref(&self.txn, tenant, sha256, owner).await
+    }
+
+    /// See [`blobs::copy_ref`].
+    pub async fn copy_blob_ref(
+        &self,
+        from_tenant: &str,
+        sha256: &str,
+        to_tenant: &str,
+        owner: &Owner,
+        now: i64,
+    ) -> Result<()> {
+        blobs::copy_ref(&self.txn, from_tenant, sha256, to_tenant, owner, now).await
+    }
+
+    /// See [`blobs::release_ref`].
+    pub async fn release_blob_ref(&self, tenant: &str, sha256: &str, owner: &Owner) -> Result<()> {
+        blobs::release_ref(&self.txn, tenant, sha256, owner).await
+    }
+
+    /// See [`blobs::release_owner`].
+    pub async fn release_blobs(&self, tenant: &str, owner: &Owner) -> Result<()> {
+        blobs::release_owner(&self.txn, tenant, owner).await
     }
 
     /// See [`jobs::finish_claimed_job`].

@@ -4,6 +4,7 @@ use agentport::proto::*;
 use prost_types::FieldMask;
 use tonic::Code;
 
+use crate::fixtures::full_document;
 pub use crate::fixtures::sample_agent;
 use crate::helpers::{expect_error, spawn_app};
 
@@ -335,7 +336,7 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
         app.agents.get_knowledge_base(GetKnowledgeBaseRequest { name: kb.name.clone() }).await.unwrap().into_inner();
     assert_eq!(got.total_documents, 3);
 
-    let doc = app.agents.get_document(GetDocumentRequest { name: docs[1].name.clone() }).await.unwrap().into_inner();
+    let doc = app.agents.get_document(full_document(&docs[1].name)).await.unwrap().into_inner();
     assert_eq!(doc.content, "Question 1? Answer 1.");
     let edited = app
         .agents
@@ -346,7 +347,9 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((edited.content.as_str(), edited.display_name.as_str()), ("New answer", "FAQ 1"));
+    assert_eq!((edited.size_bytes, edited.display_name.as_str()), (10, "FAQ 1"));
+    let edited = app.agents.get_document(full_document(&doc.name)).await.unwrap().into_inner();
+    assert_eq!(edited.content, "New answer");
     let listed = app
         .agents
         .list_documents(ListDocumentsRequest { parent: kb.name.clone(), page_size: 2, ..Default::default() })
@@ -390,11 +393,7 @@ async fn knowledge_base_with_documents_crud_and_cascade() {
         .delete_knowledge_base(DeleteKnowledgeBaseRequest { name: kb.name.clone(), etag: String::new(), force: false })
         .await
         .unwrap();
-    expect_error(
-        app.agents.get_document(GetDocumentRequest { name: docs[2].name.clone() }).await,
-        Code::NotFound,
-        "RESOURCE_NOT_FOUND",
-    );
+    expect_error(app.agents.get_document(full_document(&docs[2].name)).await, Code::NotFound, "RESOURCE_NOT_FOUND");
 
     // A document needs an existing knowledge base; recreating the base does not resurrect documents.
     expect_error(

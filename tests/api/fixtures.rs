@@ -295,6 +295,20 @@ pub fn state_of(section: &[ImportedEntity], id: &str) -> (ImportState, Vec<Impor
     (entity.state(), entity.details.iter().map(|d| d.code()).collect())
 }
 
+/// A GetDocument request for the document with its content.
+pub fn full_document(name: &str) -> GetDocumentRequest {
+    GetDocumentRequest { name: name.to_owned(), view: DocumentView::Full as i32 }
+}
+
+/// The content of each listed document, read with GetDocument (lists never carry it).
+pub async fn document_texts(app: &mut TestApp, documents: &[Document]) -> Vec<String> {
+    let mut texts = Vec::new();
+    for document in documents {
+        texts.push(app.agents.get_document(full_document(&document.name)).await.unwrap().into_inner().content);
+    }
+    texts
+}
+
 pub fn sample_agent() -> Agent {
     Agent {
         display_name: [("en".to_owned(), "Product created".to_owned()), ("de".to_owned(), "Produkt".to_owned())].into(),

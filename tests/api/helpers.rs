@@ -118,8 +118,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server whose settings `adjust` may change first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(TestDatabase::create().await, adjust).await
+}
+
+/// Starts a server on a database the test prepared.
+pub async fn spawn_app_on(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
-    let database = TestDatabase::create().await;
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url().to_owned(),
@@ -176,6 +180,18 @@ pub async fn wait_until_serving(health: &mut HealthClient<Channel>) {
         }
         assert!(tokio::time::Instant::now() < deadline, "the server did not report SERVING within 30 s");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+impl TestApp {
+    /// Rows of a table, counted straight in the database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let db = Database::connect(self.database.url()).await.unwrap();
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        let n = row.unwrap().try_get::<i64>("", "n").unwrap();
+        let _ = db.close().await;
+        n
     }
 }
 

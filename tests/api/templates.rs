@@ -9,6 +9,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::crud::sample_agent;
+use crate::fixtures::document_texts;
 use crate::helpers::{TestApp, expect_error, spawn_app};
 
 const CREDENTIALS: &[&str] = &[
@@ -297,10 +298,7 @@ async fn a_three_level_tree_is_instantiated_with_new_ids_and_resolving_reference
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        docs.documents.iter().map(|d| d.content.as_str()).collect::<Vec<_>>(),
-        ["Policy text 0", "Policy text 1"]
-    );
+    assert_eq!(document_texts(&mut app, &docs.documents).await, ["Policy text 0", "Policy text 1"]);
 
     // Without knowledge bases: none copied, on export or on import.
     let bare = import(&app, "bare", &template, Some(false)).await;

@@ -94,7 +94,10 @@ async fn tenants_are_isolated() {
         .unwrap();
     expect_error(
         app.agents
-            .get_document(GetDocumentRequest { name: "tenants/a/knowledgeBases/kb/documents/secret-doc".into() })
+            .get_document(GetDocumentRequest {
+                name: "tenants/a/knowledgeBases/kb/documents/secret-doc".into(),
+                ..Default::default()
+            })
             .await,
         Code::NotFound,
         "RESOURCE_NOT_FOUND",
@@ -122,7 +125,10 @@ async fn tenants_are_isolated() {
         .into_inner();
     assert_eq!(kb_b.total_documents, 1, "deleting a's base does not cascade into b");
     app.agents
-        .get_document(GetDocumentRequest { name: "tenants/b/knowledgeBases/kb/documents/secret-doc".into() })
+        .get_document(GetDocumentRequest {
+            name: "tenants/b/knowledgeBases/kb/documents/secret-doc".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
 }

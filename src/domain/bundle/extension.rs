@@ -11,9 +11,10 @@ use crate::error::FieldViolation;
 
 pub const KEY: &str = "agentport";
 
-/// Output-only fields that say where and when a resource was stored. Bundles leave them out so
-/// that the same content always gives the same bytes, whichever tenant exported it.
-const IDENTITY: [&str; 5] = ["name", "revision", "etag", "create_time", "update_time"];
+/// Output-only fields that say where and when a resource was stored, and what a document's
+/// stored content measures (the content itself travels). Bundles leave them out so that the
+/// same content always gives the same bytes, whichever tenant exported it.
+const IDENTITY: [&str; 7] = ["name", "revision", "etag", "create_time", "update_time", "size_bytes", "sha256"];
 
 /// Clears the identity fields the message has.
 pub fn clear_identity<M: prost::Message + prost::Name + Default>(message: &mut M) {

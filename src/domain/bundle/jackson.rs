@@ -17,6 +17,18 @@ pub fn to_bytes(value: &Value) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Appends the escaped contents of a JSON string (no quotes) as Jackson writes them.
+pub fn escape_into(text: &str, out: &mut Vec<u8>) {
+    let start = out.len();
+    {
+        let mut ser = serde_json::Serializer::with_formatter(&mut *out, Jackson::default());
+        text.serialize(&mut ser).expect("a string always serializes into memory");
+    }
+    // Drop the quotes: the caller writes the string's contents only.
+    out.pop();
+    out.remove(start);
+}
+
 #[derive(Default)]
 struct Jackson {
     /// Object nesting only: Jackson's array indenter is inline and does not count.

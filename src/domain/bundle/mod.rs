@@ -9,7 +9,7 @@ pub(crate) mod emporix_agent;
 pub(crate) mod emporix_mcp;
 pub(crate) mod emporix_tool;
 pub(crate) mod extension;
-mod jackson;
+pub(crate) mod jackson;
 mod knowledge;
 pub(crate) mod read;
 pub(crate) mod verbatim;
@@ -101,8 +101,13 @@ pub fn decode_partial(bytes: &[u8]) -> Result<(Bundle, Vec<FieldViolation>), Vec
     let fail = |why: String| vec![FieldViolation::new("data", why)];
     let text = std::str::from_utf8(bytes).map_err(|e| fail(format!("is not UTF-8: {e}")))?;
     let root: Value = serde_json::from_str(text).map_err(|e| fail(format!("is not valid JSON: {e}")))?;
-    let Value::Object(map) = &root else {
-        return Err(fail(format!("must be a JSON object, not {}", read::kind(&root))));
+    decode_value(&root)
+}
+
+/// [`decode_partial`] of a JSON value already read (by a streaming reader).
+pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<FieldViolation>> {
+    let Value::Object(map) = root else {
+        return Err(vec![FieldViolation::new("data", format!("must be a JSON object, not {}", read::kind(root)))]);
     };
     let root = Obj { map, path: String::new() };
     let mut errs = Violations::new();

@@ -13,9 +13,12 @@ use super::{
     ListParams, MetadataResponse, QParamSearchBody, RestState, SearchParams, id_of, parent, positive, total_header,
     total_requested,
 };
+use crate::domain::encode::Encoding;
 use crate::proto;
 use crate::proto::job_service_server::JobService as _;
 use crate::rest::call::grpc_request;
+use crate::rest::stream::{json_with_content, placeholder};
+use futures_util::TryStreamExt;
 
 /// Emporix `Job`: the result of an export, an import or an agent chat. Absent values are
 /// left out, and so are the fields a `fields` projection did not ask for.
@@ -273,13 +276,21 @@ pub async fn get_job(
     headers: HeaderMap,
     Ids((tenant, job_id)): Ids<(String, String)>,
     Params(params): Params<FieldsParam>,
-) -> Result<Json<Job>, ApiError> {
-    let request = proto::GetJobRequest {
-        name: format!("tenants/{tenant}/jobs/{job_id}"),
-        fields: params.fields.unwrap_or_default(),
+) -> Result<Response, ApiError> {
+    let name = format!("tenants/{tenant}/jobs/{job_id}");
+    let request = proto::GetJobRequest { name: name.clone(), fields: params.fields.unwrap_or_default() };
+    let job = state.jobs.get_job_lean(grpc_request(&headers, request)).await?;
+    let stored = job.export_result.as_ref().is_some_and(|r| r.data.is_empty() && !r.sha256.is_empty());
+    let mut body = Job::from(job);
+    let Some(result) = body.export_result.as_mut().filter(|_| stored) else {
+        return Ok(Json(body).into_response());
     };
-    let job = state.jobs.get_job(grpc_request(&headers, request)).await?.into_inner();
-    Ok(Json(Job::from(job)))
+    // The bundle streams from the blob store into `exportResult.data`, base64 on the fly.
+    let mark = placeholder();
+    result.data = mark.clone();
+    let request = proto::DownloadJobResultRequest { name };
+    let bytes = state.jobs.download_job_result(grpc_request(&headers, request)).await?.into_inner();
+    Ok(json_with_content(&body, &mark, bytes.map_ok(|m| m.chunk), Encoding::Base64))
 }
 
 /// Deleting a job.

@@ -2,6 +2,7 @@
 //! and `fault` error bodies, `q`/`pageSize`/`pageNumber`/`fields`/`X-Total-Count` on lists.
 //! Every route calls the gRPC adapter method a gRPC client reaches; handlers only translate.
 
+mod bundle_body;
 mod crud;
 mod error;
 mod jobs;
@@ -134,7 +135,11 @@ impl Modify for Security {
 pub fn router() -> Router<RestState> {
     Router::new()
         .route("/ai-service/{tenant}/agentic/agents/export", post(transfer::export_agents))
-        .route("/ai-service/{tenant}/agentic/agents/import", post(transfer::import_agents))
+        // Imports stream into the blob store: the configured bundle size bounds them.
+        .route(
+            "/ai-service/{tenant}/agentic/agents/import",
+            post(transfer::import_agents).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/ai-service/{tenant}/jobs", get(jobs::list_jobs))
         .route("/ai-service/{tenant}/jobs/search", post(jobs::search_jobs))
         .route("/ai-service/{tenant}/jobs/{job_id}", get(jobs::get_job).delete(jobs::delete_job))

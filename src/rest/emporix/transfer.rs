@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::bundle_body;
 use super::error::{ApiError, Body, ErrorMessage, ErrorMessageFault, Ids, Params};
 use super::jobs::Job;
 use super::{RestState, iso8601, parent};
@@ -41,7 +42,9 @@ pub struct ExportResponse {
 }
 
 /// Emporix `ImportRequest`; other keys (e.g. `exportedAt` of a downloaded export) are ignored.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Read as a stream by `bundle_body::import_parts`; this type documents it.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
 pub struct ImportRequest {
     /// The base64 encoded bundle, as exported.
     pub data: String,
@@ -189,15 +192,11 @@ pub async fn export_agents(
     headers: HeaderMap,
     Ids(tenant): Ids<String>,
     Body(body): Body<ExportRequest>,
-) -> Result<Json<ExportResponse>, ApiError> {
-    let request = proto::ExportAgentsRequest { parent: parent(&tenant), agent_ids: body.agent_ids };
-    let exported = state.agents.export_agents(grpc_request(&headers, request)).await?.into_inner();
-    Ok(Json(ExportResponse {
-        data: exported.data,
-        checksum: exported.checksum,
-        exported_at: exported.exported_at.as_ref().map(iso8601).unwrap_or_default(),
-        job_id: exported.job_id,
-    }))
+) -> Result<Response, ApiError> {
+    let request = proto::StreamExportAgentsRequest { parent: parent(&tenant), agent_ids: body.agent_ids };
+    let items = state.agents.stream_export_agents(grpc_request(&headers, request)).await?.into_inner();
+    let body = bundle_body::export_body(items, iso8601);
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// agentport's import options.
@@ -267,19 +266,19 @@ pub async fn import_agents(
     headers: HeaderMap,
     Ids(tenant): Ids<String>,
     Params(params): Params<ImportParams>,
-    Body(body): Body<ImportRequest>,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let request = proto::ImportAgentsRequest {
+    let header = proto::StreamImportAgentsHeader {
         parent: parent(&tenant),
-        data: body.data,
-        checksum: body.checksum,
+        checksum: String::new(),
         dry_run: params.dry_run.unwrap_or(false),
         conflict_policy: conflict_policy(params.conflict_policy.as_deref())? as i32,
         request_id: params.request_id.or(idempotency_key).unwrap_or_default(),
         background: params.background.unwrap_or(false),
     };
-    let imported = state.agents.import_agents(grpc_request(&headers, request)).await?.into_inner();
+    let parts = bundle_body::import_parts(body);
+    let imported = state.agents.import_agents_parts(grpc_request(&headers, header), parts).await?;
     if let Some(job) = imported.job {
         return Ok((StatusCode::ACCEPTED, Json(Job::from(job))).into_response());
     }

@@ -12,13 +12,12 @@ use super::dto::{
     HttpValidationError, MinimalAgentPage,
 };
 use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, list_request};
-use super::templates::agent_template;
 use crate::domain::template::fields::required_string;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::template_service_server::TemplateService;
 use crate::proto::{
     Agent, AgentFlags, CreateAgentRequest, DeleteAgentRequest, ExportAgentTemplateRequest, GetAgentRequest,
-    GetTemplateRequest, ImportAgentTemplateRequest, ListAgentsRequest, UpdateAgentRequest,
+    ImportAgentTemplateRequest, ListAgentsRequest, UpdateAgentRequest,
 };
 use crate::rest::RestState;
 
@@ -313,7 +312,7 @@ pub async fn export_agent(
     caller: Caller,
     Params(agent_id): Params<String>,
     body: Body,
-) -> Result<Json<AgentTemplate>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let request = export_request(&body)?;
     let message = ExportAgentTemplateRequest {
         agent: caller.name(AGENTS, &agent_id),
@@ -324,10 +323,7 @@ pub async fn export_agent(
     };
     let fail = ApiError::status(Scope::Template);
     let template = state.templates.export_agent_template(caller.request(message)).await.map_err(&fail)?.into_inner();
-    let get = GetTemplateRequest { name: template.name };
-    let (template, definition) =
-        state.templates.get_template_with_definition(caller.request(get)).await.map_err(fail)?;
-    Ok(Json(agent_template(template, definition)))
+    super::templates::download(&state, &caller, template.name).await
 }
 
 /// Import Agent

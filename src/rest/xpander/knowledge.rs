@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use prost_types::FieldMask;
 use serde_json::Value;
 
@@ -12,17 +13,19 @@ use super::dto::{
     KbDocumentFull, KbDocumentItem, KnowledgeBaseItem, KnowledgeBasePage,
 };
 use super::http::{ApiError, Body, Caller, PageQuery, Params, Scope, body_problems, id_of, list_request};
+use crate::domain::encode::Encoding;
 use crate::domain::template::fields::required_string;
 use crate::error::FieldViolation;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::{
     CreateDocumentRequest, CreateKnowledgeBaseRequest, DeleteDocumentRequest, DeleteKnowledgeBaseRequest, Document,
-    GetDocumentRequest, GetKnowledgeBaseRequest, KnowledgeBase, ListDocumentsRequest, ListKnowledgeBasesRequest,
+    GetKnowledgeBaseRequest, KnowledgeBase, ListDocumentsRequest, ListKnowledgeBasesRequest,
     UpdateKnowledgeBaseRequest,
 };
 use crate::rest::RestState;
+use crate::rest::stream::{json_with_content, placeholder};
 
-const KNOWLEDGE_BASES: &str = "knowledgeBases";
+pub(super) const KNOWLEDGE_BASES: &str = "knowledgeBases";
 
 fn item(kb: KnowledgeBase, tenant: &str) -> KnowledgeBaseItem {
     KnowledgeBaseItem {
@@ -36,7 +39,7 @@ fn item(kb: KnowledgeBase, tenant: &str) -> KnowledgeBaseItem {
     }
 }
 
-fn document_item(document: Document, kb_id: &str) -> KbDocumentItem {
+pub(super) fn document_item(document: Document, kb_id: &str) -> KbDocumentItem {
     KbDocumentItem {
         kb_id: Some(kb_id.to_owned()),
         id: Some(id_of(&document.name)),
@@ -66,7 +69,7 @@ fn kb_request(body: &Body) -> Result<CreateManagedKnowledgeBaseRequest, ApiError
     Ok(request)
 }
 
-async fn get_kb(state: &RestState, caller: &Caller, kb_id: &str) -> Result<KnowledgeBase, ApiError> {
+pub(super) async fn get_kb(state: &RestState, caller: &Caller, kb_id: &str) -> Result<KnowledgeBase, ApiError> {
     let request = GetKnowledgeBaseRequest { name: caller.name(KNOWLEDGE_BASES, kb_id) };
     let kb = state.agents.get_knowledge_base(caller.request(request)).await;
     Ok(kb.map_err(ApiError::status(Scope::KnowledgeBase))?.into_inner())
@@ -337,20 +340,24 @@ pub async fn get_document(
     State(state): State<RestState>,
     caller: Caller,
     Params((kb_id, document_id)): Params<(String, String)>,
-) -> Result<Json<KbDocumentFull>, ApiError> {
+) -> Result<Response, ApiError> {
     let name = format!("{}/documents/{document_id}", caller.name(KNOWLEDGE_BASES, &kb_id));
-    let document = state.agents.get_document(caller.request(GetDocumentRequest { name })).await;
-    let document = document.map_err(ApiError::status(Scope::Document))?.into_inner();
-    Ok(Json(KbDocumentFull {
+    let (document, content) = super::content::open(&state, &caller, name).await?;
+    let mark = placeholder();
+    let full = KbDocumentFull {
         kb_id: Some(kb_id),
         id: Some(id_of(&document.name)),
         document_url: document.url,
         organization_id: Some(caller.tenant.clone()),
         name: (!document.display_name.is_empty()).then_some(document.display_name),
-        raw_data: (!document.content.is_empty()).then_some(document.content),
+        raw_data: (document.size_bytes > 0).then(|| mark.clone()),
         local_env: document.local_env,
         sync: document.sync,
-    }))
+    };
+    if full.raw_data.is_none() {
+        return Ok(Json(full).into_response());
+    }
+    Ok(json_with_content(&full, &mark, content, Encoding::Text))
 }
 
 /// Delete Knowledge Base Document By Id

@@ -6,6 +6,7 @@
 
 mod agent_json;
 mod agents;
+mod content;
 mod dto;
 mod http;
 mod knowledge;
@@ -39,6 +40,8 @@ use super::RestState;
         knowledge::add_documents,
         knowledge::get_document,
         knowledge::delete_document,
+        content::upload_document,
+        content::download_content,
         templates::list_templates,
         templates::get_template,
         templates::delete_template,
@@ -119,6 +122,12 @@ pub fn router() -> Router<RestState> {
             "/v1/knowledge/{kb_id}/documents/{document_id}",
             get(knowledge::get_document).delete(knowledge::delete_document),
         )
+        // Uploads stream into the blob store: the configured document size bounds them.
+        .route(
+            "/v1/knowledge/{kb_id}/documents/upload",
+            post(content::upload_document).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/v1/knowledge/{kb_id}/documents/{document_id}/content", get(content::download_content))
         .route("/v1/templates", get(templates::list_templates))
         .route("/v1/templates/{template_id}", get(templates::get_template).delete(templates::delete_template))
 }

@@ -4,12 +4,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use super::dto::{AgentTemplate, Envelope, ErrorDetail, HttpValidationError, TemplatePage};
 use super::http::{ApiError, Caller, PageQuery, Params, Scope, id_of, list_request};
 use crate::proto::template_service_server::TemplateService;
-use crate::proto::{DeleteTemplateRequest, GetTemplateRequest, ListTemplatesRequest, Template};
+use crate::proto::{DeleteTemplateRequest, DownloadTemplateRequest, ListTemplatesRequest, Template};
 use crate::rest::RestState;
 
 const TEMPLATES: &str = "templates";
@@ -26,16 +28,10 @@ pub fn agent_template(template: Template, definition: Value) -> AgentTemplate {
     }
 }
 
-async fn get(state: &RestState, caller: &Caller, name: String) -> Result<AgentTemplate, ApiError> {
-    let request = caller.request(GetTemplateRequest { name });
-    let (template, definition) =
-        state.templates.get_template_with_definition(request).await.map_err(ApiError::status(Scope::Template))?;
-    Ok(agent_template(template, definition))
-}
-
 /// List Templates (agentport extension)
 ///
-/// The templates the caller's organization exported, oldest first.
+/// The templates the caller's organization exported, oldest first. Documents' `content` is
+/// left out of list items; get one template for it.
 #[utoipa::path(
     get,
     path = "/v1/templates",
@@ -86,8 +82,16 @@ pub async fn get_template(
     State(state): State<RestState>,
     caller: Caller,
     Params(template_id): Params<String>,
-) -> Result<Json<AgentTemplate>, ApiError> {
-    Ok(Json(get(&state, &caller, caller.name(TEMPLATES, &template_id)).await?))
+) -> Result<Response, ApiError> {
+    download(&state, &caller, caller.name(TEMPLATES, &template_id)).await
+}
+
+/// The `AgentTemplate` JSON, streamed with its documents' content.
+pub async fn download(state: &RestState, caller: &Caller, name: String) -> Result<Response, ApiError> {
+    let request = caller.request(DownloadTemplateRequest { name });
+    let bytes = state.templates.download_template(request).await.map_err(ApiError::status(Scope::Template))?;
+    let body = axum::body::Body::from_stream(bytes.into_inner().map_ok(|m| m.chunk));
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Delete Template (agentport extension)

@@ -1,25 +1,29 @@
 //! Agent templates: snapshot an agent with its whole tree, instantiate it in any tenant.
 
+mod contents;
 mod tree;
 
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
 use super::resources::{ListQuery, Listed, decode, reveal};
+use crate::domain::blob::BlobRef;
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
-use crate::domain::limits::{MAX_DESCRIPTION_CHARS, MAX_ICON_CHARS, MAX_LABEL_CHARS};
+use crate::domain::limits::{DocumentLimits, MAX_DESCRIPTION_CHARS, MAX_ICON_CHARS, MAX_LABEL_CHARS};
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
 use crate::domain::page;
 use crate::domain::resource::{Resource, timestamp};
 use crate::domain::template::{self, TemplateTree};
-use crate::domain::{checksum, json, secrets};
+use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
-use crate::store::{Store, StoredDocument, Tx};
+use crate::service::documents::content::{StagedContents, discard_all, stage_all};
+use crate::store::{Owner, Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
 
@@ -34,10 +38,23 @@ pub struct TemplateView {
     pub organization_id: String,
     pub with_knowledge_bases: bool,
     pub source_agent: String,
-    /// The xpander `AgentDefinition`, exactly as stored.
+    /// The xpander `AgentDefinition`, exactly as stored: each document content is a
+    /// placeholder `<content_mark><n>` for `contents[n]` (templates of earlier releases hold
+    /// the contents inline and no mark).
     pub agent_definition: serde_json::Value,
     #[serde(skip)]
     pub create_time: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_mark: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contents: Vec<BlobRef>,
+}
+
+/// A template's definition as a caller gets it in one message.
+pub struct TemplateDefinition {
+    pub value: serde_json::Value,
+    /// Document contents were left out (the template does not fit in one message).
+    pub contents_omitted: bool,
 }
 
 /// What an export or import request names besides the agent or template.
@@ -72,6 +89,7 @@ impl TemplateRequest {
 pub struct TemplateService {
     store: Store,
     max_depth: usize,
+    limits: DocumentLimits,
 }
 
 fn view(stored: StoredDocument) -> Result<TemplateView> {
@@ -83,8 +101,8 @@ fn view(stored: StoredDocument) -> Result<TemplateView> {
 }
 
 impl TemplateService {
-    pub fn new(store: Store, max_depth: usize) -> Self {
-        Self { store, max_depth }
+    pub fn new(store: Store, max_depth: usize, limits: DocumentLimits) -> Self {
+        Self { store, max_depth, limits }
     }
 
     pub async fn export(&self, agent: &str, request: TemplateRequest) -> Result<TemplateView> {
@@ -94,7 +112,8 @@ impl TemplateService {
             return Err(Error::invalid(violations));
         };
         let with_kbs = request.with_knowledge_bases.unwrap_or(true);
-        let tree = tree::collect(&self.store, &agent.tenant, &agent.id, self.max_depth, with_kbs).await?;
+        let mut tree = tree::collect(&self.store, &agent.tenant, &agent.id, self.max_depth, with_kbs).await?;
+        let (content_mark, blobs) = contents::place(&mut tree);
         let definition = template::encode_definition(&tree);
         ensure_no_credentials(&definition)?;
         let root_icon = tree.agents[&tree.root].icon.clone();
@@ -110,27 +129,92 @@ impl TemplateService {
             source_agent: agent.to_string(),
             agent_definition: definition,
             create_time: 0,
+            content_mark,
+            contents: blobs,
         };
         let body = serde_json::to_string(&template).map_err(|e| Error::internal("encode template", e))?;
         let name = ResourceName::new(&agent.parent(), ResourceKind::Template, uuid::Uuid::now_v7().to_string());
         let now = now_micros();
-        self.store.insert(&name, &template.display_name, &body, now).await?;
-        template.name = name.to_string();
-        template.create_time = now;
-
-        let result = ExportResult {
-            data: STANDARD.encode(body.as_bytes()),
-            checksum: checksum::checksum(body.as_bytes(), None),
-            exported_at: Some(timestamp(now)),
-        };
+        let staged = self.keep_rendered(&agent.tenant, &template).await?;
         let mut job =
             JobRecord::new(&agent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Export, JobState::Success, now);
         job.agent_id = Some(agent.id.clone());
         job.message = Some(format!("Exported template {}", name.id));
-        job.export_result = Some(json::to_json(&result));
-        self.store.insert_job(&job).await?;
+        job.export_result = Some(json::to_json(&ExportResult {
+            data: String::new(),
+            checksum: staged.blob.sha256.clone(),
+            exported_at: Some(timestamp(now)),
+            size_bytes: staged.blob.size as i64,
+            sha256: staged.blob.sha256.clone(),
+        }));
+        let written = async {
+            let tx = self.store.begin().await?;
+            tx.insert(&name, &template.display_name, &body, now).await?;
+            let owner = Owner::resource(&name);
+            for blob in &template.contents {
+                tx.add_blob_ref(&agent.tenant, &blob.sha256, &owner).await?;
+            }
+            tx.insert_job(&job).await?;
+            tx.attach_blob(&staged, &Owner::Job(job.id.clone()), now).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = written {
+            self.store.discard_upload(&staged.tenant, &staged.upload_id).await;
+            return Err(e);
+        }
+        template.name = name.to_string();
+        template.create_time = now;
         tracing::info!(tenant = %agent.tenant, agent = %agent.id, template = %name.id, agents = tree.agents.len(), "template exported");
         Ok(template)
+    }
+
+    /// Stores the template as its export job shows it (the stored form with contents in place).
+    async fn keep_rendered(&self, tenant: &str, template: &TemplateView) -> Result<crate::store::Staged> {
+        let shown = TemplateView { content_mark: String::new(), contents: Vec::new(), ..template.clone() };
+        let value = serde_json::to_value(&shown).map_err(|e| Error::internal("encode template", e))?;
+        let pieces = contents::stream(&self.store, tenant, &value, template);
+        let mut upload = self.store.begin_upload(tenant).await?;
+        let mut pieces = std::pin::pin!(pieces);
+        while let Some(piece) = futures_util::StreamExt::next(&mut pieces).await {
+            upload.write(&piece?).await?;
+        }
+        upload.finish().await
+    }
+
+    /// The definition to show in one message: with contents in place when it fits.
+    pub async fn definition(&self, view: &TemplateView, max_bytes: usize) -> Result<TemplateDefinition> {
+        let tenant =
+            ResourceName::parse(ResourceKind::Template, &view.name, "name").map(|n| n.tenant).unwrap_or_default();
+        match contents::inline(&self.store, &tenant, view, max_bytes).await {
+            Ok(value) => Ok(TemplateDefinition { value, contents_omitted: false }),
+            Err(e) if e.code == ErrorCode::MessageTooLarge => {
+                Ok(TemplateDefinition { value: contents::without_contents(view), contents_omitted: true })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The definition without document contents (lists).
+    pub fn definition_without_contents(view: &TemplateView) -> TemplateDefinition {
+        TemplateDefinition { value: contents::without_contents(view), contents_omitted: !view.contents.is_empty() }
+    }
+
+    /// The xpander `AgentTemplate` of a template, streamed with its document contents.
+    pub async fn download(&self, name: &str) -> Result<(TemplateView, BoxStream<'static, Result<Bytes>>)> {
+        let view = self.get(name).await?;
+        let tenant = ResourceName::parse(ResourceKind::Template, name, "name").expect("read above").tenant;
+        let id = view.name.rsplit('/').next().unwrap_or_default().to_owned();
+        let document = serde_json::json!({
+            "id": id,
+            "name": view.display_name,
+            "description": (!view.description.is_empty()).then_some(&view.description),
+            "icon": view.icon,
+            "organization_id": view.organization_id,
+            "agent_definition": view.agent_definition,
+        });
+        let bytes = contents::stream(&self.store, &tenant, &document, &view);
+        Ok((view, bytes.boxed()))
     }
 
     pub async fn get(&self, name: &str) -> Result<TemplateView> {
@@ -170,14 +254,37 @@ impl TemplateService {
             Error::new(ErrorCode::NotFound, format!("template `{template_id}` not found"))
                 .with_meta("templateId", &template_id)
         })?;
+        let source_tenant = stored.name.tenant.clone();
         let template = view(stored)?;
-        let tree = self.open(&template.agent_definition)?;
+        let mut tree = self.open(&template.agent_definition)?;
+        contents::resolve(&mut tree, &template);
         let copy_kbs = request.with_knowledge_bases.unwrap_or(true);
+        let contents = match copy_kbs {
+            true => stage_all(&self.store, &parent.tenant, tree_documents(&mut tree), &self.limits).await?,
+            false => StagedContents::new(),
+        };
+        let outcome =
+            self.instantiate_staged(&parent, &template_id, &source_tenant, &tree, &request, copy_kbs, &contents).await;
+        discard_all(&self.store, contents).await;
+        outcome
+    }
 
+    #[allow(clippy::too_many_arguments)]
+    async fn instantiate_staged(
+        &self,
+        parent: &Parent,
+        template_id: &str,
+        source_tenant: &str,
+        tree: &TemplateTree,
+        request: &TemplateRequest,
+        copy_kbs: bool,
+        contents: &StagedContents,
+    ) -> Result<Agent> {
+        let now = now_micros();
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(&parent.tenant).await?;
-        let now = now_micros();
-        let (root, summary) = instantiate(&tx, &parent, &template_id, &tree, &request, copy_kbs, now).await?;
+        let sources = Sources { tenant: source_tenant, staged: contents };
+        let (root, summary) = instantiate(&tx, parent, template_id, tree, request, copy_kbs, &sources, now).await?;
         let message = format!(
             "Successfully imported {} agents, {} tools, and {} MCP servers.",
             summary.agents.len(),
@@ -257,7 +364,26 @@ fn entity(id: &str, name: &str, source_id: &str) -> ImportedEntity {
     }
 }
 
+/// Where a template's document contents come from: blobs of the template's tenant, or contents
+/// staged from a template of an earlier release that held them inline.
+struct Sources<'a> {
+    tenant: &'a str,
+    staged: &'a StagedContents,
+}
+
+/// The documents of a tree's knowledge bases, by (knowledge base id, document id).
+fn tree_documents(tree: &mut TemplateTree) -> std::vec::IntoIter<(&str, &str, &mut crate::proto::Document)> {
+    let mut documents = Vec::new();
+    for (kb_id, copy) in &mut tree.knowledge_bases {
+        for entry in &mut copy.documents {
+            documents.push((kb_id.as_str(), entry.id.as_str(), &mut entry.value));
+        }
+    }
+    documents.into_iter()
+}
+
 /// Writes the tree under new ids; returns the root agent's name and a summary.
+#[allow(clippy::too_many_arguments)]
 async fn instantiate(
     tx: &Tx,
     parent: &Parent,
@@ -265,6 +391,7 @@ async fn instantiate(
     tree: &TemplateTree,
     request: &TemplateRequest,
     copy_kbs: bool,
+    sources: &Sources<'_>,
     now: i64,
 ) -> Result<(ResourceName, ImportSummary)> {
     let fresh = || uuid::Uuid::now_v7().to_string();
@@ -293,13 +420,15 @@ async fn instantiate(
         write(tx, &kb_name, kb.clone(), now).await?;
         let kb_parent = Parent { tenant: parent.tenant.clone(), parent_id: kb_name.id.clone() };
         for document in &copy.documents {
-            write(
-                tx,
-                &ResourceName::new(&kb_parent, ResourceKind::Document, &document.id),
-                document.value.clone(),
-                now,
-            )
-            .await?;
+            let name = ResourceName::new(&kb_parent, ResourceKind::Document, &document.id);
+            write(tx, &name, document.value.clone(), now).await?;
+            let owner = Owner::resource(&name);
+            if let Some(staged) = sources.staged.get(&(id.clone(), document.id.clone())) {
+                tx.attach_blob(staged, &owner, now).await?;
+            } else if !document.value.sha256.is_empty() {
+                // Copied inside the database; the importing tenant gets its own blob.
+                tx.copy_blob_ref(sources.tenant, &document.value.sha256, &parent.tenant, &owner, now).await?;
+            }
         }
         summary.knowledge_bases.push(entity(&kb_name.id, &kb.display_name, id));
     }

@@ -14,7 +14,8 @@ use crate::proto::{
     AgentStatus, ConflictPolicy, ImportDetail, ImportDetailCode as Code, ImportState as State, ImportSummary,
     ImportedEntity, McpServer, Tool, tool,
 };
-use crate::store::Tx;
+use crate::service::documents::content::StagedContents;
+use crate::store::{Owner, Tx};
 
 /// Everything an import needs besides the bundle.
 pub struct ImportContext<'a> {
@@ -26,6 +27,8 @@ pub struct ImportContext<'a> {
     pub dry_run: bool,
     /// Testing only: fail after this many entity writes.
     pub fault_after_writes: Option<usize>,
+    /// Document contents staged before the transaction, by (knowledge base id, document id).
+    pub contents: &'a StagedContents,
 }
 
 /// What was (or, in a dry run, would be) imported.
@@ -193,7 +196,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         w.create(&kb_name, bundled.knowledge_base.clone()).await?;
         let parent = Parent { tenant: ctx.tenant.to_owned(), parent_id: bundled.id.clone() };
         for document in &bundled.documents {
-            w.create(&ResourceName::new(&parent, ResourceKind::Document, &document.id), document.value.clone()).await?;
+            let name = ResourceName::new(&parent, ResourceKind::Document, &document.id);
+            w.create(&name, document.value.clone()).await?;
+            if let Some(staged) = ctx.contents.get(&(bundled.id.clone(), document.id.clone())) {
+                ctx.tx.attach_blob(staged, &Owner::resource(&name), ctx.now).await?;
+            }
         }
         summary.knowledge_bases.push(entity(&bundled.id, &label, State::Enabled, vec![]));
     }

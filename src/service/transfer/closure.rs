@@ -140,12 +140,12 @@ pub(crate) async fn include<R: Resource>(
 pub(crate) async fn documents(store: &Store, tenant: &str, kb_id: &str) -> Result<Vec<Entry<Document>>> {
     let parent = Parent { tenant: tenant.to_owned(), parent_id: kb_id.to_owned() };
     let rows = store.list_all(ResourceKind::Document, &parent).await?;
-    rows.into_iter()
-        .map(|row| {
-            let id = row.name.id.clone();
-            let mut document: Document = decode(row)?;
-            document.clear_identity();
-            Ok(Entry { id, value: document })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.name.id.clone();
+        let mut document: Document = decode(row)?;
+        document.clear_identity();
+        out.push(Entry { id, value: document });
+    }
+    Ok(out)
 }

@@ -1,19 +1,34 @@
-//! Moving agents between tenants: bundle export and import.
+//! Moving agents between tenants: bundle export and import. Both stream: an export renders
+//! the bundle as it reads document contents, an import stores the incoming bytes, verifies
+//! their checksum, then parses them with a streaming reader that puts document contents
+//! straight into the blob store. The unary calls are the same paths, for bundles that fit in
+//! one message.
 
 mod apply;
+mod bundle_json;
 pub(crate) mod closure;
+mod export;
+mod parse;
+pub(crate) mod render;
 mod runner;
+mod spool;
 
+pub use bundle_json::read_bundle_json;
+pub use export::ExportItem;
+pub use parse::{ParseLimits, Parsed, Shape, parse};
 pub use runner::TransferRunner;
+pub use spool::ImportPart;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
 use self::apply::{ImportContext, apply};
+use self::spool::{Spooled, spool};
 use super::job_view::to_proto;
 use crate::config::Settings;
 use crate::domain::bundle::{self, Bundle};
@@ -21,12 +36,15 @@ use crate::domain::checksum;
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::json;
-use crate::domain::names::{Parent, ResourceKind, check_id};
+use crate::domain::limits::DocumentLimits;
+use crate::domain::names::{Parent, ResourceKind};
 use crate::domain::resource::{Resource, timestamp};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::observability::metrics;
-use crate::proto::{ConflictPolicy, ExportAgentsResponse, ExportResult, ImportAgentsResponse, ImportResult};
-use crate::store::Store;
+use crate::proto::{ConflictPolicy, ImportAgentsResponse, ImportResult};
+use crate::service::documents::content::{StagedContents, discard_all};
+use crate::service::documents::set_content;
+use crate::store::{Owner, Store};
 
 const MAX_REQUEST_ID_CHARS: usize = 128;
 /// How long a duplicate request waits for the first one to finish.
@@ -41,9 +59,13 @@ pub struct ImportOptions {
     pub background: bool,
 }
 
-/// The input of a background import, kept in the job's payload.
+/// The input of a background import, kept in the job's payload: the bundle is a blob the job
+/// holds a reference to. (`data` is the inline base64 of jobs queued by earlier releases.)
 #[derive(Serialize, Deserialize)]
 struct ImportPayload {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    bundle_sha256: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     data: String,
     checksum: String,
     policy: i32,
@@ -57,6 +79,9 @@ pub struct TransferService {
     max_export_agents: usize,
     max_depth: usize,
     fault_after_writes: Option<usize>,
+    limits: DocumentLimits,
+    max_message_bytes: usize,
+    max_bundle_bytes: u64,
 }
 
 impl TransferService {
@@ -68,52 +93,13 @@ impl TransferService {
             max_export_agents: settings.max_export_agents,
             max_depth: settings.max_sub_agent_depth,
             fault_after_writes: settings.import_fault_after_writes,
+            limits: settings.document_limits(),
+            max_message_bytes: settings.max_request_bytes,
+            max_bundle_bytes: settings.max_bundle_bytes,
         }
     }
 
-    pub async fn export(&self, parent: &str, agent_ids: &[String]) -> Result<ExportAgentsResponse> {
-        let mut violations = Vec::new();
-        let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
-        if agent_ids.is_empty() {
-            violations.push(FieldViolation::new("agent_ids", "name at least one agent"));
-        }
-        if agent_ids.len() > self.max_export_agents {
-            violations.push(FieldViolation::new(
-                "agent_ids",
-                format!("at most {} agents per export, got {}", self.max_export_agents, agent_ids.len()),
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for (i, id) in agent_ids.iter().enumerate() {
-            let field = format!("agent_ids[{i}]");
-            if let Err(v) = check_id(id, &field) {
-                violations.push(v);
-            } else if !seen.insert(id) {
-                violations.push(FieldViolation::new(field, format!("`{id}` is named twice")));
-            }
-        }
-        let (Some(parent), true) = (parent, violations.is_empty()) else {
-            return Err(Error::invalid(violations));
-        };
-        let bundle = closure::collect(&self.store, &parent.tenant, agent_ids, self.max_depth).await?;
-        let bytes = bundle::encode(&bundle);
-        let data = STANDARD.encode(&bytes);
-        let checksum = checksum::checksum(&bytes, self.export_key.as_deref());
-        let now = now_micros();
-        let result = ExportResult { data: data.clone(), checksum: checksum.clone(), exported_at: Some(timestamp(now)) };
-        let mut job =
-            JobRecord::new(&parent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Export, JobState::Success, now);
-        job.export_result = Some(json::to_json(&result));
-        if let [only] = agent_ids {
-            job.agent_id = Some(only.clone());
-        }
-        self.store.insert_job(&job).await?;
-        metrics::transferred("export", data.len(), &bundle.counts());
-        tracing::info!(tenant = %parent.tenant, agents = bundle.agents.len(), tools = bundle.tools.len(),
-            mcp_servers = bundle.mcp_servers.len(), job = %job.id, "agents exported");
-        Ok(ExportAgentsResponse { data, checksum, exported_at: Some(timestamp(now)), job_id: job.id })
-    }
-
+    /// The unary import: base64 data that fits in one message, then the streaming path.
     pub async fn import(
         &self,
         parent: &str,
@@ -121,6 +107,43 @@ impl TransferService {
         checksum: &str,
         options: ImportOptions,
     ) -> Result<ImportAgentsResponse> {
+        let bytes = STANDARD.decode(data.trim()).map_err(|e| {
+            Error::invalid_field("data", format!("is not base64: {e}")).with_code(ErrorCode::InvalidBundle)
+        })?;
+        let parts = futures_util::stream::iter([Ok(ImportPart::Bytes(Bytes::from(bytes)))]);
+        self.import_stream(parent, checksum, options, parts).await
+    }
+
+    /// Imports a bundle arriving as a stream: stored as it arrives, its checksum verified
+    /// before any of it is parsed, then parsed from the store.
+    pub async fn import_stream<S>(
+        &self,
+        parent: &str,
+        checksum: &str,
+        options: ImportOptions,
+        parts: S,
+    ) -> Result<ImportAgentsResponse>
+    where
+        S: Stream<Item = Result<ImportPart>> + Send,
+    {
+        let tenant = self.check_import(parent, &options)?;
+        let spooled =
+            spool(&self.store, &tenant, parts, self.export_key.as_deref(), self.max_bundle_bytes, checksum.to_owned())
+                .await?;
+        if let Err(e) = self.verify(&spooled) {
+            self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
+            return Err(e);
+        }
+        if options.background {
+            return self.enqueue(&tenant, spooled, &options).await;
+        }
+        let bytes = self.store.read_staged(&spooled.staged);
+        let result = self.import_bytes(&tenant, bytes, &options, spooled.staged.blob.size).await;
+        self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
+        result
+    }
+
+    fn check_import(&self, parent: &str, options: &ImportOptions) -> Result<String> {
         let mut violations = Vec::new();
         let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
         if options.request_id.chars().count() > MAX_REQUEST_ID_CHARS {
@@ -130,42 +153,74 @@ impl TransferService {
         if options.dry_run && options.background {
             violations.push(FieldViolation::new("background", "a dry run runs in the request; do not combine them"));
         }
-        let (Some(parent), true) = (parent, violations.is_empty()) else {
-            return Err(Error::invalid(violations));
-        };
-        let bundle = self.open(data, checksum)?;
-        if options.background {
-            return self.enqueue(&parent.tenant, data, checksum, &options).await;
+        match (parent, violations.is_empty()) {
+            (Some(parent), true) => Ok(parent.tenant),
+            _ => Err(Error::invalid(violations)),
         }
-        let response = self.import_now(&parent.tenant, &bundle, &options).await?;
-        if !options.dry_run {
-            metrics::transferred("import", data.len(), &bundle.counts());
-        }
-        Ok(response)
     }
 
-    /// Verifies the checksum, then decodes and validates the whole bundle, reporting every problem.
-    fn open(&self, data: &str, checksum: &str) -> Result<Bundle> {
-        if checksum.trim().is_empty() {
+    /// The checksum the caller gave must be the one computed as the bytes passed.
+    fn verify(&self, spooled: &Spooled) -> Result<()> {
+        if spooled.given.trim().is_empty() {
             return Err(Error::invalid_field("checksum", "is required"));
         }
-        let bytes = STANDARD.decode(data.trim()).map_err(|e| {
-            Error::invalid_field("data", format!("is not base64: {e}")).with_code(ErrorCode::InvalidBundle)
-        })?;
-        if !checksum::verify(&bytes, checksum, self.export_key.as_deref()) {
-            if !self.allow_unverified {
-                return Err(Error::new(
-                    ErrorCode::ChecksumMismatch,
-                    "the checksum does not match the data: the bundle was changed or exported elsewhere",
-                ));
-            }
-            tracing::warn!("importing a bundle whose checksum does not verify (allowed by configuration)");
+        if checksum::matches(&spooled.computed, &spooled.given) {
+            return Ok(());
         }
+        if !self.allow_unverified {
+            return Err(Error::new(
+                ErrorCode::ChecksumMismatch,
+                "the checksum does not match the data: the bundle was changed or exported elsewhere",
+            ));
+        }
+        tracing::warn!("importing a bundle whose checksum does not verify (allowed by configuration)");
+        Ok(())
+    }
+
+    /// Parses a verified bundle (document contents into staged blobs) and imports it.
+    async fn import_bytes<S>(
+        &self,
+        tenant: &str,
+        bytes: S,
+        options: &ImportOptions,
+        size: u64,
+    ) -> Result<ImportAgentsResponse>
+    where
+        S: Stream<Item = Result<Bytes>> + Send + 'static,
+    {
+        let (bundle, contents) = self.open(tenant, bytes).await?;
+        let result = self.import_staged(tenant, &bundle, &contents, options).await;
+        discard_all(&self.store, contents).await;
+        if result.is_ok() && !options.dry_run {
+            metrics::transferred("import", size as usize, &bundle.counts());
+        }
+        result
+    }
+
+    /// Reads and validates a bundle, reporting every problem; its document contents are staged.
+    async fn open<S>(&self, tenant: &str, bytes: S) -> Result<(Bundle, StagedContents)>
+    where
+        S: Stream<Item = Result<Bytes>> + Send + 'static,
+    {
+        let limits = ParseLimits { documents: self.limits, max_metadata_bytes: self.max_message_bytes };
+        let parsed = parse(&self.store, tenant, bytes, Shape::Bundle, limits, "data").await?;
+        match self.validate(&parsed) {
+            Ok((bundle, contents)) => Ok((bundle, contents)),
+            Err(e) => {
+                for staged in &parsed.contents {
+                    self.store.discard_upload(&staged.tenant, &staged.upload_id).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn validate(&self, parsed: &Parsed) -> Result<(Bundle, StagedContents)> {
         // Paths are inside the decoded data; problems with the data as a whole already say `data`.
         let in_data = |v: FieldViolation| {
             if v.field == "data" { v } else { v.scope("data") }
         };
-        let (bundle, decode_problems) = bundle::decode_partial(&bytes)
+        let (mut bundle, decode_problems) = bundle::decode_value(&parsed.value)
             .map_err(|violations| bundle_error(violations.into_iter().map(in_data).collect()))?;
         let mut violations: Vec<FieldViolation> = decode_problems.into_iter().map(in_data).collect();
         for (i, e) in bundle.agents.iter().enumerate() {
@@ -177,19 +232,30 @@ impl TransferService {
         for (i, e) in bundle.mcp_servers.iter().enumerate() {
             violations.extend(scoped(&e.value, &format!("data.mcpServers[{i}]")));
         }
-        for (i, kb) in bundle.knowledge_bases.iter().enumerate() {
+        let mut contents = StagedContents::new();
+        for (i, kb) in bundle.knowledge_bases.iter_mut().enumerate() {
             violations.extend(scoped(&kb.knowledge_base, &format!("data.knowledgeBases[{i}]")));
-            for (j, d) in kb.documents.iter().enumerate() {
+            for (j, d) in kb.documents.iter_mut().enumerate() {
+                if let Some(staged) = parsed.content(&d.value.content) {
+                    set_content(&mut d.value, Some(&staged.blob));
+                    contents.insert((kb.id.clone(), d.id.clone()), staged.clone());
+                }
                 violations.extend(scoped(&d.value, &format!("data.knowledgeBases[{i}].documents[{j}]")));
             }
         }
         if !violations.is_empty() {
             return Err(bundle_error(violations));
         }
-        Ok(bundle)
+        Ok((bundle, contents))
     }
 
-    async fn import_now(&self, tenant: &str, bundle: &Bundle, options: &ImportOptions) -> Result<ImportAgentsResponse> {
+    async fn import_staged(
+        &self,
+        tenant: &str,
+        bundle: &Bundle,
+        contents: &StagedContents,
+        options: &ImportOptions,
+    ) -> Result<ImportAgentsResponse> {
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(tenant).await?;
         let now = now_micros();
@@ -213,6 +279,7 @@ impl TransferService {
             now,
             dry_run: options.dry_run,
             fault_after_writes: self.fault_after_writes,
+            contents,
         };
         let applied = match apply(&ctx, bundle).await {
             Ok(applied) => applied,
@@ -244,6 +311,43 @@ impl TransferService {
         Ok(response(&result, job.id))
     }
 
+    /// Queues a background import: the job holds the stored bundle until it finishes.
+    async fn enqueue(&self, tenant: &str, spooled: Spooled, options: &ImportOptions) -> Result<ImportAgentsResponse> {
+        let now = now_micros();
+        let mut job =
+            JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
+        job.background = true;
+        job.trace_parent = crate::telemetry::current_traceparent();
+        job.request_id = (!options.request_id.is_empty()).then(|| options.request_id.clone());
+        let payload = ImportPayload {
+            bundle_sha256: spooled.staged.blob.sha256.clone(),
+            data: String::new(),
+            checksum: spooled.given.clone(),
+            policy: options.policy as i32,
+        };
+        job.payload = Some(serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?);
+        let queued = async {
+            let tx = self.store.begin().await?;
+            tx.insert_job(&job).await?;
+            tx.attach_blob(&spooled.staged, &Owner::JobPayload(job.id.clone()), now).await?;
+            tx.commit().await
+        }
+        .await;
+        match queued {
+            Ok(()) => replayed(&job),
+            Err(e) => {
+                self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
+                match (e.code, &job.request_id) {
+                    (ErrorCode::AlreadyExists, Some(request_id)) => {
+                        let existing = self.store.job_by_request(tenant, request_id).await?;
+                        replayed(&existing.ok_or(e)?)
+                    }
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
     /// The response of the import that already claimed `request_id`, once it has finished.
     async fn replay(&self, tenant: &str, request_id: &str) -> Result<ImportAgentsResponse> {
         let deadline = tokio::time::Instant::now() + DUPLICATE_WAIT;
@@ -264,35 +368,6 @@ impl TransferService {
                 ));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn enqueue(
-        &self,
-        tenant: &str,
-        data: &str,
-        checksum: &str,
-        options: &ImportOptions,
-    ) -> Result<ImportAgentsResponse> {
-        let now = now_micros();
-        let mut job =
-            JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
-        job.background = true;
-        job.trace_parent = crate::telemetry::current_traceparent();
-        job.request_id = (!options.request_id.is_empty()).then(|| options.request_id.clone());
-        let payload = ImportPayload {
-            data: data.trim().to_owned(),
-            checksum: checksum.to_owned(),
-            policy: options.policy as i32,
-        };
-        job.payload = Some(serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?);
-        match self.store.insert_job(&job).await {
-            Ok(()) => replayed(&job),
-            Err(e) if e.code == ErrorCode::AlreadyExists && job.request_id.is_some() => {
-                let existing = self.store.job_by_request(tenant, &options.request_id).await?;
-                replayed(&existing.ok_or(e)?)
-            }
-            Err(e) => Err(e),
         }
     }
 

@@ -2,6 +2,12 @@
 //! as its writes and fenced by the worker's lease, so a job's effects happen once.
 
 use super::{ImportPayload, TransferService, apply};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use crate::domain::bundle::Bundle;
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::json;
@@ -9,6 +15,7 @@ use crate::domain::resource::timestamp;
 use crate::engine::JobRunner;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{ConflictPolicy, ImportResult};
+use crate::service::documents::content::{StagedContents, discard_all};
 
 pub struct TransferRunner {
     transfers: TransferService,
@@ -31,19 +38,49 @@ impl JobRunner for TransferRunner {
         }
         let payload: ImportPayload = serde_json::from_str(job.payload.as_deref().unwrap_or_default())
             .map_err(|e| Error::internal("decode import payload", e))?;
-        let bundle = self.transfers.open(&payload.data, &payload.checksum)?;
+        let (bytes, size) = match payload.bundle_sha256.as_str() {
+            "" => {
+                let data = STANDARD.decode(payload.data.trim()).map_err(|e| Error::internal("queued bundle", e))?;
+                let size = data.len();
+                (futures_util::stream::iter([Ok(Bytes::from(data))]).boxed(), size)
+            }
+            sha256 => {
+                let size = self.transfers.store.blob_size(&job.tenant, sha256).await?.unwrap_or_default() as usize;
+                (self.transfers.store.read_blob(&job.tenant, sha256).await?.boxed(), size)
+            }
+        };
+        let (bundle, contents) = self.transfers.open(&job.tenant, bytes).await?;
+        let outcome = self.import(job, owner, &bundle, &contents, payload.policy).await;
+        discard_all(&self.transfers.store, contents).await;
+        if outcome.is_ok() {
+            crate::observability::metrics::transferred("import", size, &bundle.counts());
+        }
+        outcome
+    }
+}
+
+impl TransferRunner {
+    async fn import(
+        &self,
+        job: &JobRecord,
+        owner: &str,
+        bundle: &Bundle,
+        contents: &StagedContents,
+        policy: i32,
+    ) -> Result<()> {
         let tx = self.transfers.store.begin().await?;
         tx.lock_tenant_imports(&job.tenant).await?;
         let now = now_micros();
         let ctx = apply::ImportContext {
             tx: &tx,
             tenant: &job.tenant,
-            policy: ConflictPolicy::try_from(payload.policy).unwrap_or_default(),
+            policy: ConflictPolicy::try_from(policy).unwrap_or_default(),
             now,
             dry_run: false,
             fault_after_writes: self.transfers.fault_after_writes,
+            contents,
         };
-        let applied = apply::apply(&ctx, &bundle).await?;
+        let applied = apply::apply(&ctx, bundle).await?;
         let result = ImportResult {
             message: applied.message,
             summary: Some(applied.summary),
@@ -58,7 +95,6 @@ impl JobRunner for TransferRunner {
             return Err(Error::new(ErrorCode::ConcurrentModification, "lost the job lease; another worker runs it"));
         }
         tx.commit().await?;
-        crate::observability::metrics::transferred("import", payload.data.len(), &bundle.counts());
         Ok(())
     }
 }
