@@ -1,6 +1,7 @@
 //! The product's rules on plain types, independent of transport and storage.
 
 pub mod agent_graph;
+pub mod annotations;
 pub mod blob;
 pub mod bundle;
 pub mod checksum;
