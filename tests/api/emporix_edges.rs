@@ -334,3 +334,39 @@ async fn the_openapi_document_tells_what_force_and_page_size_do() {
     assert!(!said.contains("all when absent"), "{said}");
     assert!(said.contains("50"), "jobs pages hold 50 by default: {said}");
 }
+
+#[tokio::test]
+async fn template_exports_are_not_emporix_export_jobs() {
+    use agentport::proto::template_service_client::TemplateServiceClient;
+    use agentport::proto::{ExportAgentTemplateRequest, JobType, ListJobsRequest};
+    let app = spawn_app().await;
+    let rest = Rest::new(&app);
+    rest.put(&format!("{ACME}/agentic/agents/a"), &agent_body("A")).await.expect(StatusCode::CREATED);
+    let request = ExportAgentTemplateRequest {
+        agent: "tenants/acme/agents/a".into(),
+        display_name: "A template".into(),
+        ..Default::default()
+    };
+    TemplateServiceClient::new(app.channel.clone()).export_agent_template(request).await.unwrap();
+    export(&rest, ACME, &["a"]).await;
+
+    // gRPC names the template export for what it is.
+    let mut jobs = agentport::proto::job_service_client::JobServiceClient::new(app.channel.clone());
+    let all = jobs
+        .list_jobs(ListJobsRequest { parent: "tenants/acme".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .jobs;
+    let types: Vec<JobType> = all.iter().map(|j| j.r#type()).collect();
+    assert_eq!(types, [JobType::Export, JobType::TemplateExport], "newest first");
+    // Emporix shows only its own job types: one EXPORT, whose result is a bundle.
+    let listed = rest.get(&format!("{ACME}/jobs")).await.expect(StatusCode::OK).body;
+    assert_valid("jobs", &listed);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["type"], "EXPORT");
+    let searched = rest.post(&format!("{ACME}/jobs/search"), &json!({ "q": "type:EXPORT" })).await;
+    assert_eq!(searched.expect(StatusCode::OK).body.as_array().unwrap().len(), 1);
+    let template_job = agentport::domain::names::ResourceName::parse(ResourceKind::Job, &all[1].name, "name").unwrap();
+    rest.get(&format!("{ACME}/jobs/{}", template_job.id)).await.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND");
+}
