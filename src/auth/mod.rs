@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{Admission, Slot, Ticket};
 use crate::store::Store;
 
-pub use jwt::JwtVerifier;
+pub use jwt::{JwtSettings, JwtVerifier};
 pub use tenant::{Addressed, tenant_of};
 
 /// Who is calling.
@@ -78,13 +78,14 @@ impl Authorizer {
     pub fn new(settings: &Settings, store: Store) -> std::result::Result<Self, String> {
         let enabled = settings.auth_configured();
         let jwt = if settings.jwt_hs256_secret.is_some() || settings.jwks_file.is_some() {
-            Some(JwtVerifier::new(
-                settings.jwt_hs256_secret.as_deref(),
-                settings.jwks_file.as_deref(),
-                settings.jwt_issuer.clone(),
-                settings.jwt_audience.clone(),
-                settings.jwt_tenant_claim.clone(),
-            )?)
+            Some(JwtVerifier::new(JwtSettings {
+                hs256_secret: settings.jwt_hs256_secret.as_ref(),
+                jwks_file: settings.jwks_file.as_deref(),
+                issuer: settings.jwt_issuer.clone(),
+                audience: settings.jwt_audience.clone(),
+                tenant_claim: settings.jwt_tenant_claim.clone(),
+                leeway: std::time::Duration::from_secs(settings.jwt_leeway_secs),
+            })?)
         } else {
             None
         };
