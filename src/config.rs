@@ -39,7 +39,7 @@ pub struct Settings {
     /// before the job engine sweeps it, in minutes. Default 60.
     pub blob_upload_grace_minutes: u64,
     /// Key for bundle checksums: HMAC-SHA256 when set, plain SHA-256 when not. Never logged.
-    pub export_key: Option<String>,
+    pub export_key: Option<SecretString>,
     /// Accept bundles whose checksum does not verify (e.g. exports of another service whose
     /// key is unknown). Default false.
     pub allow_unverified_bundles: bool,
@@ -365,7 +365,7 @@ impl Settings {
             self.job_max_attempts = parse("AGENTPORT_JOB_MAX_ATTEMPTS", v)?;
         }
         if let Some(v) = var("AGENTPORT_EXPORT_KEY") {
-            self.export_key = (!v.is_empty()).then_some(v);
+            self.export_key = (!v.is_empty()).then(|| v.into());
         }
         if let Some(v) = var("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES") {
             self.allow_unverified_bundles = parse("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES", v)?;
