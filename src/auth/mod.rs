@@ -15,6 +15,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
 
 use crate::config::Settings;
+use crate::domain::text::{NulFree, refuse_nul};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{Admission, Slot, Ticket};
 use crate::store::Store;
@@ -95,7 +96,7 @@ impl Authorizer {
 
     /// Authenticates the caller, checks the method's scope and the addressed tenant, and
     /// returns the request's message for the service.
-    pub async fn check<M: prost::Message + prost::Name + Default + Addressed>(
+    pub async fn check<M: prost::Message + prost::Name + Default + Addressed + NulFree>(
         &self,
         request: Request<M>,
         method: &'static str,
@@ -120,6 +121,13 @@ impl Authorizer {
                 audit(&principal, method, &resource, "denied");
             }
             return Err(Error::new(ErrorCode::PermissionDenied, why).with_meta("scope", policy.scope).into());
+        }
+        // PostgreSQL cannot store U+0000; refusing it here keeps both stores alike.
+        if let Err(e) = refuse_nul(&message, "") {
+            if policy.mutation {
+                audit(&principal, method, &resource, e.code.reason());
+            }
+            return Err(e.into());
         }
         // Limits count per tenant the call is for: the credentials' or, with authentication
         // off, the addressed one.
