@@ -12,6 +12,7 @@ mod emporix_edges;
 mod engine;
 mod fixtures;
 mod grpc_web;
+mod hostile_input;
 mod limits;
 mod offset_pages;
 mod operations;
