@@ -103,7 +103,7 @@ impl AgentServiceAdapter {
     pub async fn current_for_write<R, M>(&self, request: Request<M>, write_method: &'static str) -> Result<R, Status>
     where
         R: crate::domain::resource::Resource,
-        M: prost::Message + prost::Name + Default + crate::auth::Addressed,
+        M: prost::Message + prost::Name + Default + crate::auth::Addressed + crate::domain::text::NulFree,
     {
         let (call, r) = self.auth.check(request, write_method).await?;
         let name = r.addressed_name().unwrap_or_default().to_owned();
