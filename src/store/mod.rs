@@ -3,6 +3,7 @@
 
 mod api_keys;
 pub mod blobs;
+pub mod doc_query_sql;
 pub(crate) mod entity;
 mod errors;
 mod job_changes;

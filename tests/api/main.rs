@@ -9,6 +9,7 @@ mod cli;
 mod crud;
 mod documents;
 mod emporix_edges;
+mod emporix_query;
 mod engine;
 mod fixtures;
 mod grpc_web;
