@@ -300,3 +300,48 @@ async fn bad_queries_name_q_or_sort_and_the_position() {
     let refused = app.agents.clone().list_tools(request).await.unwrap_err();
     assert_eq!((reason(&refused), violated_fields(&refused)), ("INVALID_FILTER".to_owned(), vec!["q".to_owned()]));
 }
+
+#[tokio::test]
+async fn expand_shows_the_referenced_resources_in_place() {
+    let mut app = spawn_app().await;
+    let rest = Rest::new(&app);
+    seed(&mut app, &rest).await;
+    let plain = rest.get(&format!("{ACME}/agents/a2")).await.expect(StatusCode::OK).body;
+    assert_eq!(plain["mcpServers"][0]["mcpServer"], json!({ "id": "m1" }));
+    assert_eq!(plain["nativeTools"][0], json!({ "id": "t-rag" }));
+
+    let a1 = rest.get(&format!("{ACME}/agents/a1?expand=token,nativeTools")).await.expect(StatusCode::OK).body;
+    let token = &a1["llmConfig"]["token"];
+    assert_eq!((&token["id"], &token["name"]), (&json!("k1"), &json!("OpenAI")), "{a1}");
+    assert_eq!(token["metadata"]["version"], 1);
+    assert!(token.get("value").is_none(), "a token's value never shows: {token}");
+    let tool = &a1["nativeTools"][0];
+    assert_eq!((&tool["id"], &tool["name"], &tool["type"]), (&json!("t-slack"), &json!("Slack"), &json!("slack")));
+    assert_eq!(tool["config"], json!({ "teamId": "T1" }), "no bot token");
+
+    let path = with_query(&format!("{ACME}/agents"), &[("q", "mcpServers.type:custom"), ("expand", "mcpServers")]);
+    let listed = rest.get(&path).await.expect(StatusCode::OK).body;
+    let server = &listed[0]["mcpServers"][0]["mcpServer"];
+    assert_eq!((&server["id"], &server["name"]), (&json!("m1"), &json!("Orders")), "{listed}");
+    assert_eq!(server["config"]["authorizationHeaderToken"], json!({ "id": "k1" }), "only what was asked for");
+    let searched = rest
+        .post(&format!("{ACME}/agents/search?expand=nativeTools&fields=nativeTools"), &json!({ "q": "id:a2" }))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(searched[0]["nativeTools"][0]["name"], "Products RAG", "{searched}");
+    assert_eq!(crate::rest_emporix::keys(&searched[0]), ["id", "nativeTools"]);
+
+    let m1 = rest.get(&format!("{ACME}/mcp-servers/m1?expand=token")).await.expect(StatusCode::OK).body;
+    assert_eq!(m1["config"]["authorizationHeaderToken"]["name"], "OpenAI");
+
+    for (path, value) in [
+        (format!("{ACME}/agents/a1?expand=token,bogus"), "bogus"),
+        (format!("{ACME}/tokens?expand=token"), "token"),
+        (format!("{ACME}/tools/t-rag?expand=nativeTools"), "nativeTools"),
+    ] {
+        let refused = rest.get(&path).await.error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT");
+        assert_eq!(refused["details"][0]["field"], "expand", "{path}: {refused}");
+        assert!(refused["message"].as_str().unwrap().contains(value), "{refused}");
+    }
+}

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::error::FieldViolation;
 
 use super::error::ApiError;
+use super::expand;
 use super::kinds::{Kind, ListPage};
 use super::patch::{self, PatchOperation};
 use super::schema::IdResponse;
@@ -44,9 +45,9 @@ fn read<K: Kind>(value: &Value) -> Result<K::R, ApiError> {
     if errs.is_empty() { Ok(resource) } else { Err(ApiError::violations(errs)) }
 }
 
-/// The JSON a caller sees: no `agentport` extension, `metadata`, localized texts as asked
-/// for, and only the projected `fields`.
-fn render<K: Kind>(resource: &K::R, languages: &Languages, fields: &[String]) -> Value {
+/// The JSON a caller sees: no `agentport` extension, `metadata`, and localized texts as asked
+/// for (before `expand` and the `fields` projection).
+pub(super) fn render<K: Kind>(resource: &K::R, languages: &Languages) -> Value {
     let identity = K::identity(resource);
     let mut value = K::write(id_of(identity.name), resource);
     strip_extension(&mut value);
@@ -58,7 +59,7 @@ fn render<K: Kind>(resource: &K::R, languages: &Languages, fields: &[String]) ->
             languages.pick(map);
         }
     }
-    project(value, fields)
+    value
 }
 
 /// Removes the `agentport` key from the object and from the objects of its arrays.
@@ -196,6 +197,7 @@ pub async fn list<K: Kind>(
     tenant: String,
     params: ListParams,
 ) -> Result<Response, ApiError> {
+    let expansions = expand::parse::<K>(params.expand.as_deref())?;
     let size = positive("pageSize", params.page_size.as_deref())?.unwrap_or(MAX_PAGE);
     if size > MAX_PAGE {
         return Err(ApiError::invalid("pageSize", format!("must be at most {MAX_PAGE}")));
@@ -211,7 +213,9 @@ pub async fn list<K: Kind>(
     let (items, total) = K::list(&state, &headers, parent(&tenant), query).await?;
     let languages = Languages::accepted(&headers);
     let fields = field_list(params.fields.as_deref());
-    let body: Vec<Value> = items.iter().map(|r| render::<K>(r, &languages, &fields)).collect();
+    let mut body: Vec<Value> = items.iter().map(|r| render::<K>(r, &languages)).collect();
+    expand::apply(&state, &headers, &parent(&tenant), &expansions, &mut body).await?;
+    let body: Vec<Value> = body.into_iter().map(|value| project(value, &fields)).collect();
     Ok(match total {
         Some(total) => ([total_header(total)], Json(body)).into_response(),
         None => Json(body).into_response(),
@@ -224,9 +228,14 @@ pub async fn get<K: Kind>(
     tenant: String,
     id: String,
     fields: Option<String>,
+    expand: Option<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let expansions = expand::parse::<K>(expand.as_deref())?;
     let resource = K::get(&state, &headers, name_of::<K>(&tenant, &id)).await?;
-    Ok(Json(render::<K>(&resource, &Languages::accepted(&headers), &field_list(fields.as_deref()))))
+    let mut shown = [render::<K>(&resource, &Languages::accepted(&headers))];
+    expand::apply(&state, &headers, &parent(&tenant), &expansions, &mut shown).await?;
+    let [shown] = shown;
+    Ok(Json(project(shown, &field_list(fields.as_deref()))))
 }
 
 /// `metadata.version` of a body, if any.

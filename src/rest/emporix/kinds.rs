@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::RestState;
 use super::error::ApiError;
+use super::expand::{Expansion, Target};
 use crate::domain::bundle::read::{Obj, Violations, set};
 use crate::domain::bundle::{emporix_agent, emporix_mcp, emporix_tool, rules};
 use crate::error::FieldViolation;
@@ -61,6 +62,8 @@ pub trait Kind: Send + Sync + 'static {
     const WRITE_ONCE: &'static [&'static str] = &[];
     /// Whether `name` and `description` are localized maps.
     const LOCALIZED: bool;
+    /// The documented `expand` values and the references each shows in full.
+    const EXPANSIONS: &'static [Expansion] = &[];
     /// Keys a PUT that creates fills when the body has none (server-assigned in Emporix).
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)];
     /// Keys a PUT body must carry (the documented required request fields; dots reach into
@@ -239,6 +242,17 @@ impl Kind for Agents {
     const KEPT: &'static [&'static str] = &["type", "templatePrompt", "handOff"];
     const IMMUTABLE: &'static [&'static str] = &[];
     const LOCALIZED: bool = true;
+    const EXPANSIONS: &'static [Expansion] = &[
+        Expansion {
+            name: "token",
+            target: Some(Target::Tokens),
+            paths: &[&["llmConfig", "token"], &["llmConfig", "selfHostedParams", "authorizationHeaderToken"]],
+        },
+        Expansion { name: "mcpServers", target: Some(Target::McpServers), paths: &[&["mcpServers", "*", "mcpServer"]] },
+        Expansion { name: "nativeTools", target: Some(Target::Tools), paths: &[&["nativeTools", "*"]] },
+        // Documented, but OAuth configurations are no resource here: the `{id}` stays.
+        Expansion { name: "oauth", target: None, paths: &[] },
+    ];
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[("type", "generic")];
     const REQUIRED: &'static [&'static str] =
         &["name", "userPrompt", "triggers", "llmConfig", "llmConfig.model", "llmConfig.provider", "mcpServers"];
@@ -274,6 +288,11 @@ impl Kind for Tools {
     const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &[];
     const LOCALIZED: bool = false;
+    const EXPANSIONS: &'static [Expansion] = &[Expansion {
+        name: "token",
+        target: Some(Target::Tokens),
+        paths: &[&["config", "databaseConfig", "token"], &["config", "embeddingConfig", "token"]],
+    }];
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
     const REQUIRED: &'static [&'static str] = &["name"];
 
@@ -325,6 +344,8 @@ impl Kind for McpServers {
     const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &[];
     const LOCALIZED: bool = false;
+    const EXPANSIONS: &'static [Expansion] =
+        &[Expansion { name: "token", target: Some(Target::Tokens), paths: &[&["config", "authorizationHeaderToken"]] }];
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
     const REQUIRED: &'static [&'static str] = &["name"];
 

@@ -5,6 +5,7 @@
 mod bundle_body;
 mod crud;
 mod error;
+mod expand;
 mod jobs;
 mod kinds;
 mod patch;
@@ -206,6 +207,10 @@ pub struct ListParams {
     pub sort: Option<String>,
     /// Comma-separated fields to be returned; all when absent.
     pub fields: Option<String>,
+    /// Comma-separated references to show in full instead of `{id}`: on agents `token`,
+    /// `mcpServers`, `nativeTools` (and `oauth`, which stays `{id}`); on tools and MCP servers
+    /// `token`. A token shows as `{id, name, metadata}`, never its value.
+    pub expand: Option<String>,
 }
 
 /// Paging, sorting and projection of search endpoints (the query is in the body).
@@ -222,12 +227,16 @@ pub struct SearchParams {
     pub sort: Option<String>,
     /// Comma-separated fields to be returned; all when absent.
     pub fields: Option<String>,
+    /// Comma-separated references to show in full instead of `{id}`: on agents `token`,
+    /// `mcpServers`, `nativeTools` (and `oauth`, which stays `{id}`); on tools and MCP servers
+    /// `token`. A token shows as `{id, name, metadata}`, never its value.
+    pub expand: Option<String>,
 }
 
 impl SearchParams {
     fn with_q(self, q: Option<String>) -> ListParams {
-        let SearchParams { page_size, page_number, sort, fields } = self;
-        ListParams { q, page_size, page_number, sort, fields }
+        let SearchParams { page_size, page_number, sort, fields, expand } = self;
+        ListParams { q, page_size, page_number, sort, fields, expand }
     }
 }
 

@@ -21,6 +21,10 @@ use super::{ListParams, QParamSearchBody, RestState, SearchParams, crud};
 pub struct GetParams {
     /// Comma-separated fields to be returned; all when absent.
     pub fields: Option<String>,
+    /// Comma-separated references to show in full instead of `{id}`: on agents `token`,
+    /// `mcpServers`, `nativeTools` (and `oauth`, which stays `{id}`); on tools and MCP servers
+    /// `token`. A token shows as `{id, name, metadata}`, never its value.
+    pub expand: Option<String>,
 }
 
 /// `force` of an upsert or a patch.
@@ -156,7 +160,7 @@ macro_rules! resource {
             Ids((tenant, id)): Ids<(String, String)>,
             Params(params): Params<GetParams>,
         ) -> Result<Json<Value>, ApiError> {
-            crud::get::<$kind>(state, headers, tenant, id, params.fields).await
+            crud::get::<$kind>(state, headers, tenant, id, params.fields, params.expand).await
         }
 
         #[doc = concat!("Upserting one of the ", $plural, ".")]

@@ -32,7 +32,8 @@ pub struct MetadataRequest {
 #[schema(example = json!({"en": "Complaint agent", "de": "Reklamationsagent"}))]
 pub struct LocalizedText(pub BTreeMap<String, String>);
 
-/// A reference to another resource of the tenant.
+/// A reference to another resource of the tenant. In a response with `expand` naming it, the
+/// referenced resource as its own GET shows it (a token: `{id, name, metadata}`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Reference {
     pub id: String,
@@ -201,6 +202,7 @@ pub struct AgentMcpServer {
     pub tools: Option<Vec<String>>,
 }
 
+/// A tool the agent uses; in a response with `expand=nativeTools`, also the tool's own fields.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentNativeTool {
