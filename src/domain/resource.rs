@@ -18,7 +18,15 @@ pub struct Meta {
 }
 
 pub trait Resource:
-    prost::Message + prost::Name + Default + Clone + Send + Sync + super::secrets::Scrub + 'static
+    prost::Message
+    + prost::Name
+    + Default
+    + Clone
+    + Send
+    + Sync
+    + super::secrets::Scrub
+    + super::secrets::SecretTexts
+    + 'static
 {
     const KIND: ResourceKind;
     /// The request field holding the resource (`agent`, `mcp_server`): prefix of violation paths.
