@@ -7,6 +7,7 @@ pub mod call_scope;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod error;
