@@ -12,6 +12,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod grpc;
+pub mod keys;
 pub mod limits;
 pub mod log_fields;
 pub mod observability;

@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::domain::bundle::Bundle;
-use crate::domain::json;
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::references::{agent_secrets, tool_secrets};
 use crate::domain::resource::Resource;
@@ -15,11 +14,14 @@ use crate::proto::{
     ImportedEntity, McpServer, Tool, tool,
 };
 use crate::service::documents::content::StagedContents;
-use crate::store::{Owner, Tx};
+use crate::service::sealing;
+use crate::store::{Owner, Sealer, Tx};
 
 /// Everything an import needs besides the bundle.
 pub struct ImportContext<'a> {
     pub tx: &'a Tx,
+    /// Seals the secret texts of what is written (a bundle carries none; kept uniform).
+    pub sealer: &'a Sealer,
     pub tenant: &'a str,
     pub policy: ConflictPolicy,
     /// Microseconds since the epoch; renamed ids carry it in milliseconds.
@@ -55,7 +57,8 @@ impl Writer<'_> {
         self.fault()?;
         resource.clear_identity();
         resource.apply_defaults();
-        self.ctx.tx.insert(name, &resource.label(), &json::to_json(&resource), self.ctx.now).await?;
+        let body = sealing::to_body(self.ctx.sealer, name, &resource)?;
+        self.ctx.tx.insert(name, &resource.label(), &body, self.ctx.now).await?;
         Ok(())
     }
 
@@ -64,10 +67,8 @@ impl Writer<'_> {
         resource.clear_identity();
         resource.apply_defaults();
         let current = self.ctx.tx.get(name).await?;
-        self.ctx
-            .tx
-            .update(name, current.meta.revision, &resource.label(), &json::to_json(&resource), self.ctx.now)
-            .await?;
+        let body = sealing::to_body(self.ctx.sealer, name, &resource)?;
+        self.ctx.tx.update(name, current.meta.revision, &resource.label(), &body, self.ctx.now).await?;
         Ok(())
     }
 

@@ -262,6 +262,8 @@ impl TransferService {
         contents: &StagedContents,
         options: &ImportOptions,
     ) -> Result<ImportAgentsResponse> {
+        // Before the transaction: a tenant's first data key is committed on its own.
+        let sealer = self.store.keyring().sealer(tenant).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(tenant).await?;
         let now = now_micros();
@@ -280,6 +282,7 @@ impl TransferService {
         }
         let ctx = ImportContext {
             tx: &tx,
+            sealer: &sealer,
             tenant,
             policy: options.policy,
             now,

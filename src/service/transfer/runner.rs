@@ -68,11 +68,14 @@ impl TransferRunner {
         contents: &StagedContents,
         policy: i32,
     ) -> Result<()> {
+        // Before the transaction: a tenant's first data key is committed on its own.
+        let sealer = self.transfers.store.keyring().sealer(&job.tenant).await?;
         let tx = self.transfers.store.begin().await?;
         tx.lock_tenant_imports(&job.tenant).await?;
         let now = now_micros();
         let ctx = apply::ImportContext {
             tx: &tx,
+            sealer: &sealer,
             tenant: &job.tenant,
             policy: ConflictPolicy::try_from(policy).unwrap_or_default(),
             now,
