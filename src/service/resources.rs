@@ -58,7 +58,7 @@ impl ResourceService {
 
     pub async fn create<R: Resource>(&self, parent: &str, id: &str, resource: Option<R>) -> Result<R> {
         let (name, mut resource) = prepare_create(parent, id, resource)?;
-        let sealer = self.store.keyring().sealer(&name.tenant).await?;
+        let sealer = sealing::sealer_for(&self.store, &name.tenant, [&resource]).await?;
         let body = sealing::to_body(&sealer, &name, &resource)?;
         let meta = self.store.insert(&name, &resource.label(), &body, now_micros()).await?;
         resource.set_identity(&name, &meta);
@@ -143,7 +143,7 @@ impl ResourceService {
         if !violations.is_empty() {
             return Err(Error::invalid(violations));
         }
-        let sealer = self.store.keyring().sealer(&name.tenant).await?;
+        let sealer = sealing::sealer_for(&self.store, &name.tenant, [&merged]).await?;
         let body = sealing::to_body(&sealer, name, &merged)?;
         let meta = self.store.update(name, revision, &merged.label(), &body, now_micros()).await?;
         merged.set_identity(name, &meta);
@@ -166,8 +166,8 @@ impl ResourceService {
             }
             return Err(self.in_use(&name, &named).await?);
         }
-        // Before the transaction: a tenant's first data key is committed on its own.
-        let sealer = self.store.keyring().sealer(&name.tenant).await?;
+        // The referrers' secrets are sealed already: the tenant's data key exists if needed.
+        let sealer = self.store.keyring().sealer(&name.tenant, false).await?;
         let tx = self.store.begin().await?;
         let now = now_micros();
         let (mut released, mut after) = (0usize, None);

@@ -15,6 +15,25 @@ use crate::error::{Error, Result};
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Secret, Tool};
 use crate::store::{Sealer, Store, StoredDocument, SweepCursor};
 
+/// What seals the secrets of `resources` of `tenant`, making the tenant's data key when one
+/// of them holds a secret text and the tenant has none. Call it before any transaction.
+pub(crate) async fn sealer_for<'a, R: Resource>(
+    store: &Store,
+    tenant: &str,
+    resources: impl IntoIterator<Item = &'a R>,
+) -> Result<Sealer> {
+    let create = resources.into_iter().any(has_secret_text);
+    store.keyring().sealer(tenant, create).await
+}
+
+/// Whether any secret text of `resource` is set.
+pub(crate) fn has_secret_text<R: Resource>(resource: &R) -> bool {
+    let mut copy = resource.clone();
+    let mut any = false;
+    copy.for_each_secret(&mut |text| any |= !text.is_empty());
+    any
+}
+
 /// The stored document of `resource` at `name`: a copy with every secret text sealed (values
 /// read from the store stay as they are).
 pub(crate) fn to_body<R: Resource>(sealer: &Sealer, name: &ResourceName, resource: &R) -> Result<String> {
@@ -168,7 +187,7 @@ async fn visit<R: Resource>(store: &Store, row: &StoredDocument, pass: Pass, rep
             report.plaintext += plaintext;
         }
         Pass::Seal if plaintext > 0 => {
-            let sealer = store.keyring().sealer(&row.name.tenant).await?;
+            let sealer = store.keyring().sealer(&row.name.tenant, true).await?;
             seal_in_place(&sealer, &row.name.to_string(), &mut resource)?;
             if store.reseal(&row.name, row.meta.revision, &json::to_json(&resource)).await? {
                 report.sealed_now += plaintext;

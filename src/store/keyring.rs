@@ -73,7 +73,10 @@ impl Sealer {
         if keys.opens(owner, text) {
             return Ok(None);
         }
-        let key = keys.keys.last().ok_or_else(no_master_key)?;
+        let key = keys
+            .keys
+            .last()
+            .ok_or_else(|| Error::internal("seal a secret", format!("tenant {} has no data key yet", keys.tenant)))?;
         Ok(Some(sealed::seal(key, owner, text)))
     }
 }
@@ -171,10 +174,11 @@ impl Keyring {
         self.load(tenant).await
     }
 
-    /// What seals the tenant's secret values, making the tenant's first data key if it has
-    /// none. Without a master key it seals nothing (a write carrying a secret then fails).
-    /// Call it outside any transaction: a new key is committed on its own.
-    pub async fn sealer(&self, tenant: &str) -> Result<Sealer> {
+    /// What seals the tenant's secret values. With `create`, the tenant's first data key is
+    /// made if it has none (call it so outside any transaction: a new key is committed on its
+    /// own); a tenant that never stores a secret never gets a key. Without a master key it
+    /// seals nothing (a write carrying a secret then fails).
+    pub async fn sealer(&self, tenant: &str, create: bool) -> Result<Sealer> {
         let Some(master) = &self.master else {
             return Ok(Sealer { keys: None });
         };
@@ -182,7 +186,7 @@ impl Keyring {
             return Ok(Sealer { keys: Some(keys) });
         }
         let loaded = self.load(tenant).await?;
-        if !loaded.keys.is_empty() {
+        if !loaded.keys.is_empty() || !create {
             return Ok(Sealer { keys: Some(loaded) });
         }
         let key = DataKey::generate(tenant);

@@ -177,7 +177,7 @@ impl DocumentService {
         set_content(&mut document, staged.as_ref().map(|s| &s.blob));
         let outcome = async {
             // Before the transaction: a tenant's first data key is committed on its own.
-            let sealer = self.store.keyring().sealer(&name.tenant).await?;
+            let sealer = sealing::sealer_for(&self.store, &name.tenant, [&document]).await?;
             let body = sealing::to_body(&sealer, &name, &document)?;
             let tx = self.store.begin().await?;
             self.check_room(&tx, &name).await?;
@@ -217,7 +217,7 @@ impl DocumentService {
             document.sha256 = old_sha.to_owned();
         }
         let outcome = async {
-            let sealer = self.store.keyring().sealer(&name.tenant).await?;
+            let sealer = sealing::sealer_for(&self.store, &name.tenant, [&document]).await?;
             let body = sealing::to_body(&sealer, name, &document)?;
             let tx = self.store.begin().await?;
             let now = now_micros();

@@ -283,7 +283,10 @@ impl TemplateService {
     ) -> Result<Agent> {
         let now = now_micros();
         // Before the transaction: a tenant's first data key is committed on its own.
-        let sealer = self.store.keyring().sealer(&parent.tenant).await?;
+        let secrets = tree.agents.values().any(sealing::has_secret_text)
+            || tree.tools.values().any(sealing::has_secret_text)
+            || tree.mcp_servers.values().any(sealing::has_secret_text);
+        let sealer = self.store.keyring().sealer(&parent.tenant, secrets).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(&parent.tenant).await?;
         let sources = Sources { tenant: source_tenant, staged: contents };

@@ -68,8 +68,7 @@ impl TransferRunner {
         contents: &StagedContents,
         policy: i32,
     ) -> Result<()> {
-        // Before the transaction: a tenant's first data key is committed on its own.
-        let sealer = self.transfers.store.keyring().sealer(&job.tenant).await?;
+        let sealer = super::bundle_sealer(&self.transfers.store, &job.tenant, bundle).await?;
         let tx = self.transfers.store.begin().await?;
         tx.lock_tenant_imports(&job.tenant).await?;
         let now = now_micros();
