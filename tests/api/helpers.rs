@@ -112,6 +112,9 @@ fn init_logs() {
     });
 }
 
+/// The master key of servers on PostgreSQL (base64 of 32 bytes).
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLXRoZS1oYXJuZXNzLTM=";
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -128,6 +131,8 @@ pub async fn spawn_app_on(database: TestDatabase, adjust: impl FnOnce(&mut Setti
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url().to_owned(),
         health_check_interval_ms: 100,
+        // SQLite servers generate a key file beside the database; PostgreSQL needs a key.
+        master_key: matches!(database, TestDatabase::Postgres { .. }).then(|| TEST_MASTER_KEY.into()),
         ..Settings::default()
     };
     adjust(&mut settings);
