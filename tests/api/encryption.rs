@@ -219,7 +219,7 @@ async fn raw_tables(url: &str) -> Vec<(String, Vec<u8>)> {
             out
         }
     };
-    assert!(columns.iter().any(|(t, _, _)| t == "data_keys"), "the scan sees every table");
+    assert!(columns.iter().any(|(t, _, _)| t == "resources"), "the scan sees the tables");
     let mut values = Vec::new();
     for (table, column, bytea) in columns {
         let read = match (backend, bytea) {
@@ -453,4 +453,291 @@ async fn raw_tables_hold_no_planted_secret_and_every_secret_opens() {
         + values(&globex.agent.1).len()
         + values(&released).len();
     assert_eq!((check.opened, check.plaintext), (stored as u64, 0), "{check:?}");
+}
+
+/// A server on a database the test holds, stopped on drop.
+struct Replica {
+    agents: AgentServiceClient<Channel>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Replica {
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.server.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn start(url: &str, adjust: impl FnOnce(&mut Settings)) -> Result<Replica, String> {
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: url.to_owned(),
+        health_check_interval_ms: 100,
+        ..Settings::default()
+    };
+    adjust(&mut settings);
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    let addr = app.local_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let channel = connect_serving(&format!("http://{addr}")).await;
+    Ok(Replica { agents: AgentServiceClient::new(channel), stop: Some(tx), server: Some(server) })
+}
+
+async fn create_secret(
+    agents: &mut AgentServiceClient<Channel>,
+    tenant: &str,
+    value: &str,
+) -> Result<Secret, tonic::Status> {
+    agents
+        .create_secret(CreateSecretRequest {
+            parent: format!("tenants/{tenant}"),
+            secret_id: "token".into(),
+            secret: Some(Secret { display_name: "Token".into(), value: value.into(), ..Default::default() }),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+async fn set_value(agents: &mut AgentServiceClient<Channel>, name: &str, value: &str) {
+    agents
+        .update_secret(UpdateSecretRequest {
+            secret: Some(Secret { name: name.into(), value: value.into(), ..Default::default() }),
+            update_mask: Some(FieldMask { paths: vec!["value".into()] }),
+        })
+        .await
+        .unwrap();
+}
+
+async fn data_keys_by_master(url: &str) -> Vec<(String, u64)> {
+    let store = Store::connect(url).await.unwrap();
+    let census = store.keyring().census().await.unwrap();
+    store.close().await;
+    census.by_master_key
+}
+
+/// Runs the binary with `args` and `env`, unaffected by the caller's AGENTPORT_* variables.
+async fn agentport(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_agentport"));
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("AGENTPORT_")) {
+        command.env_remove(name);
+    }
+    command.args(args).envs(env.iter().copied()).kill_on_drop(true).output().await.unwrap()
+}
+
+#[tokio::test]
+async fn rotation_rewraps_every_data_key_while_replicas_serve() {
+    let database = TestDatabase::create().await;
+    let url = database.url().to_owned();
+    let mut old = start(&url, with_key(KEY_A)).await.unwrap();
+    let acme = create_secret(&mut old.agents, "acme", "acme-before-rotation").await.unwrap();
+    let globex = create_secret(&mut old.agents, "globex", "globex-before-rotation").await.unwrap();
+    assert_eq!(data_keys_by_master(&url).await, vec![(key(KEY_A).id().to_owned(), 2)]);
+
+    // A new key file; replicas restarted with it accept the old key as the previous one.
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("new.key");
+    let generated = agentport(&["keys", "generate", "--out", key_file.to_str().unwrap()], &[]).await;
+    assert!(generated.status.success(), "{generated:?}");
+    let new_key = MasterKey::from_file(&key_file).unwrap();
+    let new_key_text = std::fs::read_to_string(&key_file).unwrap();
+    let both = |s: &mut Settings| {
+        s.master_key_file = Some(key_file.clone());
+        s.master_key_previous = Some(KEY_A.into());
+    };
+    let mut new = start(&url, both).await.unwrap();
+    set_value(&mut new.agents, &globex.name, "globex-during-rotation").await;
+
+    let rotated = agentport(
+        &["keys", "rotate", "--database-url", &url],
+        &[("AGENTPORT_MASTER_KEY_FILE", key_file.to_str().unwrap()), ("AGENTPORT_MASTER_KEY_PREVIOUS", KEY_A)],
+    )
+    .await;
+    let said = String::from_utf8_lossy(&rotated.stderr);
+    assert!(rotated.status.success(), "{said}");
+    assert!(said.contains(&format!("re-wrapped 2 data keys with master key {}", new_key.id())), "{said}");
+    assert!(said.contains("2 stored credentials open"), "{said}");
+    assert_eq!(data_keys_by_master(&url).await, vec![(new_key.id().to_owned(), 2)]);
+
+    // No downtime: both replicas keep writing credentials of the rotated tenants.
+    set_value(&mut old.agents, &acme.name, "acme-after-rotation").await;
+    set_value(&mut new.agents, &globex.name, "globex-after-rotation").await;
+    create_secret(&mut new.agents, "initech", "initech-after-rotation").await.unwrap();
+    old.stop().await;
+    new.stop().await;
+
+    // The new key alone opens everything; the old one alone no longer starts.
+    let only_new = || MasterKeys::new(MasterKey::from_file(&key_file).unwrap(), None);
+    for (name, value) in [(&acme.name, "acme-after-rotation"), (&globex.name, "globex-after-rotation")] {
+        assert_eq!(opened::<Secret>(&url, only_new(), name).await, BTreeSet::from([value.to_owned()]));
+    }
+    let refused = start(&url, with_key(KEY_A)).await.err().expect("the old key alone is refused");
+    assert!(refused.contains("wrong master key") && refused.contains(new_key.id()), "{refused}");
+    let mut after = start(&url, |s| s.master_key = Some(new_key_text.clone().into())).await.unwrap();
+    set_value(&mut after.agents, &acme.name, "acme-with-the-new-key-only").await;
+    after.stop().await;
+    assert_eq!(
+        opened::<Secret>(&url, only_new(), &acme.name).await,
+        BTreeSet::from(["acme-with-the-new-key-only".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_weak_or_missing_master_key_stops_the_start() {
+    let database = TestDatabase::create().await;
+    let url = database.url().to_owned();
+    let mut first = start(&url, with_key(KEY_A)).await.unwrap();
+    create_secret(&mut first.agents, "acme", "sk-stored-under-key-a").await.unwrap();
+    first.stop().await;
+
+    let wrong = start(&url, with_key(KEY_B)).await.err().expect("a wrong key is refused");
+    assert!(
+        wrong.starts_with("master key: wrong master key: 1 stored data keys were wrapped by master key")
+            && wrong.contains(key(KEY_A).id())
+            && wrong.contains(key(KEY_B).id()),
+        "{wrong}"
+    );
+    let short = start(&url, |s| s.master_key = Some("c2hvcnQta2V5".into())).await.err().expect("refused");
+    assert!(short.contains("AGENTPORT_MASTER_KEY must be 32 bytes"), "{short}");
+    let both = start(&url, |s| {
+        s.master_key = Some(KEY_A.into());
+        s.master_key_file = Some("/nonexistent".into());
+    })
+    .await
+    .err()
+    .expect("refused");
+    assert!(both.contains("set AGENTPORT_MASTER_KEY or AGENTPORT_MASTER_KEY_FILE, not both"), "{both}");
+    let missing = start(&url, |_| {}).await.err().expect("a missing key is refused");
+    match &database {
+        TestDatabase::Postgres { .. } => {
+            assert!(missing.contains("the database holds 1 data keys but no master key is configured"), "{missing}")
+        }
+        _ => assert!(missing.contains(".master-key is missing"), "{missing}"),
+    }
+    let mut again = start(&url, with_key(KEY_A)).await.expect("the right key starts");
+    set_value(&mut again.agents, "tenants/acme/secrets/token", "sk-replaced").await;
+}
+
+#[tokio::test]
+async fn plaintext_of_an_earlier_release_is_sealed_before_serving() {
+    use migrations::MigratorTrait;
+    let database = TestDatabase::create().await;
+    let url = match &database {
+        TestDatabase::Sqlite { url, .. } => format!("{url}?mode=rwc"),
+        other => other.url().to_owned(),
+    };
+    let db = Database::connect(&url).await.unwrap();
+    // The schema of the release before encryption at rest: the first nine migrations.
+    migrations::Migrator::up(&db, Some(9)).await.unwrap();
+    let mut planter = Planter::default();
+    let agent = planter.agent();
+    let secret = planter.secret();
+    for (kind, body) in
+        [("agent", agentport::domain::json::to_json(&agent)), ("secret", agentport::domain::json::to_json(&secret))]
+    {
+        let insert = Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                DatabaseBackend::Postgres => {
+                    "INSERT INTO resources (tenant, kind, parent, id, revision, create_time, update_time, \
+                     display_name, body) VALUES ('acme', $1, '', 'old', 1, 1, 1, 'old', $2)"
+                }
+                _ => {
+                    "INSERT INTO resources (tenant, kind, parent, id, revision, create_time, update_time, \
+                     display_name, body) VALUES ('acme', ?, '', 'old', 1, 1, 1, 'old', ?)"
+                }
+            },
+            [kind.into(), body.into()],
+        );
+        db.execute_raw(insert).await.unwrap();
+    }
+    let _ = db.close().await;
+    assert!(!found_in(&raw_tables(database.url()).await, &planter.values[0]).is_empty(), "planted in plaintext");
+
+    let mut app = start(database.url(), with_key(KEY_A)).await.unwrap();
+    let tables = raw_tables(database.url()).await;
+    for value in &planter.values {
+        assert_eq!(found_in(&tables, value), Vec::<String>::new(), "{value} is still in plaintext");
+    }
+    assert_eq!(found_in(&tables, "seal-plaintext-secrets"), vec!["store_tasks.name".to_owned()]);
+    let keys = || MasterKeys::new(key(KEY_A), None);
+    assert_eq!(opened::<Agent>(database.url(), keys(), "tenants/acme/agents/old").await, values(&agent));
+    assert_eq!(opened::<Secret>(database.url(), keys(), "tenants/acme/secrets/old").await, values(&secret));
+    // The sealed resources are the same resources: same revision, still usable.
+    let got = app.agents.get_secret(GetSecretRequest { name: "tenants/acme/secrets/old".into() }).await.unwrap();
+    assert_eq!((got.get_ref().revision, got.get_ref().value.as_str()), (1, ""));
+    app.agents
+        .update_secret(UpdateSecretRequest {
+            secret: Some(Secret {
+                name: "tenants/acme/secrets/old".into(),
+                display_name: "Renamed".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask { paths: vec!["display_name".into()] }),
+        })
+        .await
+        .unwrap();
+    assert_eq!(opened::<Secret>(database.url(), keys(), "tenants/acme/secrets/old").await, values(&secret));
+}
+
+#[tokio::test]
+async fn the_embedded_default_keeps_its_key_in_a_private_file_beside_the_database() {
+    let database = TestDatabase::create().await;
+    let TestDatabase::Sqlite { url, .. } = &database else {
+        return; // PostgreSQL: see the test below.
+    };
+    let key_file = std::path::PathBuf::from(format!("{}.master-key", url.trim_start_matches("sqlite://")));
+    let mut first = start(url, |_| {}).await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let secret = create_secret(&mut first.agents, "acme", "sk-under-the-generated-key").await.unwrap();
+    first.stop().await;
+
+    let mut second = start(url, |_| {}).await.expect("the key file is read on the next start");
+    set_value(&mut second.agents, &secret.name, "sk-second-start").await;
+    second.stop().await;
+    let from_file = MasterKeys::new(MasterKey::from_file(&key_file).unwrap(), None);
+    assert_eq!(opened::<Secret>(url, from_file, &secret.name).await, BTreeSet::from(["sk-second-start".to_owned()]));
+
+    std::fs::remove_file(&key_file).unwrap();
+    let refused = start(url, |_| {}).await.err().expect("a lost key file is not replaced");
+    assert!(refused.contains(&format!("the key file {} is missing", key_file.display())), "{refused}");
+    assert!(!key_file.exists());
+}
+
+#[tokio::test]
+async fn without_a_master_key_postgres_stores_no_credential() {
+    let database = TestDatabase::create().await;
+    if !matches!(database, TestDatabase::Postgres { .. }) {
+        return; // SQLite always has a key: configured or generated.
+    }
+    let mut app = start(database.url(), |_| {}).await.unwrap();
+    let refused = create_secret(&mut app.agents, "acme", "sk-never-stored").await;
+    let status = expect_error(refused, tonic::Code::FailedPrecondition, "FAILED_PRECONDITION");
+    assert!(status.message().contains("no master key"), "{status:?}");
+    let plain = Agent { display_name: [("en".to_owned(), "No secrets".to_owned())].into(), ..Default::default() };
+    app.agents
+        .create_agent(CreateAgentRequest {
+            parent: "tenants/acme".into(),
+            agent_id: "plain".into(),
+            agent: Some(plain),
+        })
+        .await
+        .expect("resources without credentials need no key");
+    assert!(found_in(&raw_tables(database.url()).await, "sk-never-stored").is_empty());
+    assert_eq!(data_keys_by_master(database.url()).await, vec![]);
 }
