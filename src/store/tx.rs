@@ -161,6 +161,17 @@ macro_rules! resource_ops {
             ) -> Result<Vec<StoredDocument>> {
                 resources::get_many(&self.$field, tenant, kind, ids).await
             }
+            /// See [`resources::children_page`].
+            pub async fn children_page(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                parents: &[String],
+                after: Option<(String, String)>,
+                limit: u64,
+            ) -> Result<Vec<StoredDocument>> {
+                resources::children_page(&self.$field, tenant, kind, parents, after, limit).await
+            }
             /// Up to `limit` resources that refer to `target`, in (kind, id) order after `after`.
             pub async fn referrers(
                 &self,
