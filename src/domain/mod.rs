@@ -20,5 +20,6 @@ pub mod reflect;
 pub mod resource;
 pub mod secrets;
 pub mod template;
+pub mod timestamp;
 pub mod utf8;
 pub mod validate;
