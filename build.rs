@@ -44,7 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Streamed content moves between the blob store and the wire without copies.
     config.bytes(["."]);
-    tonic_prost_build::configure().compile_fds_with_config(compiler.file_descriptor_set(), config)?;
+    // Malformed requests are INVALID_ARGUMENT, not INTERNAL (see src/grpc/codec.rs).
+    tonic_prost_build::configure()
+        .codec_path("crate::grpc::codec::StrictProstCodec")
+        .compile_fds_with_config(compiler.file_descriptor_set(), config)?;
 
     // Proto3 JSON for stored documents: lowerCamel names, enums by name, every field written
     // (defaults included, as SQL filters address any top-level field), unknown fields skipped.

@@ -1,6 +1,7 @@
 //! The product's rules on plain types, independent of transport and storage.
 
 pub mod agent_graph;
+pub mod annotations;
 pub mod blob;
 pub mod bundle;
 pub mod checksum;
@@ -20,6 +21,7 @@ pub mod reflect;
 pub mod resource;
 pub mod secrets;
 pub mod template;
+pub mod text;
 pub mod timestamp;
 pub mod utf8;
 pub mod validate;

@@ -36,6 +36,10 @@ pub const JOB_RUN_DURATION: &str = "agentport_job_run_duration_seconds";
 pub const TRANSFER_BYTES: &str = "agentport_transfer_bytes_total";
 /// Entities exported or imported, by `direction` and `kind`.
 pub const TRANSFER_ENTITIES: &str = "agentport_transfer_entities_total";
+/// Distinct contents in the blob store (each tenant's copy counted once); read at each scrape.
+pub const BLOB_STORE_BLOBS: &str = "agentport_blob_store_blobs";
+/// Bytes those contents hold; read at each scrape.
+pub const BLOB_STORE_BYTES: &str = "agentport_blob_store_bytes";
 /// Database pool connections, by `state` (`idle`, `in_use`).
 pub const DB_POOL_CONNECTIONS: &str = "agentport_db_pool_connections";
 /// The pool's configured maximum.
@@ -90,6 +94,8 @@ fn describe() {
     describe_histogram!(JOB_RUN_DURATION, Unit::Seconds, "Time a claimed job ran, by type and outcome.");
     describe_counter!(TRANSFER_BYTES, Unit::Bytes, "Bundle data bytes exported or imported, by direction.");
     describe_counter!(TRANSFER_ENTITIES, "Entities exported or imported, by direction and kind.");
+    describe_gauge!(BLOB_STORE_BLOBS, "Distinct contents in the blob store.");
+    describe_gauge!(BLOB_STORE_BYTES, Unit::Bytes, "Bytes held by the blob store's contents.");
     describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections, by state (idle, in_use).");
     describe_gauge!(DB_POOL_MAX_CONNECTIONS, "The database pool's maximum size.");
     describe_histogram!(DB_QUERY_DURATION, Unit::Seconds, "Database statement latency, by operation and outcome.");
@@ -116,6 +122,7 @@ pub fn job_type(kind: JobKind) -> &'static str {
         JobKind::Import => "import",
         JobKind::Export => "export",
         JobKind::AgentChat => "agent_chat",
+        JobKind::TemplateExport => "template_export",
     }
 }
 
@@ -165,6 +172,11 @@ pub fn set_job_queue(rows: &[QueueRow], now_micros: i64) {
         let age = row.oldest_created_at.map(|t| (now_micros - t).max(0) as f64 / 1e6).unwrap_or(0.0);
         gauge!(JOB_QUEUE_OLDEST_AGE, "type" => row.kind, "status" => row.status).set(age);
     }
+}
+
+pub fn set_blob_store(blobs: u64, bytes: u64) {
+    gauge!(BLOB_STORE_BLOBS).set(blobs as f64);
+    gauge!(BLOB_STORE_BYTES).set(bytes as f64);
 }
 
 pub fn set_db_pool(idle: usize, in_use: usize, max: u32) {

@@ -71,14 +71,30 @@ async fn ready(State(ops): State<Ops>) -> impl IntoResponse {
     }
 }
 
+/// A gauge query bounded by the probe timeout; `None` (logged) when it failed or was slow.
+async fn probe<T>(what: &str, query: impl Future<Output = crate::error::Result<T>>) -> Option<T> {
+    match tokio::time::timeout(PROBE_TIMEOUT, query).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "{what} gauges not refreshed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("{what} gauges not refreshed: the database is slow");
+            None
+        }
+    }
+}
+
 /// Refreshes the gauges read from the database, then renders every metric. A database that
 /// does not answer leaves the last values in place; `/readyz` is where that shows.
 async fn render_metrics(State(ops): State<Ops>) -> impl IntoResponse {
     let now = now_micros();
-    match tokio::time::timeout(PROBE_TIMEOUT, ops.store.job_queue(now)).await {
-        Ok(Ok(rows)) => metrics::set_job_queue(&rows, now),
-        Ok(Err(e)) => tracing::debug!(error = %e, "job queue gauges not refreshed"),
-        Err(_) => tracing::debug!("job queue gauges not refreshed: the database is slow"),
+    if let Some(rows) = probe("job queue", ops.store.job_queue(now)).await {
+        metrics::set_job_queue(&rows, now);
+    }
+    if let Some((blobs, bytes)) = probe("blob store", ops.store.blob_usage()).await {
+        metrics::set_blob_store(blobs, bytes);
     }
     let (idle, in_use, max) = ops.store.pool_usage();
     metrics::set_db_pool(idle, in_use, max);

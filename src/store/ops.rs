@@ -43,7 +43,7 @@ impl Store {
         let statement = Statement::from_sql_and_values(self.backend(), sql, values);
         let found = self.db.query_all_raw(statement).await.map_err(|e| db_error("job queue", e))?;
         let mut rows = Vec::new();
-        for kind in [JobKind::Import, JobKind::Export, JobKind::AgentChat] {
+        for kind in JobKind::ALL {
             for (code, status) in [(0, QUEUED), (1, RUNNING), (2, IN_REQUEST)] {
                 let row = found.iter().find(|r| {
                     r.try_get::<String>("", "type").ok().as_deref() == Some(kind.as_str())
@@ -60,6 +60,25 @@ impl Store {
             }
         }
         Ok(rows)
+    }
+
+    /// `(contents, bytes)` held by the blob store: one aggregate over the `blobs` rows (one per
+    /// distinct content and tenant; the chunks are not read).
+    pub async fn blob_usage(&self) -> Result<(u64, u64)> {
+        let sql = "SELECT COUNT(*) AS blobs, COALESCE(SUM(size), 0) AS bytes FROM blobs";
+        let statement = Statement::from_string(self.backend(), sql);
+        let row = self.db.query_one_raw(statement).await.map_err(|e| db_error("blob usage", e))?;
+        let read = |column: &str| -> u64 {
+            let row = row.as_ref();
+            // PostgreSQL sums a BIGINT into NUMERIC; SQLite into INTEGER.
+            row.and_then(|r| r.try_get::<i64>("", column).ok())
+                .or_else(|| {
+                    row.and_then(|r| r.try_get::<sea_orm::prelude::Decimal>("", column).ok())
+                        .and_then(|d| d.try_into().ok())
+                })
+                .map_or(0, |v: i64| v.max(0) as u64)
+        };
+        Ok((read("blobs"), read("bytes")))
     }
 
     /// `(idle, in use, maximum)` connections of the pool.

@@ -86,6 +86,10 @@ async fn metrics_move_with_grpc_and_rest_calls() {
     assert!(value(&after, names::JOB_QUEUE_OLDEST_AGE, &queued) >= 0.0);
     assert_eq!(value(&after, names::JOB_QUEUE_DEPTH, &[("type", "import"), ("status", "running")]), 0.0);
     assert!(value(&after, names::DB_POOL_MAX_CONNECTIONS, &[]) >= 1.0);
+    // The export behind the queued import keeps its bundle in the blob store, and the queued
+    // import its request.
+    assert!(value(&after, names::BLOB_STORE_BLOBS, &[]) >= 1.0);
+    assert!(value(&after, names::BLOB_STORE_BYTES, &[]) > 0.0);
     assert!(after.samples.iter().any(|s| s.metric == names::DB_POOL_CONNECTIONS));
     assert!(after.docs.contains_key(names::REQUESTS), "every metric is described");
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::domain::bundle::Bundle;
 use crate::domain::json;
-use crate::domain::names::{Parent, ResourceKind, ResourceName};
+use crate::domain::names::{Parent, ResourceKind, ResourceName, import_rename};
 use crate::domain::references::{agent_secrets, tool_secrets};
 use crate::domain::resource::Resource;
 use crate::domain::validate::preferred_text;
@@ -177,9 +177,10 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         let missing = known.missing_secrets(tool_secrets(&entry.value));
         let mut tool = entry.value.clone();
-        tool.enabled = missing.is_empty();
+        // A tool the bundle has disabled stays disabled; one whose token is missing is disabled.
+        tool.enabled = tool.enabled && missing.is_empty();
+        let state = if tool.enabled { State::Enabled } else { State::Disabled };
         writes.tools.push(row(name(ResourceKind::Tool, &entry.id), tool));
-        let state = if missing.is_empty() { State::Enabled } else { State::Disabled };
         summary.tools.push(entity(&entry.id, &label, state, missing_token_details(&missing)));
     }
 
@@ -206,9 +207,10 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
         }
         let mut server = entry.value.clone();
-        server.enabled = details.is_empty();
+        // A server the bundle has disabled stays disabled; one missing a token or function is disabled.
+        server.enabled = server.enabled && details.is_empty();
+        let state = if server.enabled { State::Enabled } else { State::Disabled };
         writes.mcp_servers.push(row(name(ResourceKind::McpServer, &entry.id), server));
-        let state = if details.is_empty() { State::Enabled } else { State::Disabled };
         summary.mcp_servers.push(entity(&entry.id, &label, state, details));
     }
 
@@ -332,42 +334,56 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
     }
     writes.write(ctx).await?;
 
-    let message = format!(
-        "Successfully imported {agents_written} agents, {tools_written} tools, and {servers_written} MCP servers."
-    );
+    let counts = format!("{agents_written} agents, {tools_written} tools, and {servers_written} MCP servers");
+    let message = match ctx.dry_run {
+        true => format!("Dry run, nothing was written: would import {counts}."),
+        false => format!("Successfully imported {counts}."),
+    };
     Ok(Applied { summary, message })
 }
 
-/// New ids for the agents in `taken`: `<id>--import-<millis>`, then `-2`, `-3`... until one is
-/// free both in the tenant and in the bundle. Each round asks for all remaining candidates at once.
+/// New ids for the agents in `taken`, in bundle order: for each the first of
+/// [`import_rename`]'s candidates that is free in the tenant, in the bundle and among the ids
+/// chosen before it. The tenant is asked about candidates in batches: each pass decides in
+/// memory with what is known and asks, in one query, about every candidate it could not decide.
 async fn rename_targets<'b>(
     ctx: &ImportContext<'_>,
     bundle: &'b Bundle,
     taken: &[&'b str],
 ) -> Result<Vec<(&'b str, String)>> {
     let millis = ctx.now / 1000;
-    let candidate = |id: &str, n: u32| match n {
-        1 => format!("{id}--import-{millis}"),
-        n => format!("{id}--import-{millis}-{n}"),
-    };
     let in_bundle: HashSet<&str> = bundle.agents.iter().map(|a| a.id.as_str()).collect();
-    let mut pending: Vec<(&str, u32)> = taken.iter().map(|id| (*id, 1)).collect();
-    let mut chosen = Vec::with_capacity(taken.len());
-    while !pending.is_empty() {
-        let candidates: Vec<String> = pending.iter().map(|(id, n)| candidate(id, *n)).collect();
-        let asked: Vec<&str> = candidates.iter().map(String::as_str).collect();
-        let held = ctx.tx.existing(ctx.tenant, ResourceKind::Agent, &asked).await?;
-        let mut next = Vec::new();
-        for ((id, n), candidate) in pending.into_iter().zip(candidates) {
-            if held.contains(&candidate) || in_bundle.contains(candidate.as_str()) {
-                next.push((id, n + 1));
-            } else {
-                chosen.push((id, candidate));
+    let (mut asked, mut held): (HashSet<String>, HashSet<String>) = Default::default();
+    loop {
+        let mut chosen: Vec<(&str, String)> = Vec::with_capacity(taken.len());
+        let mut chosen_ids: HashSet<String> = HashSet::new();
+        let mut unknown: Vec<String> = Vec::new();
+        for id in taken {
+            let mut n = 1;
+            loop {
+                let candidate = import_rename(id, millis, n);
+                if held.contains(&candidate)
+                    || in_bundle.contains(candidate.as_str())
+                    || chosen_ids.contains(&candidate)
+                {
+                    n += 1;
+                } else if asked.contains(&candidate) {
+                    chosen_ids.insert(candidate.clone());
+                    chosen.push((id, candidate));
+                    break;
+                } else {
+                    unknown.push(candidate);
+                    break;
+                }
             }
         }
-        pending = next;
+        if unknown.is_empty() {
+            return Ok(chosen);
+        }
+        let asking: Vec<&str> = unknown.iter().map(String::as_str).collect();
+        held.extend(ctx.tx.existing(ctx.tenant, ResourceKind::Agent, &asking).await?);
+        asked.extend(unknown);
     }
-    Ok(chosen)
 }
 
 /// Functions a dynamic MCP server's tools invoke that are neither in the bundle nor tools here.
