@@ -375,6 +375,7 @@ async fn raw_tables_hold_no_planted_secret_and_every_secret_opens() {
                 ..Default::default()
             }),
             update_mask: Some(FieldMask { paths: vec!["display_name".into()] }),
+            ..Default::default()
         })
         .await
         .unwrap();
