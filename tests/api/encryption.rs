@@ -81,6 +81,7 @@ impl Planter {
     fn agent(&mut self) -> Agent {
         Agent {
             display_name: [("en".to_owned(), "visible-marker-agent".to_owned())].into(),
+            instructions: Some(Instructions { general: "Answer questions.".into(), ..Default::default() }),
             llm: Some(LlmConfig {
                 provider: "openai".into(),
                 model: "gpt-4o".into(),
