@@ -115,6 +115,12 @@ fn init_logs() {
 /// The master key of servers on PostgreSQL (base64 of 32 bytes).
 pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLXRoZS1oYXJuZXNzLTM=";
 
+/// The master key a server on `database` gets: SQLite servers generate a key file beside the
+/// database; on PostgreSQL, [`TEST_MASTER_KEY`].
+pub fn master_key_for(database: &TestDatabase) -> Option<secrecy::SecretString> {
+    matches!(database, TestDatabase::Postgres { .. }).then(|| TEST_MASTER_KEY.into())
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -131,8 +137,7 @@ pub async fn spawn_app_on(database: TestDatabase, adjust: impl FnOnce(&mut Setti
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url().to_owned(),
         health_check_interval_ms: 100,
-        // SQLite servers generate a key file beside the database; PostgreSQL needs a key.
-        master_key: matches!(database, TestDatabase::Postgres { .. }).then(|| TEST_MASTER_KEY.into()),
+        master_key: master_key_for(&database),
         ..Settings::default()
     };
     adjust(&mut settings);
