@@ -10,6 +10,8 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc;
 pub mod limits;
 pub mod log_fields;
