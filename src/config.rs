@@ -590,6 +590,28 @@ mod tests {
     }
 
     #[test]
+    fn tls_needs_both_files_and_a_client_ca_counts_as_authentication() {
+        let mut s = Settings::default();
+        assert!(s.tls().unwrap().is_none());
+        s.apply_env(|n| (n == "AGENTPORT_TLS_CERT_FILE").then(|| "server.pem".into())).unwrap();
+        assert!(s.tls().unwrap_err().contains("AGENTPORT_TLS_KEY_FILE"));
+        s.apply_env(|n| match n {
+            "AGENTPORT_TLS_KEY_FILE" => Some("server.key".into()),
+            "AGENTPORT_TLS_RELOAD_INTERVAL_MS" => Some("2500".into()),
+            _ => None,
+        })
+        .unwrap();
+        let files = s.tls().unwrap().unwrap();
+        assert_eq!((files.cert.to_str(), files.key.to_str()), (Some("server.pem"), Some("server.key")));
+        assert_eq!(files.reload_interval, Duration::from_millis(2500));
+        assert!(!s.auth_configured());
+        s.apply_env(|n| (n == "AGENTPORT_TLS_CLIENT_CA_FILE").then(|| "clients.pem".into())).unwrap();
+        assert!(s.auth_configured(), "client certificates authenticate");
+        let ca_only = Settings { tls_client_ca_file: Some("clients.pem".into()), ..Settings::default() };
+        assert!(ca_only.tls().unwrap_err().contains("needs TLS"));
+    }
+
+    #[test]
     fn file_values_are_read_and_unknown_keys_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agentport.toml");

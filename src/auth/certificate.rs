@@ -98,6 +98,19 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_subject_of_a_der_certificate() {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "ci-bot");
+        params.distinguished_name.push(rcgen::DnType::OrganizationName, "acme");
+        params.distinguished_name.push(rcgen::DnType::OrganizationalUnitName, "ai.agent_read");
+        params.distinguished_name.push(rcgen::DnType::CountryName, "DE");
+        let cert = params.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap();
+        let read = ClientCertificate::from_der(cert.der()).unwrap();
+        assert_eq!(read, subject(&["ci-bot"], &["acme"], &["ai.agent_read"]));
+        assert!(ClientCertificate::from_der(b"not DER").is_err());
+    }
+
+    #[test]
     fn certificates_without_one_tenant_or_name_authenticate_nobody() {
         for bad in [
             subject(&["bot"], &[], &["ai.agent_read"]),
