@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod crud;
 mod documents;
+mod emporix_edges;
 mod engine;
 mod fixtures;
 mod grpc_web;

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::domain::bundle::Bundle;
 use crate::domain::json;
-use crate::domain::names::{Parent, ResourceKind, ResourceName};
+use crate::domain::names::{Parent, ResourceKind, ResourceName, import_rename};
 use crate::domain::references::{agent_secrets, tool_secrets};
 use crate::domain::resource::Resource;
 use crate::domain::validate::preferred_text;
@@ -143,10 +143,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         let missing = w.missing_secrets(tool_secrets(&entry.value)).await?;
         let mut tool = entry.value.clone();
-        tool.enabled = missing.is_empty();
+        // A tool the bundle has disabled stays disabled; one whose token is missing is disabled.
+        tool.enabled = tool.enabled && missing.is_empty();
+        let state = if tool.enabled { State::Enabled } else { State::Disabled };
         w.create(&w.name(ResourceKind::Tool, &entry.id), tool).await?;
         tools_written += 1;
-        let state = if missing.is_empty() { State::Enabled } else { State::Disabled };
         summary.tools.push(entity(&entry.id, &label, state, missing_token_details(&missing)));
     }
 
@@ -173,10 +174,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
         }
         let mut server = entry.value.clone();
-        server.enabled = details.is_empty();
+        // A server the bundle has disabled stays disabled; one missing a token or function is disabled.
+        server.enabled = server.enabled && details.is_empty();
+        let state = if server.enabled { State::Enabled } else { State::Disabled };
         w.create(&w.name(ResourceKind::McpServer, &entry.id), server).await?;
         servers_written += 1;
-        let state = if details.is_empty() { State::Enabled } else { State::Disabled };
         summary.mcp_servers.push(entity(&entry.id, &label, state, details));
     }
 
@@ -220,13 +222,14 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
                 (entry.id.clone(), Some(Code::ImportFailed))
             }
             (true, ConflictPolicy::Rename | ConflictPolicy::Unspecified) => {
-                let mut candidate = format!("{}--import-{millis}", entry.id);
                 let mut n = 1;
+                let mut candidate = import_rename(&entry.id, millis, n);
                 while w.exists(ResourceKind::Agent, &candidate).await?
                     || bundle.agents.iter().any(|a| a.id == candidate)
+                    || targets.values().any(|(target, _)| *target == candidate)
                 {
                     n += 1;
-                    candidate = format!("{}--import-{millis}-{n}", entry.id);
+                    candidate = import_rename(&entry.id, millis, n);
                 }
                 (candidate, Some(Code::Renamed))
             }
@@ -302,9 +305,11 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         summary.agents.push(imported);
     }
 
-    let message = format!(
-        "Successfully imported {agents_written} agents, {tools_written} tools, and {servers_written} MCP servers."
-    );
+    let counts = format!("{agents_written} agents, {tools_written} tools, and {servers_written} MCP servers");
+    let message = match ctx.dry_run {
+        true => format!("Dry run, nothing was written: would import {counts}."),
+        false => format!("Successfully imported {counts}."),
+    };
     Ok(Applied { summary, message })
 }
 
