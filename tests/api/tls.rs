@@ -239,6 +239,30 @@ async fn grpc_rest_and_grpc_web_travel_over_tls_and_plain_text_is_refused() {
 }
 
 #[tokio::test]
+async fn a_client_that_never_finishes_its_handshake_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pki = Pki::new("server CA");
+    let files = ServerFiles::new(&pki.server());
+    let app = spawn_tls_app(
+        |s| {
+            files.apply(s);
+            s.header_read_timeout_ms = 200;
+        },
+        trusting(&pki),
+    )
+    .await;
+    // Idle connections are closed after 60 s; this one must go at the handshake bound.
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let mut partial = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    partial.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).await.unwrap(); // a ClientHello's record header only
+    for stream in [&mut silent, &mut partial] {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the server must close the connection: {read:?}");
+    }
+}
+
+#[tokio::test]
 async fn client_certificates_authenticate_their_subject_and_headers_win() {
     let (server_pki, client_pki) = (Pki::new("server CA"), Pki::new("client CA"));
     let files = ServerFiles::new(&server_pki.server());
