@@ -22,5 +22,6 @@ pub mod resource;
 pub mod secrets;
 pub mod template;
 pub mod text;
+pub mod timestamp;
 pub mod utf8;
 pub mod validate;

@@ -5,6 +5,7 @@ mod jobs;
 
 mod audit;
 mod auth;
+mod bulk_import;
 mod cli;
 mod crud;
 mod documents;

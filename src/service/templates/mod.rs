@@ -1,7 +1,7 @@
 //! Agent templates: snapshot an agent with its whole tree, instantiate it in any tenant.
 
 mod contents;
-mod tree;
+pub(crate) mod tree;
 
 use std::collections::HashMap;
 
