@@ -25,7 +25,7 @@ use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
 use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
-use crate::server::{CallPolicy, DeadlineLayer};
+use crate::server::{CallPolicy, DeadlineLayer, Tls};
 use crate::service::{
     ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, TemplateService, TransferRunner,
     TransferService,
@@ -50,10 +50,12 @@ pub enum StartupError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error(
         "refusing to listen on {0} without authentication: configure bearer tokens \
-         (AGENTPORT_JWT_HS256_SECRET or AGENTPORT_JWKS_FILE) or API keys (AGENTPORT_AUTH_API_KEYS=true), \
-         or listen on a loopback address"
+         (AGENTPORT_JWT_HS256_SECRET or AGENTPORT_JWKS_FILE), API keys (AGENTPORT_AUTH_API_KEYS=true) \
+         or client certificates (AGENTPORT_TLS_CLIENT_CA_FILE), or listen on a loopback address"
     )]
     Unprotected(SocketAddr),
+    #[error("TLS settings: {0}")]
+    Tls(String),
     #[error("authentication settings: {0}")]
     Auth(String),
     #[error("CORS settings: {0}")]
@@ -68,6 +70,8 @@ pub struct Application {
     settings: Settings,
     /// `/metrics`, `/healthz` and `/readyz`, when `metrics_listen` is set.
     ops: Option<OpsServer>,
+    /// The listener's TLS, when configured.
+    tls: Option<Tls>,
 }
 
 impl Application {
@@ -77,6 +81,7 @@ impl Application {
         if !settings.auth_configured() && !settings.listen.ip().is_loopback() {
             return Err(StartupError::Unprotected(settings.listen));
         }
+        let tls = settings.tls().map_err(StartupError::Tls)?.map(Tls::load).transpose().map_err(StartupError::Tls)?;
         let store = Store::connect_with(&settings.database_url, settings.pool()).await?;
         let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
         crate::browser::cors(&settings.cors_allowed_origins).map_err(StartupError::Cors)?;
@@ -89,7 +94,7 @@ impl Application {
             }
             None => None,
         };
-        Ok(Self { listener, store, auth, settings, ops })
+        Ok(Self { listener, store, auth, settings, ops, tls })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -132,13 +137,23 @@ impl Application {
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
         }
+        if self.tls.is_none() && !self.local_addr().ip().is_loopback() {
+            tracing::warn!(
+                addr = %self.local_addr(),
+                "TLS is off: calls, credentials and secrets travel in plain text; \
+                 set AGENTPORT_TLS_CERT_FILE and AGENTPORT_TLS_KEY_FILE"
+            );
+        }
+        let reload = self.tls.clone().map(|tls| tokio::spawn(tls.reload_on_change(stop_rx.clone())));
         tracing::info!(
             addr = %self.local_addr(),
+            tls = self.tls.is_some(),
+            client_certificates = self.tls.as_ref().is_some_and(Tls::asks_client_certificates),
             database = %self.settings.database_url_redacted(),
             "agentport listening"
         );
         let server = self.settings.server();
-        let result = crate::server::serve(self.listener, router, server, async move {
+        let result = crate::server::serve(self.listener, router, server, self.tls.take(), async move {
             shutdown.await;
             tracing::info!("shutting down; waiting for in-flight calls");
         })
@@ -151,6 +166,9 @@ impl Application {
         }
         if let Some(ops) = ops {
             let _ = ops.await;
+        }
+        if let Some(reload) = reload {
+            let _ = reload.await;
         }
         self.store.close().await;
         tracing::info!("agentport stopped");
@@ -217,7 +235,8 @@ impl Application {
             templates: templates.clone(),
             auth: auth.clone(),
             default_tenant: settings.rest_default_tenant.clone(),
-        });
+        })
+        .layer(axum::middleware::from_fn(crate::rest::call::with_client_certificate));
 
         let (reflection_v1, reflection_v1alpha) = reflection().map_err(std::io::Error::other)?;
         let grpc = tonic::service::Routes::new(health)

@@ -27,5 +27,6 @@ mod server;
 mod streaming;
 mod templates;
 mod tenancy;
+mod tls;
 mod transfer;
 mod validation;

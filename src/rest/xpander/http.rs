@@ -40,7 +40,7 @@ impl FromRequestParts<RestState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &RestState) -> Result<Self, ApiError> {
         let headers = parts.headers.clone();
         let probe = grpc_request(&headers, ());
-        let bound = state.auth.principal_tenant(probe.metadata()).await.map_err(ApiError::plain)?;
+        let bound = state.auth.principal_tenant(&probe).await.map_err(ApiError::plain)?;
         let tenant = match (bound, headers.get(TENANT_HEADER)) {
             (Some(tenant), _) => tenant,
             (None, Some(value)) => {
