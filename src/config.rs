@@ -40,6 +40,16 @@ pub struct Settings {
     pub blob_upload_grace_minutes: u64,
     /// Key for bundle checksums: HMAC-SHA256 when set, plain SHA-256 when not. Never logged.
     pub export_key: Option<SecretString>,
+    /// Master key of encryption at rest: base64 of 32 random bytes. Never logged. Set this or
+    /// `master_key_file`; with neither, a SQLite database gets a key file generated beside it
+    /// (`<database>.master-key`), and PostgreSQL stores no credentials.
+    pub master_key: Option<SecretString>,
+    /// File holding the master key (base64 of 32 random bytes).
+    pub master_key_file: Option<std::path::PathBuf>,
+    /// The master key being replaced, during a rotation: data keys it wrapped still unwrap.
+    pub master_key_previous: Option<SecretString>,
+    /// File holding the master key being replaced.
+    pub master_key_previous_file: Option<std::path::PathBuf>,
     /// Accept bundles whose checksum does not verify (e.g. exports of another service whose
     /// key is unknown). Default false.
     pub allow_unverified_bundles: bool,
@@ -161,6 +171,10 @@ impl Default for Settings {
             watch_interval_ms: 250,
             blob_upload_grace_minutes: 60,
             export_key: None,
+            master_key: None,
+            master_key_file: None,
+            master_key_previous: None,
+            master_key_previous_file: None,
             allow_unverified_bundles: false,
             max_document_bytes: 256 * 1024 * 1024,
             max_documents_per_knowledge_base: 1000,
@@ -225,6 +239,10 @@ impl std::fmt::Debug for Settings {
             .field("watch_interval_ms", &self.watch_interval_ms)
             .field("blob_upload_grace_minutes", &self.blob_upload_grace_minutes)
             .field("export_key", &self.export_key.as_ref().map(|_| "***"))
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key_previous", &self.master_key_previous.as_ref().map(|_| "***"))
+            .field("master_key_previous_file", &self.master_key_previous_file)
             .field("allow_unverified_bundles", &self.allow_unverified_bundles)
             .field("max_document_bytes", &self.max_document_bytes)
             .field("max_documents_per_knowledge_base", &self.max_documents_per_knowledge_base)
@@ -389,6 +407,18 @@ impl Settings {
             self.allow_unverified_bundles = parse("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES", v)?;
         }
         let text = |name: &str| var(name).filter(|v| !v.is_empty());
+        if let Some(v) = text("AGENTPORT_MASTER_KEY") {
+            self.master_key = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_MASTER_KEY_FILE") {
+            self.master_key_file = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_MASTER_KEY_PREVIOUS") {
+            self.master_key_previous = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_MASTER_KEY_PREVIOUS_FILE") {
+            self.master_key_previous_file = Some(v.into());
+        }
         if let Some(v) = text("AGENTPORT_JWT_HS256_SECRET") {
             self.jwt_hs256_secret = Some(v.into());
         }
@@ -586,6 +616,9 @@ mod tests {
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.database_url_redacted(), "postgres://app:***@db:5432/agents");
         assert!(!format!("{s:?}").contains("hunter2"));
+        s.apply_env(|n| (n == "AGENTPORT_MASTER_KEY").then(|| "c2VjcmV0LWtleS1tYXRlcmlhbA==".into())).unwrap();
+        assert!(s.master_key.is_some());
+        assert!(!format!("{s:?}").contains("c2VjcmV0LWtleS1tYXRlcmlhbA"));
         assert!(s.apply_env(|n| (n == "AGENTPORT_LISTEN").then(|| "nope".into())).is_err());
     }
 

@@ -60,6 +60,8 @@ pub enum StartupError {
     Auth(String),
     #[error("CORS settings: {0}")]
     Cors(String),
+    #[error("master key: {0}")]
+    MasterKey(String),
 }
 
 /// A started but not yet serving instance.
@@ -83,6 +85,11 @@ impl Application {
         }
         let tls = settings.tls().map_err(StartupError::Tls)?.map(Tls::load).transpose().map_err(StartupError::Tls)?;
         let store = Store::connect_with(&settings.database_url, settings.pool()).await?;
+        let keys = crate::keys::master_keys(&settings, &store).await.map_err(StartupError::MasterKey)?;
+        let master_key = keys.as_ref().map(|k| k.ids().join(","));
+        let store = store.with_master_keys(keys);
+        let census = store.keyring().check().await.map_err(StartupError::MasterKey)?;
+        tracing::info!(master_key, data_keys = census.total(), "encryption at rest");
         let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
         crate::browser::cors(&settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let listener = TcpListener::bind(settings.listen)
@@ -188,7 +195,7 @@ async fn start_when_migrated(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut wait = Duration::from_millis(200);
     loop {
-        match store.migrate().await {
+        match migrate_and_seal(&store).await {
             Ok(()) => break,
             Err(e) => tracing::error!(error = %e, retry_ms = wait.as_millis() as u64, "migrations failed; retrying"),
         }
@@ -205,6 +212,20 @@ async fn start_when_migrated(
         crate::engine::spawn(store.clone(), Arc::new(TransferRunner::new(transfers)), settings.engine(), stop.clone());
     tasks.push(tokio::spawn(watch_database(store, reporter, settings.health_check_interval(), stop)));
     tasks
+}
+
+/// Applies the migrations, then seals the plaintext credentials an earlier release stored
+/// (once; see [`crate::service::sealing::seal_plaintext`]).
+async fn migrate_and_seal(store: &Store) -> Result<(), Error> {
+    store.migrate().await?;
+    if let Some(report) = crate::service::sealing::seal_plaintext(store).await? {
+        tracing::info!(
+            resources = report.resources,
+            sealed = report.sealed_now,
+            "plaintext credentials of an earlier release sealed"
+        );
+    }
+    Ok(())
 }
 
 impl Application {

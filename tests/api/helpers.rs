@@ -112,6 +112,9 @@ fn init_logs() {
     });
 }
 
+/// The master key of servers on PostgreSQL (base64 of 32 bytes).
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLXRoZS1oYXJuZXNzLTM=";
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -138,6 +141,8 @@ async fn spawn(database: TestDatabase, adjust: impl FnOnce(&mut Settings), tls: 
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url().to_owned(),
         health_check_interval_ms: 100,
+        // SQLite servers generate a key file beside the database; PostgreSQL needs a key.
+        master_key: matches!(database, TestDatabase::Postgres { .. }).then(|| TEST_MASTER_KEY.into()),
         ..Settings::default()
     };
     adjust(&mut settings);

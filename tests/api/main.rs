@@ -10,6 +10,7 @@ mod cli;
 mod crud;
 mod documents;
 mod emporix_edges;
+mod encryption;
 mod engine;
 mod fixtures;
 mod grpc_web;
