@@ -19,6 +19,7 @@ mod references;
 mod resilience;
 mod rest_emporix;
 mod rest_xpander;
+mod routing;
 mod secrets;
 mod server;
 mod streaming;

@@ -136,3 +136,8 @@ pub fn router() -> Router<RestState> {
 pub(super) fn error_response(err: crate::error::Error) -> axum::response::Response {
     axum::response::IntoResponse::into_response(http::ApiError::plain(err.into()))
 }
+
+/// A failure of routing itself (unknown path, wrong method): `{"detail": "<reason phrase>"}`.
+pub(super) fn status_response(status: axum::http::StatusCode, detail: &str) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(http::ApiError::Plain(status, detail.to_owned()))
+}
