@@ -21,5 +21,6 @@ pub mod reflect;
 pub mod resource;
 pub mod secrets;
 pub mod template;
+pub mod unique_name;
 pub mod utf8;
 pub mod validate;

@@ -8,6 +8,7 @@ mod jobs;
 pub(crate) mod resources;
 mod templates;
 pub(crate) mod transfer;
+pub(crate) mod unique_names;
 
 pub use api_keys::ApiKeyService;
 pub use documents::DocumentService;

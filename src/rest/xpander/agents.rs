@@ -6,12 +6,14 @@ use axum::http::StatusCode;
 use prost_types::FieldMask;
 use serde_json::Value;
 
-use super::agent_json;
 use super::dto::{
     AgentBuilderCreateAgentRequest, AgentPage, AgentTemplate, AiAgent, Envelope, ErrorDetail, ExportAgentRequest,
     HttpValidationError, MinimalAgentPage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, list_request};
+use super::http::{
+    ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, blank, body_problems, bool_query, list_request,
+};
+use super::{agent_json, enums};
 use crate::domain::template::fields::required_string;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::template_service_server::TemplateService;
@@ -131,7 +133,10 @@ pub async fn create_agent(
     body: Body,
 ) -> Result<(StatusCode, Json<AiAgent>), ApiError> {
     let mut errs = Vec::new();
-    let agent = agent_json::create(&body.object()?, &mut errs);
+    let object = body.object()?;
+    let agent = agent_json::create(&object, &mut errs);
+    errs.extend(blank(&object, "name"));
+    errs.extend(enums::violations(&object));
     body_problems(errs)?;
     let request = CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent) };
     let created =
@@ -193,18 +198,13 @@ pub async fn update_agent(
     QueryMap(query): QueryMap,
     body: Body,
 ) -> Result<Json<AiAgent>, ApiError> {
-    let deploy = match query.get("deploy").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            let violation = crate::error::FieldViolation::new("deploy", "must be a boolean");
-            return Err(ApiError::invalid_at("query", &[violation]));
-        }
-    };
+    let deploy = bool_query(&query, "deploy")?;
     let object = body.object()?;
     let mut agent = get(&state, &caller, &agent_id).await?;
     let mut errs = Vec::new();
     let mut touched = agent_json::apply(&object, &mut agent, &mut errs);
+    errs.extend(blank(&object, "name"));
+    errs.extend(enums::violations(&object));
     body_problems(errs)?;
     if touched.is_empty() {
         let violation = crate::error::FieldViolation::new("", "must change at least one field");
@@ -285,6 +285,7 @@ fn export_request(body: &Body) -> Result<ExportAgentRequest, ApiError> {
         with_knowledge_bases: object.bool("with_knowledge_bases", &mut errs),
         environment_id: object.string("environment_id", &mut errs),
     };
+    errs.extend(blank(&object, "name"));
     body_problems(errs)?;
     Ok(request)
 }

@@ -8,6 +8,7 @@ mod agent_json;
 mod agents;
 mod content;
 mod dto;
+mod enums;
 mod http;
 mod knowledge;
 mod templates;
@@ -55,6 +56,9 @@ use super::RestState;
         dto::Connector,
         dto::AgentKnowledgeBase,
         dto::AgentBuilderCreateAgentRequest,
+        dto::AiAgentSourceNode,
+        dto::AiAgentGraphItem,
+        dto::AiAgentGraphItemLlmSettings,
         dto::CreateManagedKnowledgeBaseRequest,
         dto::KnowledgeBaseItem,
         dto::AddDocumentsRequest,

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::agent_graph::sub_agent_ids;
+use crate::domain::agent_graph::{graph_function_ids, sub_agent_ids};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::template::{KnowledgeBaseCopy, TemplateTree};
 use crate::error::{Error, ErrorCode, Result};
-use crate::proto::{Agent, KnowledgeBase, McpServer, Tool};
+use crate::proto::{Agent, KnowledgeBase, McpServer, Tool, tool};
 use crate::service::transfer::closure::{documents, include, load};
 use crate::store::Store;
 
@@ -62,7 +62,12 @@ pub async fn collect(
     max_depth: usize,
     with_knowledge_bases: bool,
 ) -> Result<TemplateTree> {
-    let agents = agents(store, tenant, root, max_depth).await?;
+    let mut agents = agents(store, tenant, root, max_depth).await?;
+    if !with_knowledge_bases {
+        // Without its knowledge bases a template names none: links to them would bind, on
+        // import, to whatever the importing tenant has under those ids.
+        agents.values_mut().for_each(|agent| agent.knowledge_bases.clear());
+    }
     let mut tools: BTreeMap<String, Tool> = BTreeMap::new();
     let mut mcp_servers: BTreeMap<String, McpServer> = BTreeMap::new();
     let mut bases: BTreeMap<String, KnowledgeBase> = BTreeMap::new();
@@ -70,13 +75,21 @@ pub async fn collect(
         for id in agent.tools.iter().map(|t| &t.tool_id) {
             include(&mut tools, store, tenant, id, agent_id, "tool").await?;
         }
+        // A custom function the graph calls travels even when it is not attached as a tool.
+        for id in graph_function_ids(agent) {
+            if !tools.contains_key(id) {
+                if let Some(function) = load::<Tool>(store, tenant, id).await? {
+                    if matches!(function.config, Some(tool::Config::CustomFunction(_))) {
+                        tools.insert(id.to_owned(), function);
+                    }
+                }
+            }
+        }
         for id in agent.mcp_servers.iter().map(|m| &m.mcp_server_id).filter(|id| !id.is_empty()) {
             include(&mut mcp_servers, store, tenant, id, agent_id, "MCP server").await?;
         }
-        if with_knowledge_bases {
-            for id in agent.knowledge_bases.iter().map(|k| &k.knowledge_base_id) {
-                include(&mut bases, store, tenant, id, agent_id, "knowledge base").await?;
-            }
+        for id in agent.knowledge_bases.iter().map(|k| &k.knowledge_base_id) {
+            include(&mut bases, store, tenant, id, agent_id, "knowledge base").await?;
         }
     }
     let mut knowledge_bases = BTreeMap::new();
