@@ -44,6 +44,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.enable_type_names();
     // Streamed content moves between the blob store and the wire without copies.
     config.bytes(["."]);
-    tonic_prost_build::configure().compile_fds_with_config(compiler.file_descriptor_set(), config)?;
+    // Malformed requests are INVALID_ARGUMENT, not INTERNAL (see src/grpc/codec.rs).
+    tonic_prost_build::configure()
+        .codec_path("crate::grpc::codec::StrictProstCodec")
+        .compile_fds_with_config(compiler.file_descriptor_set(), config)?;
     Ok(())
 }

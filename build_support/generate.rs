@@ -1,6 +1,7 @@
 //! Code generated from the contracts' descriptors (used by build.rs): `Scrub` impls that clear
-//! every `(agentport.v1.secret)` field at any depth, and `Addressed` impls that find the
-//! resource name of a request, both as plain field accesses.
+//! every `(agentport.v1.secret)` field at any depth, `Addressed` impls that find the resource
+//! name of a request, and `NulFree` impls that find a text holding U+0000, all as plain field
+//! accesses.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -20,6 +21,7 @@ pub fn generated(pool: &DescriptorPool, package: &str) -> String {
     for message in &messages {
         scrub_impl(&mut out, message, package, &holders, &is_secret);
         addressed_impl(&mut out, message, package);
+        nul_free_impl(&mut out, message, package);
     }
     out
 }
@@ -203,4 +205,74 @@ fn snake(name: &str) -> String {
 
 fn camel(name: &str) -> String {
     name.split('_').filter(|p| !p.is_empty()).map(|p| p[..1].to_uppercase() + &p[1..]).collect()
+}
+
+/// How a value of `kind` is checked, as an expression that is `Some(path)` when `v` (a
+/// reference) holds a NUL; `None` for kinds that hold no text of ours.
+fn nul_check(kind: &Kind, package: &str) -> Option<&'static str> {
+    match kind {
+        Kind::String => Some("v.contains('\\0').then(String::new)"),
+        Kind::Message(m) if m.package_name() == package && !m.is_map_entry() => {
+            Some("crate::domain::text::NulFree::nul_at(v)")
+        }
+        _ => None,
+    }
+}
+
+fn nul_free_impl(out: &mut String, message: &MessageDescriptor, package: &str) {
+    let path = rust_path(message, package);
+    let module =
+        format!("{}::{}", path.rsplit_once("::").map(|(m, _)| m).unwrap_or("crate::proto"), snake(message.name()));
+    let mut body = String::new();
+    let mut oneofs_done = BTreeSet::new();
+    for field in message.fields() {
+        let ident = field_ident(&field);
+        let json = field.json_name().to_owned();
+        if let Some(oneof) = field.containing_oneof().filter(|o| !o.is_synthetic()) {
+            if !oneofs_done.insert(oneof.name().to_owned()) {
+                continue;
+            }
+            for case in oneof.fields() {
+                let Some(check) = nul_check(&case.kind(), package) else { continue };
+                let _ = writeln!(
+                    body,
+                    "        if let Some({module}::{}::{}(v)) = &self.{} {{\n            if let Some(p) = {check} {{\n                return Some(crate::domain::text::join(\"{}\", &p));\n            }}\n        }}",
+                    camel(oneof.name()),
+                    camel(case.name()),
+                    oneof.name(),
+                    case.json_name()
+                );
+            }
+            continue;
+        }
+        if field.is_map() {
+            let Kind::Message(entry) = field.kind() else { continue };
+            let value_check = nul_check(&entry.map_entry_value_field().kind(), package);
+            let value = value_check.map(|c| format!(".or_else(|| {{ let v = value; {c} }})")).unwrap_or_default();
+            let _ = writeln!(
+                body,
+                "        for (key, value) in &self.{ident} {{\n            let _ = value;\n            if let Some(p) = key.contains('\\0').then(String::new){value} {{\n                return Some(crate::domain::text::join(&format!(\"{json}[{{key:?}}]\"), &p));\n            }}\n        }}"
+            );
+            continue;
+        }
+        let Some(check) = nul_check(&field.kind(), package) else { continue };
+        let line = if field.is_list() {
+            format!(
+                "        for (i, v) in self.{ident}.iter().enumerate() {{\n            if let Some(p) = {check} {{\n                return Some(crate::domain::text::join(&format!(\"{json}[{{i}}]\"), &p));\n            }}\n        }}\n"
+            )
+        } else if matches!(field.kind(), Kind::Message(_)) || field.supports_presence() {
+            format!(
+                "        if let Some(v) = &self.{ident} {{\n            if let Some(p) = {check} {{\n                return Some(crate::domain::text::join(\"{json}\", &p));\n            }}\n        }}\n"
+            )
+        } else {
+            format!(
+                "        {{\n            let v = &self.{ident};\n            if let Some(p) = {check} {{\n                return Some(crate::domain::text::join(\"{json}\", &p));\n            }}\n        }}\n"
+            )
+        };
+        body.push_str(&line);
+    }
+    let _ = writeln!(
+        out,
+        "impl crate::domain::text::NulFree for {path} {{\n    fn nul_at(&self) -> Option<String> {{\n{body}        None\n    }}\n}}\n"
+    );
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Everything the service can be told.
@@ -38,7 +39,7 @@ pub struct Settings {
     /// before the job engine sweeps it, in minutes. Default 60.
     pub blob_upload_grace_minutes: u64,
     /// Key for bundle checksums: HMAC-SHA256 when set, plain SHA-256 when not. Never logged.
-    pub export_key: Option<String>,
+    pub export_key: Option<SecretString>,
     /// Accept bundles whose checksum does not verify (e.g. exports of another service whose
     /// key is unknown). Default false.
     pub allow_unverified_bundles: bool,
@@ -52,8 +53,8 @@ pub struct Settings {
     pub max_export_agents: usize,
     /// Deepest chain of sub-agents an export or template may hold. Default 10.
     pub max_sub_agent_depth: usize,
-    /// Shared secret for HS256 bearer tokens. Never logged.
-    pub jwt_hs256_secret: Option<String>,
+    /// Shared secret for HS256 bearer tokens, at least 32 bytes. Never logged.
+    pub jwt_hs256_secret: Option<SecretString>,
     /// JWKS file with the RSA (RS256) and EC (ES256) public keys of bearer tokens.
     pub jwks_file: Option<std::path::PathBuf>,
     /// Required `iss` of bearer tokens, when set.
@@ -62,6 +63,8 @@ pub struct Settings {
     pub jwt_audience: Option<String>,
     /// Claim of bearer tokens that names the tenant. Default `tenant`.
     pub jwt_tenant_claim: String,
+    /// Clock difference forgiven when checking `exp`, `nbf` and `iat`, in seconds. Default 30.
+    pub jwt_leeway_secs: u64,
     /// Accept API keys (`x-api-key`). Default false.
     pub auth_api_keys: bool,
     /// Tenant of xpander-dialect REST calls (their paths name none) when the credentials name
@@ -160,6 +163,7 @@ impl Default for Settings {
             jwt_issuer: None,
             jwt_audience: None,
             jwt_tenant_claim: "tenant".to_owned(),
+            jwt_leeway_secs: 30,
             auth_api_keys: false,
             rest_default_tenant: "default".to_owned(),
             call_timeout_default_ms: 30_000,
@@ -219,6 +223,7 @@ impl std::fmt::Debug for Settings {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("jwt_tenant_claim", &self.jwt_tenant_claim)
+            .field("jwt_leeway_secs", &self.jwt_leeway_secs)
             .field("auth_api_keys", &self.auth_api_keys)
             .field("call_timeout_default_ms", &self.call_timeout_default_ms)
             .field("call_timeout_max_ms", &self.call_timeout_max_ms)
@@ -360,14 +365,17 @@ impl Settings {
             self.job_max_attempts = parse("AGENTPORT_JOB_MAX_ATTEMPTS", v)?;
         }
         if let Some(v) = var("AGENTPORT_EXPORT_KEY") {
-            self.export_key = (!v.is_empty()).then_some(v);
+            self.export_key = (!v.is_empty()).then(|| v.into());
         }
         if let Some(v) = var("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES") {
             self.allow_unverified_bundles = parse("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES", v)?;
         }
         let text = |name: &str| var(name).filter(|v| !v.is_empty());
         if let Some(v) = text("AGENTPORT_JWT_HS256_SECRET") {
-            self.jwt_hs256_secret = Some(v);
+            self.jwt_hs256_secret = Some(v.into());
+        }
+        if let Some(v) = var("AGENTPORT_JWT_LEEWAY_SECS") {
+            self.jwt_leeway_secs = parse("AGENTPORT_JWT_LEEWAY_SECS", v)?;
         }
         if let Some(v) = text("AGENTPORT_JWKS_FILE") {
             self.jwks_file = Some(v.into());

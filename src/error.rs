@@ -22,6 +22,8 @@ pub enum ErrorCode {
     ChecksumMismatch,
     /// A bundle does not decode or holds invalid entities; see the field violations.
     InvalidBundle,
+    /// A gRPC message is not valid protobuf for the method's request type.
+    MalformedMessage,
     /// The addressed resource does not exist (or is not visible to the caller).
     NotFound,
     /// A resource with the requested id already exists.
@@ -64,6 +66,7 @@ impl ErrorCode {
             ErrorCode::InvalidFilter => "INVALID_FILTER",
             ErrorCode::ChecksumMismatch => "CHECKSUM_MISMATCH",
             ErrorCode::InvalidBundle => "INVALID_BUNDLE",
+            ErrorCode::MalformedMessage => "MALFORMED_MESSAGE",
             ErrorCode::NotFound => "RESOURCE_NOT_FOUND",
             ErrorCode::AlreadyExists => "RESOURCE_ALREADY_EXISTS",
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
@@ -89,7 +92,8 @@ impl ErrorCode {
             | ErrorCode::InvalidPageToken
             | ErrorCode::InvalidFilter
             | ErrorCode::ChecksumMismatch
-            | ErrorCode::InvalidBundle => tonic::Code::InvalidArgument,
+            | ErrorCode::InvalidBundle
+            | ErrorCode::MalformedMessage => tonic::Code::InvalidArgument,
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
@@ -115,6 +119,7 @@ impl ErrorCode {
             | ErrorCode::InvalidFilter
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
+            | ErrorCode::MalformedMessage
             | ErrorCode::FailedPrecondition
             | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle

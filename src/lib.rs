@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod grpc;
 pub mod limits;
+pub mod log_fields;
 pub mod observability;
 pub mod rest;
 pub mod server;

@@ -51,7 +51,7 @@ pub fn init(settings: &Settings) -> Result<Telemetry, String> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr);
     let logs = match settings.log_format {
-        LogFormat::Text => logs.boxed(),
+        LogFormat::Text => logs.fmt_fields(crate::log_fields::escaped()).boxed(),
         LogFormat::Json => logs.json().boxed(),
     };
     let provider = settings.otlp_endpoint.as_deref().map(tracer_provider).transpose()?;

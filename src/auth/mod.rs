@@ -15,11 +15,12 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
 
 use crate::config::Settings;
+use crate::domain::text::{NulFree, refuse_nul};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{Admission, Slot, Ticket};
 use crate::store::Store;
 
-pub use jwt::JwtVerifier;
+pub use jwt::{JwtSettings, JwtVerifier};
 pub use tenant::{Addressed, tenant_of};
 
 /// Who is calling.
@@ -78,13 +79,14 @@ impl Authorizer {
     pub fn new(settings: &Settings, store: Store) -> std::result::Result<Self, String> {
         let enabled = settings.auth_configured();
         let jwt = if settings.jwt_hs256_secret.is_some() || settings.jwks_file.is_some() {
-            Some(JwtVerifier::new(
-                settings.jwt_hs256_secret.as_deref(),
-                settings.jwks_file.as_deref(),
-                settings.jwt_issuer.clone(),
-                settings.jwt_audience.clone(),
-                settings.jwt_tenant_claim.clone(),
-            )?)
+            Some(JwtVerifier::new(JwtSettings {
+                hs256_secret: settings.jwt_hs256_secret.as_ref(),
+                jwks_file: settings.jwks_file.as_deref(),
+                issuer: settings.jwt_issuer.clone(),
+                audience: settings.jwt_audience.clone(),
+                tenant_claim: settings.jwt_tenant_claim.clone(),
+                leeway: std::time::Duration::from_secs(settings.jwt_leeway_secs),
+            })?)
         } else {
             None
         };
@@ -94,7 +96,7 @@ impl Authorizer {
 
     /// Authenticates the caller, checks the method's scope and the addressed tenant, and
     /// returns the request's message for the service.
-    pub async fn check<M: prost::Message + prost::Name + Default + Addressed>(
+    pub async fn check<M: prost::Message + prost::Name + Default + Addressed + NulFree>(
         &self,
         request: Request<M>,
         method: &'static str,
@@ -119,6 +121,13 @@ impl Authorizer {
                 audit(&principal, method, &resource, "denied");
             }
             return Err(Error::new(ErrorCode::PermissionDenied, why).with_meta("scope", policy.scope).into());
+        }
+        // PostgreSQL cannot store U+0000; refusing it here keeps both stores alike.
+        if let Err(e) = refuse_nul(&message, "") {
+            if policy.mutation {
+                audit(&principal, method, &resource, e.code.reason());
+            }
+            return Err(e.into());
         }
         // Limits count per tenant the call is for: the credentials' or, with authentication
         // off, the addressed one.

@@ -5,6 +5,8 @@ pub const AGENT_READ: &str = "ai.agent_read";
 pub const AGENT_MANAGE: &str = "ai.agent_manage";
 pub const AGENT_EXECUTION: &str = "ai.agentexecution_manage";
 pub const ADMIN: &str = "agentport.admin";
+/// Every scope a method can need: what an API key may be given.
+pub const KNOWN_SCOPES: [&str; 4] = [AGENT_READ, AGENT_MANAGE, AGENT_EXECUTION, ADMIN];
 
 /// What a method needs, and whether it changes anything (mutations are audited).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,6 +21,7 @@ pub mod reflect;
 pub mod resource;
 pub mod secrets;
 pub mod template;
+pub mod text;
 pub mod unique_name;
 pub mod utf8;
 pub mod validate;

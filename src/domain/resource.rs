@@ -92,7 +92,11 @@ macro_rules! resource {
                 $defaults(self)
             }
             fn violations(&self) -> Vec<FieldViolation> {
-                $validate(self)
+                let mut violations = $validate(self);
+                if let Some(path) = crate::domain::text::NulFree::nul_at(self) {
+                    violations.push(FieldViolation::new(path, crate::domain::text::NUL_REFUSED));
+                }
+                violations
             }
             $(
                 fn child_kind() -> Option<ResourceKind> {

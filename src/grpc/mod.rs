@@ -2,6 +2,7 @@
 
 mod agent_service;
 mod api_key_service;
+pub mod codec;
 mod job_service;
 mod streams;
 mod template_service;

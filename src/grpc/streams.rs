@@ -20,7 +20,7 @@ pub async fn check_stream<M>(
     method: &'static str,
 ) -> Result<(Call, M, Streaming<M>), Status>
 where
-    M: prost::Message + prost::Name + Default + Addressed + 'static,
+    M: prost::Message + prost::Name + Default + Addressed + crate::domain::text::NulFree + 'static,
 {
     let (metadata, extensions, mut stream) = request.into_parts();
     let first = stream

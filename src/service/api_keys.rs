@@ -1,16 +1,12 @@
 //! Creating, listing and revoking API keys. The key is returned once; only its hash is stored.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::auth::api_keys;
+use crate::auth::policy::KNOWN_SCOPES;
 use crate::domain::clock::now_micros;
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::error::{Error, FieldViolation, Result};
 use crate::store::{ApiKeyRecord, Store};
 
-static SCOPE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9._-]{1,64}$").unwrap());
 const MAX_SCOPES: usize = 32;
 
 #[derive(Clone)]
@@ -31,8 +27,9 @@ impl ApiKeyService {
             violations.push(FieldViolation::new("scopes", format!("name 1..{MAX_SCOPES} scopes")));
         }
         for (i, scope) in scopes.iter().enumerate() {
-            if !SCOPE.is_match(scope) {
-                violations.push(FieldViolation::new(format!("scopes[{i}]"), "must be 1..64 characters of [a-z0-9._-]"));
+            if !KNOWN_SCOPES.contains(&scope.as_str()) {
+                let known = KNOWN_SCOPES.join(", ");
+                violations.push(FieldViolation::new(format!("scopes[{i}]"), format!("unknown scope; one of {known}")));
             }
         }
         if description.chars().count() > 1024 {

@@ -115,6 +115,23 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
         ))
         .await;
     assert_eq!(denied.unwrap_err().code(), tonic::Code::PermissionDenied);
+    // A subject that tries to write an audit line of its own.
+    let forger = Claims {
+        subject: "eve\nFORGED agentport::audit: audit principal=\"jwt:admin\" outcome=\"ok\"\r\u{1b}[2K",
+        ..Claims::new("acme", &["ai.agent_read", "ai.agent_manage"])
+    }
+    .hs256(HS_SECRET);
+    agents
+        .create_agent(bearer(
+            CreateAgentRequest {
+                parent: "tenants/acme".into(),
+                agent_id: "forger".into(),
+                agent: Some(sample_agent()),
+            },
+            &forger,
+        ))
+        .await
+        .unwrap();
     let forged = agents
         .get_agent(bearer(GetAgentRequest { name: "tenants/acme/agents/audited".into() }, &format!("{token}x")))
         .await;
@@ -164,5 +181,8 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
     expect("DeleteAgent", "jwt:tester", "denied");
     expect("DeleteAgent", &format!("key:{key_id}"), "ok");
     assert!(audit.iter().all(|l| l.contains("tenant=")), "every audit line names the tenant");
+    assert!(!log.lines().any(|l| l.starts_with("FORGED")), "a caller's newline never starts a line");
+    assert!(!log.contains('\r') && !log.contains('\u{1b}'), "control characters are escaped");
+    expect("CreateAgent", r#"jwt:eve\nFORGED"#, "ok");
     assert!(!audit.iter().any(|l| l.contains("ListAgents")), "reads are not audited");
 }

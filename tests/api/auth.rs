@@ -41,19 +41,42 @@ pub struct Claims<'a> {
     pub expires_in: i64,
     pub audience: &'a str,
     pub issuer: &'a str,
+    /// Claims left out of the token.
+    pub without: &'a [&'a str],
+    /// Seconds from now, for `nbf` (absent when `None`) and `iat`.
+    pub not_before_in: Option<i64>,
+    pub issued_in: i64,
+    pub subject: &'a str,
 }
 
 impl<'a> Claims<'a> {
     pub fn new(tenant: &'a str, scopes: &'a [&'a str]) -> Self {
-        Self { tenant, scopes, expires_in: 600, audience: AUDIENCE, issuer: ISSUER }
+        Self {
+            tenant,
+            scopes,
+            expires_in: 600,
+            audience: AUDIENCE,
+            issuer: ISSUER,
+            without: &[],
+            not_before_in: None,
+            issued_in: 0,
+            subject: "tester",
+        }
     }
 
     fn json(&self) -> serde_json::Value {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-        serde_json::json!({
-            "sub": "tester", "tenant": self.tenant, "scope": self.scopes.join(" "),
-            "exp": now + self.expires_in, "iat": now, "aud": self.audience, "iss": self.issuer,
-        })
+        let mut claims = serde_json::json!({
+            "sub": self.subject, "tenant": self.tenant, "scope": self.scopes.join(" "),
+            "exp": now + self.expires_in, "iat": now + self.issued_in, "aud": self.audience, "iss": self.issuer,
+        });
+        if let Some(offset) = self.not_before_in {
+            claims["nbf"] = (now + offset).into();
+        }
+        for claim in self.without {
+            claims.as_object_mut().unwrap().remove(*claim);
+        }
+        claims
     }
 
     pub fn hs256(&self, secret: &str) -> String {
@@ -124,6 +147,7 @@ async fn bearer_tokens_are_checked_for_signature_expiry_audience_issuer_tenant_a
 
     let auth = "authorization";
     let token = |c: Claims| format!("Bearer {}", c.hs256(HS_SECRET));
+    let rw = || Claims::new("a", &[READ, MANAGE]);
     let cases: Vec<(&str, String, (Code, Code))> = vec![
         ("no credentials", String::new(), (Code::Unauthenticated, Code::Unauthenticated)),
         ("valid HS256", token(Claims::new("a", &[READ, MANAGE])), (Code::Ok, Code::Ok)),
@@ -150,6 +174,21 @@ async fn bearer_tokens_are_checked_for_signature_expiry_audience_issuer_tenant_a
             (Code::Unauthenticated, Code::Unauthenticated),
         ),
         ("garbage", "Bearer not-a-jwt".into(), (Code::Unauthenticated, Code::Unauthenticated)),
+        ("no audience", token(Claims { without: &["aud"], ..rw() }), (Code::Unauthenticated, Code::Unauthenticated)),
+        ("no issuer", token(Claims { without: &["iss"], ..rw() }), (Code::Unauthenticated, Code::Unauthenticated)),
+        ("no expiry", token(Claims { without: &["exp"], ..rw() }), (Code::Unauthenticated, Code::Unauthenticated)),
+        (
+            "not valid for an hour (nbf)",
+            token(Claims { not_before_in: Some(3600), ..rw() }),
+            (Code::Unauthenticated, Code::Unauthenticated),
+        ),
+        ("nbf within the leeway", token(Claims { not_before_in: Some(10), ..rw() }), (Code::Ok, Code::Ok)),
+        ("nbf passed", token(Claims { not_before_in: Some(-10), ..rw() }), (Code::Ok, Code::Ok)),
+        (
+            "issued in an hour (iat)",
+            token(Claims { issued_in: 3600, ..rw() }),
+            (Code::Unauthenticated, Code::Unauthenticated),
+        ),
         ("wrong tenant", token(Claims::new("b", &[READ, MANAGE])), (Code::PermissionDenied, Code::PermissionDenied)),
         ("read scope only", token(Claims::new("a", &[READ])), (Code::Ok, Code::PermissionDenied)),
         ("manage scope only", token(Claims::new("a", &[MANAGE])), (Code::PermissionDenied, Code::Ok)),
@@ -158,6 +197,30 @@ async fn bearer_tokens_are_checked_for_signature_expiry_audience_issuer_tenant_a
     for (case, value, expected) in cases {
         assert_eq!(probe(&mut client, "a", auth, &value).await, expected, "{case}");
     }
+
+    // A refusal tells the caller nothing about why, except that a token expired.
+    let refused = |value: String| {
+        let mut client = client.clone();
+        async move {
+            let request = with(GetAgentRequest { name: "tenants/a/agents/existing".into() }, auth, &value);
+            client.get_agent(request).await.unwrap_err().message().to_owned()
+        }
+    };
+    assert_eq!(refused(token(Claims { audience: "someone-else", ..rw() })).await, "invalid token");
+    assert_eq!(refused(token(Claims { without: &["iss"], ..rw() })).await, "invalid token");
+    assert_eq!(refused(token(Claims { expires_in: -3600, ..rw() })).await, "token expired");
+}
+
+#[tokio::test]
+async fn a_short_hs256_secret_is_refused_at_start() {
+    let database = crate::helpers::TestDatabase::create().await;
+    let settings = agentport::config::Settings {
+        database_url: database.url().to_owned(),
+        jwt_hs256_secret: Some("x".into()),
+        ..Default::default()
+    };
+    let refused = agentport::startup::Application::build(settings).await.err().expect("refuses to start");
+    assert!(refused.to_string().contains("at least 32"), "{refused}");
 }
 
 #[tokio::test]
@@ -171,6 +234,9 @@ async fn api_keys_are_checked_and_revocable() {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         description: "test".into(),
     };
+    let unknown = keys.create_api_key(bearer(create(&[READ, "bogus.scope"]), &admin)).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("scopes[1]") && unknown.message().contains("unknown scope"), "{unknown:?}");
     let full = keys.create_api_key(bearer(create(&[READ, MANAGE]), &admin)).await.unwrap().into_inner();
     let reader = keys.create_api_key(bearer(create(&[READ]), &admin)).await.unwrap().into_inner();
     assert!(full.key.starts_with("ap.a."));

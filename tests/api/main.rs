@@ -11,6 +11,7 @@ mod documents;
 mod engine;
 mod fixtures;
 mod grpc_web;
+mod hostile_input;
 mod limits;
 mod offset_pages;
 mod operations;

@@ -95,7 +95,7 @@ impl TransferService {
         Ok(async_stream::try_stream! {
             let ExportPlan { tenant, parts, job, counts, .. } = plan;
             let mut guard = JobGuard { store: service.store.clone(), job: Some(job.clone()) };
-            let mut hasher = Hasher::new(service.export_key.as_deref());
+            let mut hasher = Hasher::new(service.export_key.as_ref().map(secrecy::ExposeSecret::expose_secret));
             let mut upload = service.store.begin_upload(&tenant).await?;
             let mut bytes = std::pin::pin!(render(service.store.clone(), tenant.clone(), parts, Encoding::JacksonText));
             while let Some(piece) = bytes.next().await {

@@ -74,7 +74,7 @@ struct ImportPayload {
 #[derive(Clone)]
 pub struct TransferService {
     store: Store,
-    export_key: Option<String>,
+    export_key: Option<secrecy::SecretString>,
     allow_unverified: bool,
     max_export_agents: usize,
     max_depth: usize,
@@ -127,9 +127,15 @@ impl TransferService {
         S: Stream<Item = Result<ImportPart>> + Send,
     {
         let tenant = self.check_import(parent, &options)?;
-        let spooled =
-            spool(&self.store, &tenant, parts, self.export_key.as_deref(), self.max_bundle_bytes, checksum.to_owned())
-                .await?;
+        let spooled = spool(
+            &self.store,
+            &tenant,
+            parts,
+            self.export_key.as_ref().map(secrecy::ExposeSecret::expose_secret),
+            self.max_bundle_bytes,
+            checksum.to_owned(),
+        )
+        .await?;
         if let Err(e) = self.verify(&spooled) {
             self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
             return Err(e);
