@@ -107,9 +107,9 @@ fn upload_header(first: UploadDocumentRequest) -> Option<UploadDocumentHeader> {
 #[tonic::async_trait]
 impl AgentService for AgentServiceAdapter {
     async fn create_agent(&self, request: Request<CreateAgentRequest>) -> Result<Response<Agent>, Status> {
-        let (call, mut r) = self.auth.check(request, "CreateAgent").await?;
+        let (call, r) = self.auth.check(request, "CreateAgent").await?;
         let created = async {
-            if let Some(agent) = r.agent.as_mut() {
+            if let Some(agent) = &r.agent {
                 unique_names::on_create(self.resources.store(), &r.parent, agent).await?;
             }
             self.resources.create(&r.parent, &r.agent_id, r.agent).await

@@ -36,14 +36,13 @@ pub(crate) async fn fresh(store: &impl Counts, parent: &Parent) -> Result<String
     Err(Error::internal("unique name", format!("{MAX_DRAWS} drawn names were all taken")))
 }
 
-/// On create: a fresh name when none is given; a given one must be free.
-pub async fn on_create(store: &Store, parent: &str, agent: &mut Agent) -> Result<()> {
+/// On create: a given name must be free. (The xpander dialect, whose agents always have one,
+/// draws a free one before it creates; other callers may leave it empty.)
+pub async fn on_create(store: &Store, parent: &str, agent: &Agent) -> Result<()> {
     let Ok(parent) = Parent::parse(ResourceKind::Agent, parent, "parent") else {
         return Ok(()); // the create reports the parent
     };
-    if agent.unique_name.is_empty() {
-        agent.unique_name = fresh(store, &parent).await?;
-    } else if store.agents_named(&parent, &agent.unique_name).await? > 0 {
+    if !agent.unique_name.is_empty() && store.agents_named(&parent, &agent.unique_name).await? > 0 {
         return Err(taken());
     }
     Ok(())

@@ -15,6 +15,7 @@ use super::http::{
 };
 use super::{agent_json, enums};
 use crate::domain::template::fields::required_string;
+use crate::domain::unique_name;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::template_service_server::TemplateService;
 use crate::proto::{
@@ -44,6 +45,24 @@ async fn update(state: &RestState, caller: &Caller, agent: Agent, paths: Vec<Str
     let updated =
         state.agents.update_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
     Ok(agent_json::ai_agent(&updated, &caller.tenant, &caller.origin))
+}
+
+/// A `unique_name` no agent of the caller's tenant has (xpander names every agent it creates).
+async fn free_unique_name(state: &RestState, caller: &Caller) -> Result<String, ApiError> {
+    for attempt in 0..unique_name::MAX_DRAWS {
+        let name = unique_name::candidate(attempt);
+        let request = ListAgentsRequest {
+            parent: caller.parent(),
+            page_size: 1,
+            filter: format!("uniqueName:{name}"),
+            ..Default::default()
+        };
+        let page = state.agents.list_agents(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
+        if page.into_inner().agents.is_empty() {
+            return Ok(name);
+        }
+    }
+    Err(ApiError::Plain(StatusCode::SERVICE_UNAVAILABLE, "no free unique name was drawn; retry".to_owned()))
 }
 
 /// Marks a deployment: the next `version`, nothing pending.
@@ -134,10 +153,13 @@ pub async fn create_agent(
 ) -> Result<(StatusCode, Json<AiAgent>), ApiError> {
     let mut errs = Vec::new();
     let object = body.object()?;
-    let agent = agent_json::create(&object, &mut errs);
+    let mut agent = agent_json::create(&object, &mut errs);
     errs.extend(blank(&object, "name"));
     errs.extend(enums::violations(&object));
     body_problems(errs)?;
+    if agent.unique_name.is_empty() {
+        agent.unique_name = free_unique_name(&state, &caller).await?;
+    }
     let request = CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent) };
     let created =
         state.agents.create_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
