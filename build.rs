@@ -6,6 +6,8 @@
 
 #[path = "build_support/generate.rs"]
 mod generate;
+#[path = "build_support/stored.rs"]
+mod stored;
 
 use std::{env, path::PathBuf};
 
@@ -42,11 +44,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = prost_build::Config::new();
     config.enable_type_names();
+    // Stored documents hold timestamps: a type with proto3-JSON serde stands in for prost's.
+    for name in stored::WELL_KNOWN {
+        config.extern_path(format!(".{name}"), well_known_rust_path(name));
+    }
     // Streamed content moves between the blob store and the wire without copies.
     config.bytes(["."]);
     // Malformed requests are INVALID_ARGUMENT, not INTERNAL (see src/grpc/codec.rs).
     tonic_prost_build::configure()
         .codec_path("crate::grpc::codec::StrictProstCodec")
         .compile_fds_with_config(compiler.file_descriptor_set(), config)?;
+
+    // Proto3 JSON for stored documents: lowerCamel names, enums by name, every field written
+    // (defaults included, as SQL filters address any top-level field), unknown fields skipped.
+    let mut json = pbjson_build::Builder::new();
+    json.register_descriptors(&encoded)?.emit_fields().ignore_unknown_fields();
+    for name in stored::WELL_KNOWN {
+        json.extern_path(format!(".{name}"), well_known_rust_path(name));
+    }
+    json.build(&stored::stored_types(&pool, "agentport.v1"))?;
     Ok(())
+}
+
+/// Where the generated code finds a well-known type that stored documents hold.
+fn well_known_rust_path(name: &str) -> &'static str {
+    match name {
+        "google.protobuf.Timestamp" => "crate::domain::timestamp::Timestamp",
+        other => panic!("no serde-capable type for {other}"),
+    }
 }

@@ -325,7 +325,7 @@ fn enum_name(name: Option<&str>, prefix: &str, number: i32) -> String {
 }
 
 /// ISO-8601 in UTC with `Z`, e.g. `2025-11-04T11:15:25.903913Z`.
-fn iso8601(at: &prost_types::Timestamp) -> String {
+fn iso8601(at: &crate::domain::timestamp::Timestamp) -> String {
     crate::domain::clock::iso8601(at.seconds * 1_000_000 + i64::from(at.nanos) / 1000)
 }
 

@@ -30,4 +30,6 @@ pub mod proto {
     pub const GOOGLE_RPC_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("google_rpc_descriptor");
     // `Scrub` and `Addressed` for every message, written by build.rs from the descriptors.
     include!(concat!(env!("OUT_DIR"), "/agentport_generated.rs"));
+    // Proto3-JSON serde for the stored types (pbjson-build).
+    include!(concat!(env!("OUT_DIR"), "/agentport.v1.serde.rs"));
 }

@@ -1,24 +1,30 @@
 //! Jobs as the store keeps them: plain values, results as JSON text.
 
-/// The three kinds of jobs; stored spellings are the Emporix ones.
+/// The kinds of jobs; stored spellings are the Emporix ones (and `TEMPLATE_EXPORT`, which
+/// Emporix has no type for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
     Import,
     Export,
     AgentChat,
+    /// An agent exported as a template: the result is a template, not a bundle.
+    TemplateExport,
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 4] = [JobKind::Import, JobKind::Export, JobKind::AgentChat, JobKind::TemplateExport];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Import => "IMPORT",
             JobKind::Export => "EXPORT",
             JobKind::AgentChat => "AGENT_CHAT",
+            JobKind::TemplateExport => "TEMPLATE_EXPORT",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [JobKind::Import, JobKind::Export, JobKind::AgentChat].into_iter().find(|k| k.as_str() == text)
+        JobKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 

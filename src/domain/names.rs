@@ -11,6 +11,9 @@ use crate::error::FieldViolation;
 static TENANT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$").unwrap());
 static ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$").unwrap());
 
+/// Longest resource id.
+pub const MAX_ID_CHARS: usize = 128;
+
 const TENANT_RULE: &str = "a tenant is 1..63 characters of [a-z0-9-], starting and ending with a letter or digit";
 const ID_RULE: &str = "an id is 1..128 characters of [A-Za-z0-9._-], starting with a letter or digit";
 
@@ -193,6 +196,18 @@ pub fn check_id(id: &str, field: &str) -> Result<String, FieldViolation> {
     }
 }
 
+/// The id an import gives an agent whose id is taken: `<id>--import-<epoch millis>`, then
+/// `<id>--import-<epoch millis>-<n>` (n = 2, 3, ...) while that is taken too. The id is cut
+/// from the end so that the whole stays within [`MAX_ID_CHARS`]; a valid id stays valid.
+pub fn import_rename(id: &str, millis: i64, attempt: u32) -> String {
+    let suffix = match attempt {
+        0 | 1 => format!("--import-{millis}"),
+        n => format!("--import-{millis}-{n}"),
+    };
+    let stem: String = id.chars().take(MAX_ID_CHARS.saturating_sub(suffix.len())).collect();
+    format!("{stem}{suffix}")
+}
+
 /// Echoes at most 64 characters of caller input in messages.
 fn truncate(text: &str) -> String {
     match text.char_indices().nth(64) {
@@ -204,6 +219,18 @@ fn truncate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_renames_stay_valid_ids() {
+        assert_eq!(import_rename("support", 1762257415296, 1), "support--import-1762257415296");
+        assert_eq!(import_rename("support", 1762257415296, 3), "support--import-1762257415296-3");
+        let long = "a".repeat(MAX_ID_CHARS);
+        for attempt in [1, 2, 1000] {
+            let renamed = import_rename(&long, 1762257415296, attempt);
+            assert_eq!(renamed.len(), MAX_ID_CHARS, "{renamed}");
+            assert!(check_id(&renamed, "id").is_ok(), "{renamed}");
+        }
+    }
 
     #[test]
     fn parses_and_formats_top_level_and_nested_names() {

@@ -97,6 +97,23 @@ impl AgentServiceAdapter {
     }
 }
 
+impl AgentServiceAdapter {
+    /// The current state of a resource a REST upsert or patch is about to write, read under
+    /// the write method's own scope (`ai.agent_manage`): a write needs no read scope, on any
+    /// transport. The read is not audited; the write that follows is.
+    pub async fn current_for_write<R, M>(&self, request: Request<M>, write_method: &'static str) -> Result<R, Status>
+    where
+        R: crate::domain::resource::Resource,
+        M: prost::Message + prost::Name + Default + crate::auth::Addressed + crate::domain::text::NulFree,
+    {
+        let (call, r) = self.auth.check(request, write_method).await?;
+        let name = r.addressed_name().unwrap_or_default().to_owned();
+        let current = self.resources.get::<R>(&name).await;
+        drop(call);
+        current.map_err(Status::from)
+    }
+}
+
 fn upload_header(first: UploadDocumentRequest) -> Option<UploadDocumentHeader> {
     match first.part {
         Some(upload_document_request::Part::Header(header)) => Some(header),
@@ -166,7 +183,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn update_tool(&self, request: Request<UpdateToolRequest>) -> Result<Response<Tool>, Status> {
         let (call, r) = self.auth.check(request, "UpdateTool").await?;
-        Ok(Response::new(call.finish(self.resources.update(r.tool, r.update_mask).await)?))
+        Ok(Response::new(call.finish(self.resources.update_switch(r.tool, r.update_mask, r.force).await)?))
     }
 
     async fn delete_tool(&self, request: Request<DeleteToolRequest>) -> Result<Response<()>, Status> {
@@ -201,7 +218,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn update_mcp_server(&self, request: Request<UpdateMcpServerRequest>) -> Result<Response<McpServer>, Status> {
         let (call, r) = self.auth.check(request, "UpdateMcpServer").await?;
-        Ok(Response::new(call.finish(self.resources.update(r.mcp_server, r.update_mask).await)?))
+        Ok(Response::new(call.finish(self.resources.update_switch(r.mcp_server, r.update_mask, r.force).await)?))
     }
 
     async fn delete_mcp_server(&self, request: Request<DeleteMcpServerRequest>) -> Result<Response<()>, Status> {

@@ -122,6 +122,7 @@ pub fn job_type(kind: JobKind) -> &'static str {
         JobKind::Import => "import",
         JobKind::Export => "export",
         JobKind::AgentChat => "agent_chat",
+        JobKind::TemplateExport => "template_export",
     }
 }
 

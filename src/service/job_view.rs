@@ -11,6 +11,7 @@ pub fn job_type(kind: JobKind) -> JobType {
         JobKind::Import => JobType::Import,
         JobKind::Export => JobType::Export,
         JobKind::AgentChat => JobType::AgentChat,
+        JobKind::TemplateExport => JobType::TemplateExport,
     }
 }
 

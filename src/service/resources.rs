@@ -124,6 +124,66 @@ impl ResourceService {
         }
     }
 
+    /// An update of a component agents switch on and off (a tool, an MCP server). Disabling
+    /// one that enabled agents use is refused with RESOURCE_IN_USE unless `force`, which
+    /// disables those agents in the same transaction.
+    pub async fn update_switch<R: Resource + Switch>(
+        &self,
+        resource: Option<R>,
+        mask: Option<FieldMask>,
+        force: bool,
+    ) -> Result<R> {
+        let update = resource.ok_or_else(|| Error::invalid_field(R::FIELD, "is required"))?;
+        let name_field = format!("{}.name", R::FIELD);
+        let name = ResourceName::parse(R::KIND, update.name(), &name_field).map_err(|v| Error::invalid(vec![v]))?;
+        let paths = mask.map(|m| m.paths).unwrap_or_default();
+        let current = decode::<R>(self.store.get(&name).await?)?;
+        let merged = field_mask::apply(&current, &update, &paths, R::FIELD).map_err(Error::invalid)?;
+        if !(current.switched_on() && !merged.switched_on()) {
+            return self.update(Some(update), Some(FieldMask { paths })).await;
+        }
+        let tx = self.store.begin().await?;
+        let users = enabled_agents_using(&tx, &name).await?;
+        if users.is_empty() {
+            drop(tx);
+            return self.update(Some(update), Some(FieldMask { paths })).await;
+        }
+        if !force {
+            let listed: Vec<String> = users.iter().map(|(agent_name, _)| agent_name.to_string()).collect();
+            return Err(Error::new(
+                ErrorCode::ResourceInUse,
+                format!(
+                    "{name} is used by the enabled agents {}; disable it with force to disable them too",
+                    listed.join(", ")
+                ),
+            )
+            .with_meta("resource", name.to_string())
+            .with_meta("referrers", listed.join(",")));
+        }
+        let now = now_micros();
+        for (agent_name, mut agent) in users {
+            agent.status = crate::proto::AgentStatus::Inactive as i32;
+            rewrite(&tx, &agent_name, agent, now).await?;
+        }
+        let stored = tx.get(&name).await?;
+        let revision = stored.meta.revision;
+        if !update.etag().is_empty() && revision_of(update.etag()) != Some(revision) {
+            return Err(Error::etag_mismatch(&name.to_string()));
+        }
+        let mut merged = field_mask::apply(&decode::<R>(stored)?, &update, &paths, R::FIELD).map_err(Error::invalid)?;
+        merged.clear_identity();
+        merged.apply_defaults();
+        let violations: Vec<_> = merged.violations().into_iter().map(|v| v.scope(R::FIELD)).collect();
+        if !violations.is_empty() {
+            return Err(Error::invalid(violations));
+        }
+        let meta = tx.update(&name, revision, &merged.label(), &json::to_json(&merged), now).await?;
+        tx.commit().await?;
+        tracing::info!(resource = %name, "disabled with force, and the agents using it");
+        merged.set_identity(&name, &meta);
+        Ok(reveal(merged))
+    }
+
     /// One read-merge-write of an update, conditional on the revision it read.
     async fn update_once<R: Resource>(&self, name: &ResourceName, update: &R, paths: &[String]) -> Result<R> {
         let stored = self.store.get(name).await?;
@@ -244,6 +304,44 @@ pub(crate) fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
 pub(crate) fn reveal<R: Resource>(mut resource: R) -> R {
     secrets::scrub(&mut resource);
     resource
+}
+
+/// A component agents switch on and off.
+pub trait Switch {
+    fn switched_on(&self) -> bool;
+}
+
+impl Switch for Tool {
+    fn switched_on(&self) -> bool {
+        self.enabled
+    }
+}
+
+impl Switch for McpServer {
+    fn switched_on(&self) -> bool {
+        self.enabled
+    }
+}
+
+/// The enabled agents that refer to `target`, each with its name.
+async fn enabled_agents_using(tx: &Tx, target: &ResourceName) -> Result<Vec<(ResourceName, Agent)>> {
+    let mut found = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = tx.referrers(target, after.clone(), RELEASE_BATCH).await?;
+        let Some(last) = batch.last().cloned() else { break };
+        let ids: Vec<String> =
+            batch.into_iter().filter(|(kind, _)| *kind == ResourceKind::Agent).map(|(_, id)| id).collect();
+        for row in tx.get_many(&target.tenant, ResourceKind::Agent, &ids).await? {
+            let name = row.name.clone();
+            let agent: Agent = decode(row)?;
+            if agent.status == crate::proto::AgentStatus::Active as i32 {
+                found.push((name, agent));
+            }
+        }
+        after = Some(last);
+    }
+    Ok(found)
 }
 
 /// Most referrers a RESOURCE_IN_USE refusal names.

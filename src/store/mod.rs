@@ -2,6 +2,7 @@
 //! domain types (names, metas, conditions) and stores each resource as a JSON document.
 
 mod api_keys;
+pub(crate) mod batch;
 pub mod blobs;
 pub(crate) mod entity;
 mod errors;
@@ -18,6 +19,7 @@ pub(crate) mod testing;
 mod tx;
 
 pub use api_keys::ApiKeyRecord;
+pub use batch::NewResource;
 pub use blobs::{CHUNK_BYTES, Owner, Staged, Upload};
 pub use job_changes::JobChanges;
 pub use pool::PoolSettings;

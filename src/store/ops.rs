@@ -43,7 +43,7 @@ impl Store {
         let statement = Statement::from_sql_and_values(self.backend(), sql, values);
         let found = self.db.query_all_raw(statement).await.map_err(|e| db_error("job queue", e))?;
         let mut rows = Vec::new();
-        for kind in [JobKind::Import, JobKind::Export, JobKind::AgentChat] {
+        for kind in JobKind::ALL {
             for (code, status) in [(0, QUEUED), (1, RUNNING), (2, IN_REQUEST)] {
                 let row = found.iter().find(|r| {
                     r.try_get::<String>("", "type").ok().as_deref() == Some(kind.as_str())

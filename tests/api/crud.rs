@@ -181,6 +181,7 @@ async fn tool_mcp_server_and_secret_crud() {
         .update_tool(UpdateToolRequest {
             tool: Some(Tool { name: tool.name.clone(), enabled: false, ..Default::default() }),
             update_mask: mask(&["enabled"]),
+            force: false,
         })
         .await
         .unwrap()
@@ -227,6 +228,7 @@ async fn tool_mcp_server_and_secret_crud() {
         .update_mcp_server(UpdateMcpServerRequest {
             mcp_server: Some(McpServer { name: server.name.clone(), transport: "sse".into(), ..Default::default() }),
             update_mask: mask(&["transport"]),
+            force: false,
         })
         .await
         .unwrap()

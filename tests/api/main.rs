@@ -5,9 +5,11 @@ mod jobs;
 
 mod audit;
 mod auth;
+mod bulk_import;
 mod cli;
 mod crud;
 mod documents;
+mod emporix_edges;
 mod engine;
 mod fixtures;
 mod grpc_web;

@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::transfer::EMPORIX_EXAMPLE;
 
 /// A documented response schema, extracted from the spec files.
-fn schema(name: &str) -> jsonschema::Validator {
+pub(crate) fn schema(name: &str) -> jsonschema::Validator {
     let text = match name {
         "export-response" => include_str!("../fixtures/emporix/export-response.schema.json"),
         "import-response" => include_str!("../fixtures/emporix/import-response.schema.json"),
@@ -29,7 +29,7 @@ fn schema(name: &str) -> jsonschema::Validator {
 }
 
 #[track_caller]
-fn assert_valid(name: &str, instance: &Value) {
+pub(crate) fn assert_valid(name: &str, instance: &Value) {
     let validator = schema(name);
     let errors: Vec<String> =
         validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
@@ -37,31 +37,31 @@ fn assert_valid(name: &str, instance: &Value) {
 }
 
 /// The keys of a JSON object, in order.
-fn keys(value: &Value) -> Vec<&str> {
+pub(crate) fn keys(value: &Value) -> Vec<&str> {
     value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().map(String::as_str).collect()
 }
 
-struct Response {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-    text: String,
+pub(crate) struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) text: String,
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     #[track_caller]
-    fn expect(self, status: StatusCode) -> Self {
+    pub(crate) fn expect(self, status: StatusCode) -> Self {
         assert_eq!(self.status, status, "{}", self.text);
         self
     }
 
     /// Asserts an Emporix `ErrorMessage` with this status and reason code.
     #[track_caller]
-    fn error(self, status: StatusCode, reason: &str) -> Value {
+    pub(crate) fn error(self, status: StatusCode, reason: &str) -> Value {
         let response = self.expect(status);
         assert_eq!(response.header("content-type"), Some("application/json"));
         assert_valid("error-message", &response.body);
@@ -73,22 +73,28 @@ impl Response {
 }
 
 /// An HTTP client for one server, optionally with a bearer token.
-struct Rest {
+pub(crate) struct Rest {
     client: reqwest::Client,
     base: String,
     token: Option<String>,
 }
 
 impl Rest {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self { client: reqwest::Client::new(), base: format!("http://{}", app.addr), token: None }
     }
 
-    fn with_token(app: &TestApp, token: &str) -> Self {
+    pub(crate) fn with_token(app: &TestApp, token: &str) -> Self {
         Self { token: Some(token.to_owned()), ..Self::new(app) }
     }
 
-    async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Response {
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -107,23 +113,23 @@ impl Rest {
         Response { status, headers, body, text }
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.send(Method::GET, path, &[], None).await
     }
 
-    async fn post(&self, path: &str, body: &Value) -> Response {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Response {
         self.send(Method::POST, path, &[], Some(body)).await
     }
 
-    async fn put(&self, path: &str, body: &Value) -> Response {
+    pub(crate) async fn put(&self, path: &str, body: &Value) -> Response {
         self.send(Method::PUT, path, &[], Some(body)).await
     }
 
-    async fn patch(&self, path: &str, body: &Value) -> Response {
+    pub(crate) async fn patch(&self, path: &str, body: &Value) -> Response {
         self.send(Method::PATCH, path, &[], Some(body)).await
     }
 
-    async fn delete(&self, path: &str) -> Response {
+    pub(crate) async fn delete(&self, path: &str) -> Response {
         self.send(Method::DELETE, path, &[], None).await
     }
 }
@@ -131,7 +137,7 @@ impl Rest {
 const SOURCE: &str = "/ai-service/source";
 const TARGET: &str = "/ai-service/target";
 
-async fn export(rest: &Rest, base: &str, ids: &[&str]) -> Value {
+pub(crate) async fn export(rest: &Rest, base: &str, ids: &[&str]) -> Value {
     let response = rest.post(&format!("{base}/agentic/agents/export"), &json!({ "agentIds": ids })).await;
     response.expect(StatusCode::OK).body
 }
@@ -351,7 +357,7 @@ async fn jobs_page_filter_count_project_and_delete() {
     rest.delete(&job_path).await.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND");
 }
 
-fn agent_body(name: &str) -> Value {
+pub(crate) fn agent_body(name: &str) -> Value {
     json!({
         "name": { "en": name },
         "description": { "en": "Handles new products" },
@@ -363,7 +369,7 @@ fn agent_body(name: &str) -> Value {
     })
 }
 
-fn with(mut body: Value, key: &str, value: Value) -> Value {
+pub(crate) fn with(mut body: Value, key: &str, value: Value) -> Value {
     body[key] = value;
     body
 }
@@ -556,7 +562,10 @@ async fn tokens_never_return_their_value() {
     }
 
     // The value cannot change once created; the name can.
-    rest.put(path, &json!({ "name": "OpenAI", "value": "sk-other" })).await.expect(StatusCode::NO_CONTENT);
+    rest.put(path, &json!({ "name": "OpenAI", "value": "sk-other" }))
+        .await
+        .error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT");
+    rest.put(path, &json!({ "name": "OpenAI" })).await.expect(StatusCode::NO_CONTENT);
     let stored = app.agents.get_secret(GetSecretRequest { name: "tenants/acme/secrets/openai".into() }).await.unwrap();
     assert_eq!(stored.into_inner().display_name, "OpenAI");
     let refused = rest.patch(path, &json!([{ "op": "REPLACE", "path": "/value", "value": "x" }])).await;
@@ -644,7 +653,7 @@ async fn errors_use_the_emporix_formats() {
     let wrong = rest.post("/ai-service/acme/agentic/agents/export", &json!({ "agentIds": "support" })).await;
     wrong.error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT");
     let missing = rest.post("/ai-service/acme/agentic/agents/export", &json!({ "agentIds": ["nope"] })).await;
-    missing.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND");
+    missing.error(StatusCode::BAD_REQUEST, "RESOURCE_NOT_FOUND");
     let not_found =
         rest.get("/ai-service/acme/agentic/agents/nope").await.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND");
     assert_eq!(not_found["resourceId"], "nope");

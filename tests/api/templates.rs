@@ -531,7 +531,7 @@ async fn templates_are_snapshots_and_imports_are_independent() {
     let exports = jobs
         .search_jobs(SearchJobsRequest {
             parent: "tenants/source".into(),
-            q: "type:EXPORT agentId:concierge".into(),
+            q: "type:TEMPLATE_EXPORT agentId:concierge".into(),
             ..Default::default()
         })
         .await

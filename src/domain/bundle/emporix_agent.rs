@@ -15,7 +15,19 @@ use crate::proto::{
 /// The `extra_json` key that holds Emporix `llmConfig.additionalParams`.
 const ADDITIONAL_PARAMS: &str = "llmConfig.additionalParams";
 
+/// The bundle form. A bundle carries no `enabled` and no status (Emporix's format has none;
+/// an import decides it: imported agents start disabled).
 pub fn write(id: &str, agent: &Agent) -> Value {
+    write_with(id, &Agent { status: 0, ..agent.clone() })
+}
+
+/// The resource form of the REST dialect: the bundle form plus `enabled` (DRAFT, which also
+/// shows as `enabled: false`, rides in the extension).
+pub fn write_resource(id: &str, agent: &Agent) -> Value {
+    write_with(id, agent)
+}
+
+fn write_with(id: &str, agent: &Agent) -> Value {
     let additional = additional_params(agent);
     let mut out = Out::new();
     out.put("id", id).localized("name", &agent.display_name);

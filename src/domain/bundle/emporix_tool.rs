@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::extension;
 use super::read::{Obj, Violations, set};
 use super::write::Out;
+use crate::error::FieldViolation;
 use crate::proto::tool::Config;
 use crate::proto::{EmbeddingConfig, FilterField, IndexedField, RagDatabaseConfig, Tool};
 
@@ -36,6 +37,25 @@ impl Kind {
             Config::RagCustom(_) => Some(Kind::RagCustom),
             Config::RagEmporix(_) => Some(Kind::RagEmporix),
             Config::Connector(_) | Config::CustomFunction(_) => None,
+        }
+    }
+
+    /// The keys of this type's `config`.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Slack => &["teamId", "botToken", "defaultInboundAgentId", "allowedOperations"],
+            Kind::Teams => &["teamId", "tenantId", "defaultInboundAgentId", "allowedOperations"],
+            Kind::RagCustom => &["prompt", "maxResults", "databaseConfig", "embeddingConfig"],
+            Kind::RagEmporix => &["prompt", "entityType", "indexedFields", "filterFields", "embeddingConfig"],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Slack => "slack",
+            Kind::Teams => "teams",
+            Kind::RagCustom => "rag_custom",
+            Kind::RagEmporix => "rag_emporix",
         }
     }
 
@@ -85,6 +105,13 @@ pub fn read(object: &Obj, errs: &mut Violations) -> Tool {
             None => Kind::of_type(&tool.r#type),
         };
         if let Some(kind) = kind {
+            // A key of another type's config would be dropped unread: refused, never stored as `{}`.
+            for key in config.map.keys().filter(|k| !kind.keys().contains(&k.as_str())) {
+                errs.push(FieldViolation::new(
+                    config.path(key),
+                    format!("is not a key of a `{}` tool's config ({})", kind.name(), kind.keys().join(", ")),
+                ));
+            }
             let mut current = tool.config.take().unwrap_or_else(|| kind.empty());
             read_config(&mut current, &config, errs);
             tool.config = Some(current);

@@ -12,6 +12,7 @@ pub(crate) mod extension;
 pub(crate) mod jackson;
 mod knowledge;
 pub(crate) mod read;
+pub(crate) mod rules;
 pub(crate) mod verbatim;
 pub(crate) mod write;
 
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 use self::read::{Obj, Violations};
 use self::write::Out;
+use crate::domain::names::check_id;
 use crate::domain::secrets::{Scrub, find_secrets, scrub};
 use crate::error::FieldViolation;
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool};
@@ -109,6 +111,15 @@ pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<F
     let Value::Object(map) = root else {
         return Err(vec![FieldViolation::new("data", format!("must be a JSON object, not {}", read::kind(root)))]);
     };
+    // Every bundle, Emporix's or ours, has `agents`; JSON without it is something else (a
+    // template, a stray file) and importing it must not "succeed" with nothing.
+    if !map.contains_key("agents") {
+        let keys: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
+        return Err(vec![FieldViolation::new(
+            "data",
+            format!("is not an agent bundle: it has no `agents` array (keys: {keys:?})"),
+        )]);
+    }
     let root = Obj { map, path: String::new() };
     let mut errs = Violations::new();
     let bundle = Bundle {
@@ -178,7 +189,10 @@ fn entries<T>(parent: &Obj, key: &str, errs: &mut Violations, read: fn(&Obj, &mu
                 String::new()
             }
         };
-        if !id.is_empty() {
+        // The same id rules as a create: an id no API could address is never stored.
+        if let (false, Err(violation)) = (id.is_empty(), check_id(&id, &object.path("id"))) {
+            errs.push(violation);
+        } else if !id.is_empty() {
             if let Some(first) = first_seen.get(&id) {
                 errs.push(FieldViolation::new(object.path("id"), format!("duplicates the id {id:?} of {first}")));
             } else {

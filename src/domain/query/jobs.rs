@@ -7,7 +7,7 @@ const fn field(name: &'static str, kind: FieldKind, nullable: bool, sortable: bo
 }
 
 /// Stored spellings: Emporix shows `type` upper-case and `status`/`agentType` lower-case.
-const JOB_TYPES: &[&str] = &["IMPORT", "EXPORT", "AGENT_CHAT"];
+const JOB_TYPES: &[&str] = &["IMPORT", "EXPORT", "AGENT_CHAT", "TEMPLATE_EXPORT"];
 const JOB_STATUSES: &[&str] = &["in_progress", "success", "failure", "skipped"];
 const AGENT_TYPES: &[&str] = &["support", "generic", "complaint", "anti_fraud"];
 

@@ -296,6 +296,7 @@ pub async fn put<K: Kind>(
     tenant: String,
     id: String,
     body: Value,
+    force: bool,
 ) -> Result<Response, ApiError> {
     let Value::Object(mut body) = body else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
@@ -313,7 +314,7 @@ pub async fn put<K: Kind>(
         body.shift_remove(key);
     }
     let name = name_of::<K>(&tenant, &id);
-    let current = match K::get(&state, &headers, name.clone()).await {
+    let current = match K::current(&state, &headers, name.clone()).await {
         Ok(current) => Some(current),
         Err(e) if e.is_not_found() => None,
         Err(e) => return Err(e),
@@ -327,9 +328,22 @@ pub async fn put<K: Kind>(
             body.entry(*key).or_insert_with(|| Value::from(*value));
         }
         let resource = read::<K>(&Value::Object(body))?;
+        let mut violations = K::rules(&resource);
+        violations.extend(K::create_rules(&resource));
+        if !violations.is_empty() {
+            return Err(ApiError::violations(violations));
+        }
         K::create(&state, &headers, parent(&tenant), id.clone(), resource).await?;
         return Ok((StatusCode::CREATED, Json(IdResponse { id })).into_response());
     };
+    let fixed: Vec<FieldViolation> = K::WRITE_ONCE
+        .iter()
+        .filter(|key| body.get(**key).is_some_and(|v| !v.is_null()))
+        .map(|key| FieldViolation::new(*key, "cannot change once created; leave it out of a replacement"))
+        .collect();
+    if !fixed.is_empty() {
+        return Err(ApiError::violations(fixed));
+    }
     let before = K::write(&id, &current);
     let Value::Object(shown) = &before else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
@@ -346,7 +360,7 @@ pub async fn put<K: Kind>(
         Some(version) => version.to_string(),
         None => K::identity(&current).etag.to_owned(),
     };
-    update::<K>(&state, &headers, name, &before, &Value::Object(body), etag).await?;
+    update::<K>(&state, &headers, name, &before, &Value::Object(body), etag, force).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -357,9 +371,10 @@ pub async fn patch<K: Kind>(
     tenant: String,
     id: String,
     mut operations: Vec<PatchOperation>,
+    force: bool,
 ) -> Result<StatusCode, ApiError> {
     let name = name_of::<K>(&tenant, &id);
-    let current = K::get(&state, &headers, name.clone()).await?;
+    let current = K::current(&state, &headers, name.clone()).await?;
     let before = K::write(&id, &current);
     if K::LOCALIZED {
         let language = content_language(&headers).unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
@@ -371,7 +386,7 @@ pub async fn patch<K: Kind>(
     let shown = K::write(&id, &read::<K>(&after)?);
     patch::check_kept(&shown, &operations)?;
     let etag = K::identity(&current).etag.to_owned();
-    update::<K>(&state, &headers, name, &before, &after, etag).await?;
+    update::<K>(&state, &headers, name, &before, &after, etag, force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -385,9 +400,14 @@ async fn update<K: Kind>(
     before: &Value,
     after: &Value,
     etag: String,
+    force: bool,
 ) -> Result<(), ApiError> {
     let old = read::<K>(before)?;
     let mut new = read::<K>(after)?;
+    let violations = K::rules(&new);
+    if !violations.is_empty() {
+        return Err(ApiError::violations(violations));
+    }
     let (old_fields, new_fields) = (to_dynamic(&old), to_dynamic(&new));
     let mut mask = vec!["display_name".to_owned()];
     for field in new_fields.descriptor().fields() {
@@ -397,7 +417,7 @@ async fn update<K: Kind>(
         }
     }
     K::target(&mut new, name, etag);
-    K::update(state, headers, new, mask).await?;
+    K::update(state, headers, new, mask, force).await?;
     Ok(())
 }
 

@@ -85,6 +85,12 @@ impl ApiError {
         Self::from(failure)
     }
 
+    /// The same error under another HTTP status (where the documented API lists a different one).
+    pub fn with_http(mut self, status: StatusCode) -> Self {
+        self.0.http = status;
+        self
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.0.code == tonic::Code::NotFound
     }

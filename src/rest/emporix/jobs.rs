@@ -121,7 +121,7 @@ impl From<proto::Job> for Job {
             Ok(proto::JobType::Import) => Some(JobType::Import),
             Ok(proto::JobType::Export) => Some(JobType::Export),
             Ok(proto::JobType::AgentChat) => Some(JobType::AgentChat),
-            Ok(proto::JobType::Unspecified) | Err(_) => None,
+            Ok(proto::JobType::Unspecified | proto::JobType::TemplateExport) | Err(_) => None,
         };
         Self {
             id: id_of(&job.name).to_owned(),
@@ -149,6 +149,17 @@ pub struct FieldsParam {
     pub fields: Option<String>,
 }
 
+/// The jobs the dialect shows: Emporix's types only (a template export's result is no bundle).
+const EMPORIX_JOBS: &str = "type:(IMPORT,EXPORT,AGENT_CHAT)";
+
+/// The caller's `q`, kept to the jobs the dialect shows.
+fn emporix_q(q: Option<String>) -> String {
+    match q.as_deref().map(str::trim) {
+        None | Some("") => EMPORIX_JOBS.to_owned(),
+        Some(q) => format!("{EMPORIX_JOBS} {q}"),
+    }
+}
+
 fn page_of(jobs: Vec<proto::Job>, total: Option<i64>) -> Response {
     let body: Vec<Job> = jobs.into_iter().map(Job::from).collect();
     match total {
@@ -166,7 +177,7 @@ async fn search(
     let include_total = total_requested(&headers);
     let request = proto::ListJobsRequest {
         parent: parent(&tenant),
-        q: params.q.unwrap_or_default(),
+        q: emporix_q(params.q),
         page_size: positive("pageSize", params.page_size.as_deref())?.unwrap_or(0),
         page_number: positive("pageNumber", params.page_number.as_deref())?.unwrap_or(0),
         sort: params.sort.unwrap_or_default(),
@@ -240,7 +251,7 @@ pub async fn search_jobs(
     let params = params.with_q(body.q);
     let request = proto::SearchJobsRequest {
         parent: parent(&tenant),
-        q: params.q.unwrap_or_default(),
+        q: emporix_q(params.q),
         page_size: positive("pageSize", params.page_size.as_deref())?.unwrap_or(0),
         page_number: positive("pageNumber", params.page_number.as_deref())?.unwrap_or(0),
         sort: params.sort.unwrap_or_default(),
@@ -280,6 +291,10 @@ pub async fn get_job(
     let name = format!("tenants/{tenant}/jobs/{job_id}");
     let request = proto::GetJobRequest { name: name.clone(), fields: params.fields.unwrap_or_default() };
     let job = state.jobs.get_job_lean(grpc_request(&headers, request)).await?;
+    if job.r#type == proto::JobType::TemplateExport as i32 {
+        let missing = crate::error::Error::not_found(&name);
+        return Err(missing.into());
+    }
     let stored = job.export_result.as_ref().is_some_and(|r| r.data.is_empty() && !r.sha256.is_empty());
     let mut body = Job::from(job);
     let Some(result) = body.export_result.as_mut().filter(|_| stored) else {

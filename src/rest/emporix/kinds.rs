@@ -4,14 +4,16 @@
 
 use std::future::Future;
 
+use crate::domain::timestamp::Timestamp;
 use axum::http::HeaderMap;
-use prost_types::{FieldMask, Timestamp};
+use prost_types::FieldMask;
 use serde_json::Value;
 
 use super::RestState;
 use super::error::ApiError;
 use crate::domain::bundle::read::{Obj, Violations, set};
-use crate::domain::bundle::{emporix_agent, emporix_mcp, emporix_tool};
+use crate::domain::bundle::{emporix_agent, emporix_mcp, emporix_tool, rules};
+use crate::error::FieldViolation;
 use crate::proto::agent_service_server::AgentService as _;
 use crate::proto::*;
 use crate::rest::call::grpc_request;
@@ -54,6 +56,8 @@ pub trait Kind: Send + Sync + 'static {
     const KEPT: &'static [&'static str];
     /// Canonical fields no PUT or PATCH changes once created.
     const IMMUTABLE: &'static [&'static str];
+    /// Emporix keys only a PUT that creates may carry: a replacement that sends one is refused.
+    const WRITE_ONCE: &'static [&'static str] = &[];
     /// Emporix `q` field names and the List filter fields they are.
     const Q_FIELDS: &'static [(&'static str, &'static str)];
     /// Whether `name` and `description` are localized maps.
@@ -65,6 +69,12 @@ pub trait Kind: Send + Sync + 'static {
     const REQUIRED: &'static [&'static str];
 
     fn get(
+        state: &RestState,
+        headers: &HeaderMap,
+        name: String,
+    ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    /// The current state before a PUT or PATCH, read under the write's scope only.
+    fn current(
         state: &RestState,
         headers: &HeaderMap,
         name: String,
@@ -83,11 +93,14 @@ pub trait Kind: Send + Sync + 'static {
         id: String,
         resource: Self::R,
     ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
+    /// `force`: disable a tool or MCP server enabled agents use, and those agents with it
+    /// (ignored by the other kinds).
     fn update(
         state: &RestState,
         headers: &HeaderMap,
         resource: Self::R,
         mask: Vec<String>,
+        force: bool,
     ) -> impl Future<Output = Result<Self::R, ApiError>> + Send;
     fn delete(
         state: &RestState,
@@ -101,6 +114,14 @@ pub trait Kind: Send + Sync + 'static {
     fn write(id: &str, resource: &Self::R) -> Value;
     /// The resource an Emporix JSON object describes; problems go to `errs` with their paths.
     fn read(object: &Obj, errs: &mut Violations) -> Self::R;
+    /// The Emporix rules of the kind (shared with import), paths in Emporix names.
+    fn rules(_resource: &Self::R) -> Vec<FieldViolation> {
+        Vec::new()
+    }
+    /// Rules only a PUT that creates has (write-only values required on creation).
+    fn create_rules(_resource: &Self::R) -> Vec<FieldViolation> {
+        Vec::new()
+    }
     fn identity(resource: &Self::R) -> Identity<'_>;
     /// Addresses a resource for an update: its name, and the etag the update is conditional on.
     fn target(resource: &mut Self::R, name: String, etag: String);
@@ -113,11 +134,16 @@ macro_rules! calls {
         $get:ident($get_req:ident),
         $list:ident($list_req:ident) -> $items:ident,
         $create:ident($create_req:ident { $id_field:ident, $field:ident }),
-        $update:ident($update_req:ident),
+        $update:ident($update_req:ident $(+ $force:ident)?) = $update_method:literal,
         $delete:ident($delete_req:ident)
     ) => {
         async fn get(state: &RestState, headers: &HeaderMap, name: String) -> Result<$r, ApiError> {
             Ok(state.agents.$get(grpc_request(headers, $get_req { name })).await?.into_inner())
+        }
+
+        async fn current(state: &RestState, headers: &HeaderMap, name: String) -> Result<$r, ApiError> {
+            let request = grpc_request(headers, $get_req { name });
+            Ok(state.agents.current_for_write::<$r, _>(request, $update_method).await?)
         }
 
         async fn list(
@@ -154,8 +180,14 @@ macro_rules! calls {
             headers: &HeaderMap,
             resource: $r,
             mask: Vec<String>,
+            force: bool,
         ) -> Result<$r, ApiError> {
-            let request = $update_req { $field: Some(resource), update_mask: Some(FieldMask { paths: mask }) };
+            let _ = force;
+            let request = $update_req {
+                $field: Some(resource),
+                update_mask: Some(FieldMask { paths: mask }),
+                $($force: force,)?
+            };
             Ok(state.agents.$update(grpc_request(headers, request)).await?.into_inner())
         }
 
@@ -218,16 +250,20 @@ impl Kind for Agents {
         get_agent(GetAgentRequest),
         list_agents(ListAgentsRequest) -> agents,
         create_agent(CreateAgentRequest { agent_id, agent }),
-        update_agent(UpdateAgentRequest),
+        update_agent(UpdateAgentRequest) = "UpdateAgent",
         delete_agent(DeleteAgentRequest)
     );
 
     fn write(id: &str, agent: &Agent) -> Value {
-        emporix_agent::write(id, &shown(agent))
+        emporix_agent::write_resource(id, &shown(agent))
     }
 
     fn read(object: &Obj, errs: &mut Violations) -> Agent {
         emporix_agent::read(object, errs)
+    }
+
+    fn rules(agent: &Agent) -> Vec<FieldViolation> {
+        rules::agent(agent)
     }
 }
 
@@ -249,7 +285,7 @@ impl Kind for Tools {
         get_tool(GetToolRequest),
         list_tools(ListToolsRequest) -> tools,
         create_tool(CreateToolRequest { tool_id, tool }),
-        update_tool(UpdateToolRequest),
+        update_tool(UpdateToolRequest + force) = "UpdateTool",
         delete_tool(DeleteToolRequest)
     );
 
@@ -266,6 +302,20 @@ impl Kind for Tools {
             set(&mut slack.bot_token, config.string("botToken", errs));
         }
         tool
+    }
+
+    fn rules(tool: &Tool) -> Vec<FieldViolation> {
+        rules::tool(tool)
+    }
+
+    /// `botToken` is "required only for creation, for update it can be omitted".
+    fn create_rules(tool: &Tool) -> Vec<FieldViolation> {
+        match &tool.config {
+            Some(tool::Config::Slack(slack)) if slack.bot_token.is_empty() => {
+                vec![FieldViolation::new("config.botToken", "is required when a Slack tool is created")]
+            }
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -287,7 +337,7 @@ impl Kind for McpServers {
         get_mcp_server(GetMcpServerRequest),
         list_mcp_servers(ListMcpServersRequest) -> mcp_servers,
         create_mcp_server(CreateMcpServerRequest { mcp_server_id, mcp_server }),
-        update_mcp_server(UpdateMcpServerRequest),
+        update_mcp_server(UpdateMcpServerRequest + force) = "UpdateMcpServer",
         delete_mcp_server(DeleteMcpServerRequest)
     );
 
@@ -297,6 +347,10 @@ impl Kind for McpServers {
 
     fn read(object: &Obj, errs: &mut Violations) -> McpServer {
         emporix_mcp::read(object, errs)
+    }
+
+    fn rules(server: &McpServer) -> Vec<FieldViolation> {
+        rules::mcp_server(server)
     }
 }
 
@@ -310,6 +364,7 @@ impl Kind for Tokens {
     const PATCHABLE: &'static [&'static str] = &["name"];
     const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &["value"];
+    const WRITE_ONCE: &'static [&'static str] = &["value"];
     const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
@@ -320,7 +375,7 @@ impl Kind for Tokens {
         get_secret(GetSecretRequest),
         list_secrets(ListSecretsRequest) -> secrets,
         create_secret(CreateSecretRequest { secret_id, secret }),
-        update_secret(UpdateSecretRequest),
+        update_secret(UpdateSecretRequest) = "UpdateSecret",
         delete_secret(DeleteSecretRequest)
     );
 

@@ -12,10 +12,10 @@ mod resources;
 mod schema;
 mod transfer;
 
+use crate::domain::timestamp::Timestamp;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::routing::{get, post, put};
-use prost_types::Timestamp;
 use serde::Deserialize;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};

@@ -23,12 +23,23 @@ pub struct GetParams {
     pub fields: Option<String>,
 }
 
+/// `force` of an upsert or a patch.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WriteParams {
+    /// Tools and MCP servers: disabling one that enabled agents use is refused (400, type
+    /// `RESOURCE_IN_USE`, a detail of type `force`) unless `force=true`, which disables those
+    /// agents too ("cascade disable"). Agents and tokens ignore it.
+    pub force: Option<bool>,
+}
+
 /// `force` of a delete.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteParams {
-    /// Delete even when other resources use it. Accepted for compatibility: agentport does not
-    /// refuse deletes of used resources, so it changes nothing.
+    /// Delete even when other resources use it: the references to it are removed and the
+    /// referring agents disabled, in one transaction. Without it a resource in use is refused
+    /// with 400 (type `RESOURCE_IN_USE`, a detail of type `force`).
     pub force: Option<bool>,
 }
 
@@ -158,6 +169,7 @@ macro_rules! resource {
             params(
                 ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
                 ($id = String, Path),
+                WriteParams,
                 ("Content-Language" = Option<String>, Header,
                     description = "`*` (or absent): localized texts are maps; a language: texts sent as strings are of that language."),
             ),
@@ -176,9 +188,10 @@ macro_rules! resource {
             State(state): State<RestState>,
             headers: HeaderMap,
             Ids((tenant, id)): Ids<(String, String)>,
+            Params(params): Params<WriteParams>,
             Body(body): Body<Value>,
         ) -> Result<Response, ApiError> {
-            crud::put::<$kind>(state, headers, tenant, id, body).await
+            crud::put::<$kind>(state, headers, tenant, id, body, params.force.unwrap_or(false)).await
         }
 
         #[doc = concat!("Partially updating one of the ", $plural, ".")]
@@ -192,6 +205,7 @@ macro_rules! resource {
             params(
                 ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
                 ($id = String, Path),
+                WriteParams,
             ),
             request_body = Vec<PatchOperation>,
             responses(
@@ -208,9 +222,10 @@ macro_rules! resource {
             State(state): State<RestState>,
             headers: HeaderMap,
             Ids((tenant, id)): Ids<(String, String)>,
+            Params(params): Params<WriteParams>,
             Body(operations): Body<Vec<PatchOperation>>,
         ) -> Result<StatusCode, ApiError> {
-            crud::patch::<$kind>(state, headers, tenant, id, operations).await
+            crud::patch::<$kind>(state, headers, tenant, id, operations, params.force.unwrap_or(false)).await
         }
 
         #[doc = concat!("Deleting one of the ", $plural, ".")]
@@ -226,6 +241,7 @@ macro_rules! resource {
             ),
             responses(
                 (status = 204, description = "The resource has been deleted."),
+                (status = 400, description = "The resource is in use and `force` was not given.", body = ErrorMessage),
                 (status = 401, description = "The authorization token is invalid or has expired.", body = ErrorMessageFault),
                 (status = 403, description = "The token's scopes are not sufficient.", body = ErrorMessage),
                 (status = 404, description = "No such resource.", body = ErrorMessage),

@@ -316,7 +316,9 @@ pub struct DynamicMcpTool {
     pub config: Value,
 }
 
-/// Emporix token request (PUT body). `value` is write-only and cannot change once created.
+/// Emporix token request (PUT body). `value` is write-only and cannot change once created: a
+/// PUT that creates the token needs it, a PUT that replaces one must leave it out (400 when
+/// it carries one), so only `name` can change.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenRequest {
     pub name: String,

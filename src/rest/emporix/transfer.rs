@@ -180,10 +180,10 @@ impl From<proto::ImportSummary> for ImportSummary {
     request_body = ExportRequest,
     responses(
         (status = 200, description = "The exported agents with components.", body = ExportResponse),
-        (status = 400, description = "The request was syntactically incorrect.", body = ErrorMessage),
+        (status = 400, description = "The request was syntactically incorrect, or an agent does not exist \
+            (type `RESOURCE_NOT_FOUND`).", body = ErrorMessage),
         (status = 401, description = "The authorization token is invalid or has expired.", body = ErrorMessageFault),
         (status = 403, description = "The token's scopes are not sufficient.", body = ErrorMessage),
-        (status = 404, description = "An agent does not exist.", body = ErrorMessage),
     ),
     security(("OAuth2" = ["ai.agent_read"]))
 )]
@@ -194,7 +194,14 @@ pub async fn export_agents(
     Body(body): Body<ExportRequest>,
 ) -> Result<Response, ApiError> {
     let request = proto::StreamExportAgentsRequest { parent: parent(&tenant), agent_ids: body.agent_ids };
-    let items = state.agents.stream_export_agents(grpc_request(&headers, request)).await?.into_inner();
+    let items = match state.agents.stream_export_agents(grpc_request(&headers, request)).await {
+        Ok(items) => items.into_inner(),
+        // The documented export answers 400, 401 or 403 only: an unknown id is a bad request.
+        Err(status) if status.code() == tonic::Code::NotFound => {
+            return Err(ApiError::from(status).with_http(StatusCode::BAD_REQUEST));
+        }
+        Err(status) => return Err(status.into()),
+    };
     let body = bundle_body::export_body(items, iso8601);
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
@@ -238,7 +245,7 @@ fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiErro
         ("dryRun" = Option<bool>, Query, description = "Report what the import would do, and write nothing.",
             extensions(("x-agentport-extension" = json!(true)))),
         ("conflictPolicy" = Option<String>, Query,
-            description = "When an agent's id is taken: `rename` (default; `<id>--import-<millis>`), `skip`, `overwrite` or `fail`.",
+            description = "When an agent's id is taken: `rename` (default: `<id>--import-<epoch millis>`, then `-2`, `-3`, ... appended while taken; `<id>` is cut from its end so the result stays within 128 characters), `skip`, `overwrite` or `fail`.",
             extensions(("x-agentport-extension" = json!(true)))),
         ("requestId" = Option<String>, Query,
             description = "Idempotency key: a retry with the same key returns the first response. The `Idempotency-Key` header works too.",

@@ -39,7 +39,7 @@ fn non_empty(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
-fn micros(at: &Option<prost_types::Timestamp>) -> Option<String> {
+fn micros(at: &Option<crate::domain::timestamp::Timestamp>) -> Option<String> {
     at.as_ref().map(|t| iso8601(t.seconds * 1_000_000 + i64::from(t.nanos) / 1000))
 }
 

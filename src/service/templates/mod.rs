@@ -1,7 +1,7 @@
 //! Agent templates: snapshot an agent with its whole tree, instantiate it in any tenant.
 
 mod contents;
-mod tree;
+pub(crate) mod tree;
 
 use std::collections::HashMap;
 
@@ -137,8 +137,13 @@ impl TemplateService {
         let name = ResourceName::new(&agent.parent(), ResourceKind::Template, uuid::Uuid::now_v7().to_string());
         let now = now_micros();
         let staged = self.keep_rendered(&agent.tenant, &template).await?;
-        let mut job =
-            JobRecord::new(&agent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Export, JobState::Success, now);
+        let mut job = JobRecord::new(
+            &agent.tenant,
+            &uuid::Uuid::now_v7().to_string(),
+            JobKind::TemplateExport,
+            JobState::Success,
+            now,
+        );
         job.agent_id = Some(agent.id.clone());
         job.message = Some(format!("Exported template {}", name.id));
         job.export_result = Some(json::to_json(&ExportResult {

@@ -31,7 +31,7 @@ use self::apply::{ImportContext, apply};
 use self::spool::{Spooled, spool};
 use super::job_view::to_proto;
 use crate::config::Settings;
-use crate::domain::bundle::{self, Bundle};
+use crate::domain::bundle::{self, Bundle, rules};
 use crate::domain::checksum;
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
@@ -229,14 +229,16 @@ impl TransferService {
         let (mut bundle, decode_problems) = bundle::decode_value(&parsed.value)
             .map_err(|violations| bundle_error(violations.into_iter().map(in_data).collect()))?;
         let mut violations: Vec<FieldViolation> = decode_problems.into_iter().map(in_data).collect();
+        // The Emporix rules first (those of a REST PUT, in Emporix names); the canonical ones
+        // only for an entity that passes them, so nothing is reported twice under two names.
         for (i, e) in bundle.agents.iter().enumerate() {
-            violations.extend(scoped(&e.value, &format!("data.agents[{i}]")));
+            violations.extend(checked(&e.value, rules::agent, &format!("data.agents[{i}]")));
         }
         for (i, e) in bundle.tools.iter().enumerate() {
-            violations.extend(scoped(&e.value, &format!("data.tools[{i}]")));
+            violations.extend(checked(&e.value, rules::tool, &format!("data.tools[{i}]")));
         }
         for (i, e) in bundle.mcp_servers.iter().enumerate() {
-            violations.extend(scoped(&e.value, &format!("data.mcpServers[{i}]")));
+            violations.extend(checked(&e.value, rules::mcp_server, &format!("data.mcpServers[{i}]")));
         }
         let mut contents = StagedContents::new();
         for (i, kb) in bundle.knowledge_bases.iter_mut().enumerate() {
@@ -385,6 +387,12 @@ impl TransferService {
             tracing::warn!(error = %e, "could not record the failed import job");
         }
     }
+}
+
+/// The Emporix rules of a bundled entity, then (when they hold) the canonical ones.
+fn checked<R: Resource>(resource: &R, emporix: fn(&R) -> Vec<FieldViolation>, prefix: &str) -> Vec<FieldViolation> {
+    let emporix: Vec<FieldViolation> = emporix(resource).into_iter().map(|v| v.scope(prefix)).collect();
+    if emporix.is_empty() { scoped(resource, prefix) } else { emporix }
 }
 
 fn scoped<R: Resource>(resource: &R, prefix: &str) -> Vec<FieldViolation> {
