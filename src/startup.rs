@@ -278,6 +278,8 @@ impl Application {
         let grpc = grpc.layer(GrpcStatusLayer).layer(tonic_web::GrpcWebLayer::new());
         let router = grpc
             .merge(rest.layer(axum::extract::DefaultBodyLimit::max(max)))
+            // Replaces tonic's fallback, which answers every unknown path as a gRPC call.
+            .fallback(crate::rest::unknown_route)
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
             .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
@@ -311,6 +313,9 @@ fn reflection() -> Result<
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // `google/rpc/error_details.proto` and `status.proto`: clients that resolve types by
+            // reflection (grpcurl) decode the ErrorInfo and BadRequest details of every error.
+            .register_encoded_file_descriptor_set(crate::proto::GOOGLE_RPC_DESCRIPTOR_SET)
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }

@@ -23,6 +23,8 @@ mod references;
 mod resilience;
 mod rest_emporix;
 mod rest_xpander;
+mod rest_xpander_edges;
+mod routing;
 mod secrets;
 mod server;
 mod streaming;
