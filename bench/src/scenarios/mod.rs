@@ -59,4 +59,5 @@ macro_rules! scenario {
 }
 
 /// Every scenario by name, in the order they run.
-pub const ALL: &[(&str, Run)] = &[scenario!(get), scenario!(import), scenario!(lists), scenario!(search_jobs), scenario!(stream)];
+pub const ALL: &[(&str, Run)] =
+    &[scenario!(get), scenario!(import), scenario!(lists), scenario!(search_jobs), scenario!(stream)];

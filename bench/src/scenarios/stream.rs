@@ -123,7 +123,7 @@ async fn seed(client: &mut AgentServiceClient<Channel>, documents: usize) -> Dur
         let mut messages = vec![UploadDocumentRequest { part: Some(upload_document_request::Part::Header(header)) }];
         let content = text(d as u64, DOCUMENT_BYTES);
         messages.extend(content.chunks(CHUNK).map(|c| UploadDocumentRequest {
-            part: Some(upload_document_request::Part::Chunk(c.to_vec())),
+            part: Some(upload_document_request::Part::Chunk(prost::bytes::Bytes::copy_from_slice(c))),
         }));
         let mut request = tonic::Request::new(tokio_stream::iter(messages));
         request.set_timeout(CALL_TIMEOUT);
@@ -134,7 +134,10 @@ async fn seed(client: &mut AgentServiceClient<Channel>, documents: usize) -> Dur
     }
     let agent = Agent {
         display_name: [("en".to_owned(), "Manual reader".to_owned())].into(),
-        knowledge_bases: vec![KnowledgeBaseAttachment { knowledge_base_id: KNOWLEDGE_BASE.into(), ..Default::default() }],
+        knowledge_bases: vec![KnowledgeBaseAttachment {
+            knowledge_base_id: KNOWLEDGE_BASE.into(),
+            ..Default::default()
+        }],
         ..Default::default()
     };
     client
@@ -202,12 +205,7 @@ async fn export(client: &mut AgentServiceClient<Channel>, mut sink: Option<&mut 
 }
 
 /// `StreamImportAgents` of the bundle file into `parent`, read and sent in 1 MiB pieces.
-async fn import(
-    client: &mut AgentServiceClient<Channel>,
-    path: &Path,
-    checksum: &str,
-    parent: String,
-) -> Exported {
+async fn import(client: &mut AgentServiceClient<Channel>, path: &Path, checksum: &str, parent: String) -> Exported {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let header = StreamImportAgentsHeader { parent, checksum: checksum.to_owned(), ..Default::default() };
     let path = path.to_owned();
@@ -230,7 +228,7 @@ async fn import(
             }
             chunk.truncate(filled);
             sent += filled as u64;
-            let part = stream_import_agents_request::Part::Chunk(chunk);
+            let part = stream_import_agents_request::Part::Chunk(chunk.into());
             if sender.send(StreamImportAgentsRequest { part: Some(part) }).await.is_err() {
                 return sent;
             }
