@@ -76,45 +76,59 @@ fn check(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(why()) }
 }
 
+/// JWT signing secret of the scenarios that need callers of their own.
+const JWT_SECRET: &str = "faults-runner-secret-of-a-decent-length";
+
+/// A bearer token for `subject` in `tenant` with every API scope, valid for an hour.
+fn token(subject: &str, tenant: &str) -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let claims = serde_json::json!({
+        "sub": subject,
+        "tenant": tenant,
+        "scope": "ai.agent_read ai.agent_manage ai.agentexecution_manage",
+        "exp": exp,
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("token encodes")
+}
+
+/// `message` as a request carrying `token`.
+fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("ASCII"));
+    request
+}
+
 async fn regex_bomb(run: &Run) -> Result<String, String> {
     let database = Database::fresh(run.store).await;
-    let (server, channel) = Server::start(&database.url, database.dir.path(), "bomb", &[]).await;
+    // Two callers of their own, as two customers would be: the bomber's refused calls count
+    // against its own rate, not the quiet tenant's.
+    let env = [("AGENTPORT_JWT_HS256_SECRET", JWT_SECRET)];
+    let (server, channel) = Server::start(&database.url, database.dir.path(), "bomb", &env).await;
+    let (bomber, quiet_caller) = (token("bomber", "bomb"), token("quiet", "quiet"));
     let mut jobs = Server::jobs(&channel);
     let message = format!("{}c", "a".repeat(99_999));
     for i in 0..20 {
         let job = Job { message: message.clone(), status: JobStatus::Success as i32, ..Default::default() };
-        jobs.record_job(RecordJobRequest {
-            parent: "tenants/bomb".into(),
-            job_id: format!("chat-{i}"),
-            job: Some(job),
-        })
-        .await
-        .map_err(|e| format!("recording chat jobs: {e}"))?;
+        let request = RecordJobRequest { parent: "tenants/bomb".into(), job_id: format!("chat-{i}"), job: Some(job) };
+        jobs.record_job(authed(request, &bomber)).await.map_err(|e| format!("recording chat jobs: {e}"))?;
     }
     let mut agents = Server::agents(&channel);
-    let quiet = agents
-        .create_agent(CreateAgentRequest {
-            parent: "tenants/quiet".into(),
-            agent_id: "a".into(),
-            agent: Some(agent(0)),
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .into_inner();
+    let request = CreateAgentRequest { parent: "tenants/quiet".into(), agent_id: "a".into(), agent: Some(agent(0)) };
+    let quiet = agents.create_agent(authed(request, &quiet_caller)).await.map_err(|e| e.to_string())?.into_inner();
     let seconds = if run.short { 8 } else { 60 };
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut bombers = Vec::new();
     for b in 0..8 {
         let mut jobs = Server::jobs(&channel);
+        let bomber = bomber.clone();
         bombers.push(tokio::spawn(async move {
             let (mut refused, mut ran) = (0u32, 0u32);
             while Instant::now() < until {
                 // The bomb (refused) and the costliest shape the limit allows (runs).
                 let q = if b % 2 == 0 { "message:~\"(a.{0,255}){4}c\"" } else { "message:~\"(a.{0,60}){4}c\"" };
-                match jobs
-                    .search_jobs(SearchJobsRequest { parent: "tenants/bomb".into(), q: q.into(), ..Default::default() })
-                    .await
-                {
+                let search = SearchJobsRequest { parent: "tenants/bomb".into(), q: q.into(), ..Default::default() };
+                match jobs.search_jobs(authed(search, &bomber)).await {
                     Err(s) if s.code() == tonic::Code::InvalidArgument => refused += 1,
                     Ok(_) => ran += 1,
                     Err(s) if s.code() == tonic::Code::ResourceExhausted => {
@@ -129,10 +143,8 @@ async fn regex_bomb(run: &Run) -> Result<String, String> {
     let mut latencies = Vec::new();
     while Instant::now() < until {
         let started = Instant::now();
-        agents
-            .get_agent(GetAgentRequest { name: quiet.name.clone() })
-            .await
-            .map_err(|e| format!("quiet tenant: {e}"))?;
+        let get = GetAgentRequest { name: quiet.name.clone() };
+        agents.get_agent(authed(get, &quiet_caller)).await.map_err(|e| format!("quiet tenant: {e}"))?;
         latencies.push(started.elapsed());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
