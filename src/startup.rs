@@ -122,8 +122,12 @@ impl Application {
         set_health(&reporter, ServingStatus::NotServing).await;
         let ready = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        // The feed stops as soon as shutdown begins, not after the drain: an open watch would
+        // otherwise hold its connection for the whole grace period and end with a reset
+        // instead of UNAVAILABLE.
+        let (feed_stop_tx, feed_stop_rx) = tokio::sync::watch::channel(false);
         let watch_every = Duration::from_millis(self.settings.watch_interval_ms.max(10));
-        let feed = JobFeed::start(self.store.clone(), watch_every, stop_rx.clone());
+        let feed = JobFeed::start(self.store.clone(), watch_every, feed_stop_rx);
         let transfers = TransferService::new(self.store.clone(), &self.settings);
         let router = self.routes(health_service, transfers.clone(), feed, ready.clone())?;
         let background = tokio::spawn(start_when_migrated(
@@ -162,6 +166,7 @@ impl Application {
         let server = self.settings.server();
         let result = crate::server::serve(self.listener, router, server, self.tls.take(), async move {
             shutdown.await;
+            let _ = feed_stop_tx.send(true);
             tracing::info!("shutting down; waiting for in-flight calls");
         })
         .await;
