@@ -33,6 +33,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let encoded = compiler.encode_file_descriptor_set();
     std::fs::write(out_dir.join("agentport_descriptor.bin"), &encoded)?;
+    // Served by reflection only, so that clients resolving error details by type (grpcurl)
+    // find `google.rpc.ErrorInfo` and `BadRequest` under their canonical file names.
+    let mut rpc = protox::Compiler::new(["proto"])?;
+    rpc.include_imports(true).include_source_info(true);
+    rpc.open_files(["google/rpc/error_details.proto", "google/rpc/status.proto"])?;
+    std::fs::write(out_dir.join("google_rpc_descriptor.bin"), rpc.encode_file_descriptor_set())?;
     let pool = prost_reflect::DescriptorPool::decode(encoded.as_slice())?;
     std::fs::write(out_dir.join("agentport_generated.rs"), generate::generated(&pool, "agentport.v1"))?;
 

@@ -127,9 +127,19 @@ pub struct DatabaseArgs {
 /// How the client commands reach and authenticate to the service.
 #[derive(Debug, clap::Args)]
 pub struct ConnectionArgs {
-    /// The service's address.
+    /// The service's address: `http://host:port`, or `https://host:port` for a service with TLS.
     #[arg(long, env = "AGENTPORT_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
+    /// PEM CA certificate(s) that sign the service's certificate, for `https://` servers whose
+    /// certificate is not from a public CA.
+    #[arg(long, env = "AGENTPORT_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate to present (mutual TLS); needs `--client-key`.
+    #[arg(long, env = "AGENTPORT_CLIENT_CERT", value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `--client-cert`.
+    #[arg(long, env = "AGENTPORT_CLIENT_KEY", value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
     /// Bearer token, sent as `authorization: Bearer <token>`.
     #[arg(long, env = "AGENTPORT_TOKEN", hide_env_values = true)]
     pub token: Option<Credential>,

@@ -11,6 +11,8 @@ pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc;
 pub mod keys;
 pub mod limits;
@@ -28,6 +30,8 @@ pub mod proto {
     tonic::include_proto!("agentport.v1");
     /// Encoded descriptor set of every contract, extension options included.
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("agentport_descriptor");
+    /// `google/rpc/error_details.proto` and `google/rpc/status.proto`, for reflection.
+    pub const GOOGLE_RPC_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("google_rpc_descriptor");
     // `Scrub` and `Addressed` for every message, written by build.rs from the descriptors.
     include!(concat!(env!("OUT_DIR"), "/agentport_generated.rs"));
     // Proto3-JSON serde for the stored types (pbjson-build).

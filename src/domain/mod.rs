@@ -23,5 +23,6 @@ pub mod secrets;
 pub mod template;
 pub mod text;
 pub mod timestamp;
+pub mod unique_name;
 pub mod utf8;
 pub mod validate;

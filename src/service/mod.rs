@@ -9,6 +9,7 @@ pub(crate) mod resources;
 pub mod sealing;
 mod templates;
 pub(crate) mod transfer;
+pub(crate) mod unique_names;
 
 pub use api_keys::ApiKeyService;
 pub use documents::DocumentService;

@@ -23,7 +23,7 @@ use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::service::documents::content::{StagedContents, discard_all, stage_all};
-use crate::service::sealing;
+use crate::service::{sealing, unique_names};
 use crate::store::{Owner, Sealer, Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
@@ -249,7 +249,7 @@ impl TemplateService {
     }
 
     /// Instantiates template `template_id` (of any tenant) in `parent`; returns the new root agent.
-    pub async fn import(&self, parent: &str, template_id: &str, request: TemplateRequest) -> Result<Agent> {
+    pub async fn import(&self, parent: &str, template_id: &str, mut request: TemplateRequest) -> Result<Agent> {
         let mut violations = request.violations();
         let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
         let template_id = check_id(template_id, "template_id").map_err(|v| violations.push(v)).ok();
@@ -262,6 +262,10 @@ impl TemplateService {
         })?;
         let source_tenant = stored.name.tenant.clone();
         let template = view(stored)?;
+        if request.icon.is_empty() {
+            // The new agent looks like the template it came from, not its source agent.
+            request.icon = template.icon.clone();
+        }
         let mut tree = self.open(&template.agent_definition)?;
         contents::resolve(&mut tree, &template);
         let copy_kbs = request.with_knowledge_bases.unwrap_or(true);
@@ -460,19 +464,23 @@ async fn instantiate(
         for attachment in agent.mcp_servers.iter_mut().filter(|m| !m.mcp_server_id.is_empty()) {
             attachment.mcp_server_id = map(&server_ids, &attachment.mcp_server_id);
         }
-        if copy_kbs {
-            for attachment in &mut agent.knowledge_bases {
-                attachment.knowledge_base_id = map(&kb_ids, &attachment.knowledge_base_id);
-            }
-        } else {
-            agent.knowledge_bases.clear();
+        // Only knowledge bases the template carries (and this import copies) are linked: any
+        // other id would name an unrelated knowledge base of the importing tenant, or nothing.
+        agent.knowledge_bases.retain(|k| kb_ids.contains_key(k.knowledge_base_id.as_str()));
+        for attachment in &mut agent.knowledge_bases {
+            attachment.knowledge_base_id = map(&kb_ids, &attachment.knowledge_base_id);
         }
         for collaboration in &mut agent.collaborations {
             collaboration.agent_id = map(&agent_ids, &collaboration.agent_id);
         }
-        for item in agent.graph.iter_mut().filter(|g| g.r#type == "agent") {
-            item.item_id = map(&agent_ids, &item.item_id);
+        for item in &mut agent.graph {
+            match (item.r#type.as_str(), item.sub_type.as_str()) {
+                ("agent", _) => item.item_id = map(&agent_ids, &item.item_id),
+                ("tool", "custom_function") => item.item_id = map(&tool_ids, &item.item_id),
+                _ => {}
+            }
         }
+        agent.unique_name = unique_names::fresh(target.tx, parent).await?;
         if *id == tree.root {
             agent.display_name = HashMap::from([("en".to_owned(), request.display_name.clone())]);
             if !request.description.is_empty() {

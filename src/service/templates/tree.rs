@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::domain::agent_graph::sub_agent_ids;
+use crate::domain::agent_graph::{graph_function_ids, sub_agent_ids};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::template::{KnowledgeBaseCopy, TemplateTree};
 use crate::error::{Error, ErrorCode, Result};
-use crate::proto::Agent;
+use crate::proto::{Agent, Tool, tool};
 use crate::service::transfer::closure::{dependencies, documents, load, load_many};
 use crate::store::Store;
 
@@ -86,8 +86,18 @@ pub async fn collect(
     max_depth: usize,
     with_knowledge_bases: bool,
 ) -> Result<TemplateTree> {
-    let agents = agents(store, tenant, root, max_depth).await?;
-    let (tools, mcp_servers, bases) = dependencies(store, tenant, &agents, with_knowledge_bases).await?;
+    let mut agents = agents(store, tenant, root, max_depth).await?;
+    if !with_knowledge_bases {
+        // Without its knowledge bases a template names none: links to them would bind, on
+        // import, to whatever the importing tenant has under those ids.
+        agents.values_mut().for_each(|agent| agent.knowledge_bases.clear());
+    }
+    let (mut tools, mcp_servers, bases) = dependencies(store, tenant, &agents, with_knowledge_bases).await?;
+    // A custom function the graph calls travels even when it is not attached as a tool.
+    let called: BTreeSet<String> = agents.values().flat_map(graph_function_ids).map(str::to_owned).collect();
+    let missing: Vec<String> = called.into_iter().filter(|id| !tools.contains_key(id)).collect();
+    let functions = load_many::<Tool>(store, tenant, &missing).await?;
+    tools.extend(functions.into_iter().filter(|(_, t)| matches!(t.config, Some(tool::Config::CustomFunction(_)))));
     let kb_ids: Vec<String> = bases.keys().cloned().collect();
     let mut documents = documents(store, tenant, &kb_ids).await?;
     let knowledge_bases = bases
