@@ -7,10 +7,14 @@ pub mod call_scope;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc;
+pub mod keys;
 pub mod limits;
 pub mod log_fields;
 pub mod observability;

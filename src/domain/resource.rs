@@ -27,6 +27,7 @@ pub trait Resource:
     + Send
     + Sync
     + super::secrets::Scrub
+    + super::secrets::SecretTexts
     + 'static
 {
     const KIND: ResourceKind;

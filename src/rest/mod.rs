@@ -3,7 +3,7 @@
 //! authorization, audit lines and jobs exist once; handlers only translate bodies and errors.
 
 pub mod call;
-mod emporix;
+pub(crate) mod emporix;
 mod fallback;
 mod openapi;
 pub(crate) mod stream;

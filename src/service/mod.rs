@@ -6,6 +6,7 @@ mod job_feed;
 mod job_view;
 mod jobs;
 pub(crate) mod resources;
+pub mod sealing;
 mod templates;
 pub(crate) mod transfer;
 pub(crate) mod unique_names;

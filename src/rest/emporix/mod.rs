@@ -5,6 +5,7 @@
 mod bundle_body;
 mod crud;
 mod error;
+pub(crate) mod fuzz_entry;
 mod jobs;
 mod kinds;
 mod patch;

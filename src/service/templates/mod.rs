@@ -23,8 +23,8 @@ use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::service::documents::content::{StagedContents, discard_all, stage_all};
-use crate::service::unique_names;
-use crate::store::{Owner, Store, StoredDocument, Tx};
+use crate::service::{sealing, unique_names};
+use crate::store::{Owner, Sealer, Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
 
@@ -291,10 +291,16 @@ impl TemplateService {
         contents: &StagedContents,
     ) -> Result<Agent> {
         let now = now_micros();
+        // Before the transaction: a tenant's first data key is committed on its own.
+        let secrets = tree.agents.values().any(sealing::has_secret_text)
+            || tree.tools.values().any(sealing::has_secret_text)
+            || tree.mcp_servers.values().any(sealing::has_secret_text);
+        let sealer = self.store.keyring().sealer(&parent.tenant, secrets).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(&parent.tenant).await?;
         let sources = Sources { tenant: source_tenant, staged: contents };
-        let (root, summary) = instantiate(&tx, parent, template_id, tree, request, copy_kbs, &sources, now).await?;
+        let target = Target { tx: &tx, sealer: &sealer };
+        let (root, summary) = instantiate(&target, parent, template_id, tree, request, copy_kbs, &sources, now).await?;
         let message = format!(
             "Successfully imported {} agents, {} tools, and {} MCP servers.",
             summary.agents.len(),
@@ -392,10 +398,16 @@ fn tree_documents(tree: &mut TemplateTree) -> std::vec::IntoIter<(&str, &str, &m
     documents.into_iter()
 }
 
+/// Where a tree is written: the import's transaction, sealing with the importer's data key.
+struct Target<'a> {
+    tx: &'a Tx,
+    sealer: &'a Sealer,
+}
+
 /// Writes the tree under new ids; returns the root agent's name and a summary.
 #[allow(clippy::too_many_arguments)]
 async fn instantiate(
-    tx: &Tx,
+    target: &Target<'_>,
     parent: &Parent,
     template_id: &str,
     tree: &TemplateTree,
@@ -415,29 +427,29 @@ async fn instantiate(
 
     for (id, tool) in &tree.tools {
         let name = ResourceName::new(parent, ResourceKind::Tool, &tool_ids[id.as_str()]);
-        write(tx, &name, tool.clone(), now).await?;
+        write(target, &name, tool.clone(), now).await?;
         summary.tools.push(entity(&name.id, &tool.display_name, id));
     }
     for (id, server) in &tree.mcp_servers {
         let name = ResourceName::new(parent, ResourceKind::McpServer, &server_ids[id.as_str()]);
-        write(tx, &name, server.clone(), now).await?;
+        write(target, &name, server.clone(), now).await?;
         summary.mcp_servers.push(entity(&name.id, &server.display_name, id));
     }
     for (id, copy) in tree.knowledge_bases.iter().filter(|_| copy_kbs) {
         let mut kb = copy.knowledge_base.clone();
         kb.agent_id = map(&agent_ids, &kb.agent_id);
         let kb_name = ResourceName::new(parent, ResourceKind::KnowledgeBase, &kb_ids[id.as_str()]);
-        write(tx, &kb_name, kb.clone(), now).await?;
+        write(target, &kb_name, kb.clone(), now).await?;
         let kb_parent = Parent { tenant: parent.tenant.clone(), parent_id: kb_name.id.clone() };
         for document in &copy.documents {
             let name = ResourceName::new(&kb_parent, ResourceKind::Document, &document.id);
-            write(tx, &name, document.value.clone(), now).await?;
+            write(target, &name, document.value.clone(), now).await?;
             let owner = Owner::resource(&name);
             if let Some(staged) = sources.staged.get(&(id.clone(), document.id.clone())) {
-                tx.attach_blob(staged, &owner, now).await?;
+                target.tx.attach_blob(staged, &owner, now).await?;
             } else if !document.value.sha256.is_empty() {
                 // Copied inside the database; the importing tenant gets its own blob.
-                tx.copy_blob_ref(sources.tenant, &document.value.sha256, &parent.tenant, &owner, now).await?;
+                target.tx.copy_blob_ref(sources.tenant, &document.value.sha256, &parent.tenant, &owner, now).await?;
             }
         }
         summary.knowledge_bases.push(entity(&kb_name.id, &kb.display_name, id));
@@ -480,16 +492,17 @@ async fn instantiate(
         }
         let name = ResourceName::new(parent, ResourceKind::Agent, &agent_ids[id.as_str()]);
         let label = agent.label();
-        write(tx, &name, agent, now).await?;
+        write(target, &name, agent, now).await?;
         summary.agents.push(entity(&name.id, &label, id));
     }
     Ok((ResourceName::new(parent, ResourceKind::Agent, &agent_ids[tree.root.as_str()]), summary))
 }
 
-async fn write<R: Resource>(tx: &Tx, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
+async fn write<R: Resource>(target: &Target<'_>, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
     resource.clear_identity();
     resource.set_child_count(0);
     resource.apply_defaults();
-    tx.insert(name, &resource.label(), &json::to_json(&resource), now).await?;
+    let body = sealing::to_body(target.sealer, name, &resource)?;
+    target.tx.insert(name, &resource.label(), &body, now).await?;
     Ok(())
 }

@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::domain::bundle::Bundle;
-use crate::domain::json;
 use crate::domain::names::{Parent, ResourceKind, ResourceName, import_rename};
 use crate::domain::references::{agent_secrets, tool_secrets};
 use crate::domain::resource::Resource;
@@ -15,11 +14,14 @@ use crate::proto::{
     ImportedEntity, McpServer, Tool, tool,
 };
 use crate::service::documents::content::StagedContents;
-use crate::store::{NewResource, Owner, Staged, Tx};
+use crate::service::sealing;
+use crate::store::{NewResource, Owner, Sealer, Staged, Tx};
 
 /// Everything an import needs besides the bundle.
 pub struct ImportContext<'a> {
     pub tx: &'a Tx,
+    /// Seals the secret texts of what is written (a bundle carries none; kept uniform).
+    pub sealer: &'a Sealer,
     pub tenant: &'a str,
     pub policy: ConflictPolicy,
     /// Microseconds since the epoch; renamed ids carry it in milliseconds.
@@ -94,11 +96,12 @@ struct Writes {
     overwritten_agents: Vec<NewResource>,
 }
 
-/// A resource as written: identity cleared, defaults applied.
-fn row<R: Resource>(name: ResourceName, mut resource: R) -> NewResource {
+/// A resource as written: identity cleared, defaults applied, secrets sealed.
+fn row<R: Resource>(sealer: &Sealer, name: ResourceName, mut resource: R) -> Result<NewResource> {
     resource.clear_identity();
     resource.apply_defaults();
-    NewResource { label: resource.label(), body: json::to_json(&resource), name }
+    let body = sealing::to_body(sealer, &name, &resource)?;
+    Ok(NewResource { label: resource.label(), body, name })
 }
 
 impl Writes {
@@ -180,7 +183,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         // A tool the bundle has disabled stays disabled; one whose token is missing is disabled.
         tool.enabled = tool.enabled && missing.is_empty();
         let state = if tool.enabled { State::Enabled } else { State::Disabled };
-        writes.tools.push(row(name(ResourceKind::Tool, &entry.id), tool));
+        writes.tools.push(row(ctx.sealer, name(ResourceKind::Tool, &entry.id), tool)?);
         summary.tools.push(entity(&entry.id, &label, state, missing_token_details(&missing)));
     }
 
@@ -210,7 +213,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         // A server the bundle has disabled stays disabled; one missing a token or function is disabled.
         server.enabled = server.enabled && details.is_empty();
         let state = if server.enabled { State::Enabled } else { State::Disabled };
-        writes.mcp_servers.push(row(name(ResourceKind::McpServer, &entry.id), server));
+        writes.mcp_servers.push(row(ctx.sealer, name(ResourceKind::McpServer, &entry.id), server)?);
         summary.mcp_servers.push(entity(&entry.id, &label, state, details));
     }
 
@@ -226,16 +229,18 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        writes
-            .knowledge_bases
-            .push(row(name(ResourceKind::KnowledgeBase, &bundled.id), bundled.knowledge_base.clone()));
+        writes.knowledge_bases.push(row(
+            ctx.sealer,
+            name(ResourceKind::KnowledgeBase, &bundled.id),
+            bundled.knowledge_base.clone(),
+        )?);
         let parent = Parent { tenant: ctx.tenant.to_owned(), parent_id: bundled.id.clone() };
         for document in &bundled.documents {
             let name = ResourceName::new(&parent, ResourceKind::Document, &document.id);
             if let Some(staged) = ctx.contents.get(&(bundled.id.clone(), document.id.clone())) {
                 writes.contents.push((staged.clone(), Owner::resource(&name)));
             }
-            writes.documents.push(row(name, document.value.clone()));
+            writes.documents.push(row(ctx.sealer, name, document.value.clone())?);
         }
         summary.knowledge_bases.push(entity(&bundled.id, &label, State::Enabled, vec![]));
     }
@@ -319,7 +324,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         details.extend(missing_token_details(&known.missing_secrets(agent_secrets(&agent))));
         details.push(detail(Code::AgentImportedDisabled, &target, &label, "Imported agents start disabled."));
-        let written = row(name(ResourceKind::Agent, &target), agent);
+        let written = row(ctx.sealer, name(ResourceKind::Agent, &target), agent)?;
         if conflict == Some(Code::Overwritten) {
             writes.overwritten_agents.push(written);
         } else {

@@ -71,9 +71,11 @@ async fn import(
         let staged = stage_text(store, tenant, &text, &DocumentLimits::default(), "content").await.unwrap();
         contents.insert((kb.id.clone(), "doc".to_owned()), staged);
     }
+    let sealer = store.keyring().sealer(tenant, false).await.unwrap();
     let tx = store.begin().await.unwrap();
     let ctx = ImportContext {
         tx: &tx,
+        sealer: &sealer,
         tenant,
         policy: ConflictPolicy::Rename,
         now: 1_700_000_000_000_000,
@@ -97,7 +99,7 @@ async fn statements_are_constant(mut store: Store) {
     let counter = count_statements(&mut store);
     let secret = ResourceName::new(&Parent::tenant("acme"), ResourceKind::Secret, "llm-token");
     let value = Secret { display_name: "llm".into(), value: "v".into(), ..Default::default() };
-    store.insert(&secret, "llm", &json::to_json(&value), 1).await.unwrap();
+    store.insert(&secret, "llm", &crate::domain::json::to_json(&value), 1).await.unwrap();
 
     let mut figures = Vec::new();
     for n in [5, 200] {
