@@ -88,7 +88,7 @@ pub async fn serve(
         connections.spawn(async move {
             let _slot = slot;
             let Some(tls) = tls else {
-                return serve_connection(tcp, None, builder, router, stop, idle).await;
+                return serve_connection(tcp, None, false, builder, router, stop, idle).await;
             };
             // A client that never finishes its handshake holds a connection slot no longer than
             // one that never sends its request head. A plain-text client fails here.
@@ -98,7 +98,7 @@ pub async fn serve(
                 Err(_) => return tracing::debug!("TLS handshake timed out"),
             };
             let certificate = client_certificate(stream.get_ref().1);
-            serve_connection(stream, certificate, builder, router, stop, idle).await
+            serve_connection(stream, certificate, true, builder, router, stop, idle).await
         });
         // Reap finished connection tasks so the set does not grow with every client.
         while connections.try_join_next().is_some() {}
@@ -116,10 +116,15 @@ pub async fn serve(
     Ok(())
 }
 
+/// Marks a request that came over TLS, so derived URLs (xpander `webhook_url`) say `https`.
+#[derive(Debug, Clone, Copy)]
+pub struct OverTls;
+
 /// Serves one connection until it ends, is idle for `idle`, or the server stops.
 async fn serve_connection<I>(
     io: I,
     certificate: Option<ClientCertificate>,
+    over_tls: bool,
     builder: auto::Builder<TokioExecutor>,
     router: Router,
     mut stop: watch::Receiver<bool>,
@@ -135,6 +140,9 @@ async fn serve_connection<I>(
         // The verified client certificate rides with each request to the authorizer.
         if let Some(certificate) = &certificate {
             request.extensions_mut().insert(certificate.clone());
+        }
+        if over_tls {
+            request.extensions_mut().insert(OverTls);
         }
         async move {
             let response = router.oneshot(request.map(Body::new)).await?;

@@ -189,6 +189,12 @@ async fn grpc_rest_and_grpc_web_travel_over_tls_and_plain_text_is_refused() {
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["id"], "secure", "{body}");
+    // Derived URLs follow the listener: an xpander webhook over TLS is https.
+    let url = format!("{}/v1/agents/secure", https(&app));
+    let agent: serde_json::Value =
+        rest.get(url).header("x-agentport-tenant", "acme").send().await.unwrap().json().await.unwrap();
+    let webhook = agent["webhook_url"].as_str().unwrap_or_default();
+    assert!(webhook.starts_with("https://") && webhook.ends_with("/v1/agents/secure/invoke"), "{agent}");
 
     // grpc-web over HTTP/1.1 (ALPN http/1.1): a health check, framed by hand.
     let web = reqwest::Client::builder()

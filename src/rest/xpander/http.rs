@@ -55,8 +55,9 @@ impl FromRequestParts<RestState> for Caller {
             .map(str::to_owned)
             .or_else(|| parts.uri.authority().map(|a| a.to_string()))
             .unwrap_or_else(|| "localhost".to_owned());
-        // The listener speaks plain HTTP (TLS, when any, ends at a proxy, which says so).
-        let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+        // The scheme the caller used: a TLS-terminating proxy says so, else the listener's.
+        let listener = if parts.extensions.get::<crate::server::OverTls>().is_some() { "https" } else { "http" };
+        let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or(listener);
         let origin = format!("{scheme}://{host}");
         Ok(Self { headers, tenant, origin })
     }
