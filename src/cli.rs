@@ -45,6 +45,32 @@ pub enum Command {
     /// Create, list and revoke API keys, directly in the database.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Master keys of encryption at rest: generate one, rotate to a new one, check them.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `agentport keys ...`: the master key comes from AGENTPORT_MASTER_KEY_FILE (or
+/// AGENTPORT_MASTER_KEY), the one it replaces from AGENTPORT_MASTER_KEY_PREVIOUS_FILE (or
+/// AGENTPORT_MASTER_KEY_PREVIOUS).
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new random master key to a file (mode 0600; never replaces one).
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Re-wrap every data key with the new master key while replicas keep serving, then check
+    /// that every stored credential opens.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Check that the master key unwraps every data key and every stored credential opens.
+    Check {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `agentport api-key ...`: the same rules as the ApiKeyService, without a running service.
@@ -101,9 +127,19 @@ pub struct DatabaseArgs {
 /// How the client commands reach and authenticate to the service.
 #[derive(Debug, clap::Args)]
 pub struct ConnectionArgs {
-    /// The service's address.
+    /// The service's address: `http://host:port`, or `https://host:port` for a service with TLS.
     #[arg(long, env = "AGENTPORT_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
+    /// PEM CA certificate(s) that sign the service's certificate, for `https://` servers whose
+    /// certificate is not from a public CA.
+    #[arg(long, env = "AGENTPORT_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate to present (mutual TLS); needs `--client-key`.
+    #[arg(long, env = "AGENTPORT_CLIENT_CERT", value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `--client-cert`.
+    #[arg(long, env = "AGENTPORT_CLIENT_KEY", value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
     /// Bearer token, sent as `authorization: Bearer <token>`.
     #[arg(long, env = "AGENTPORT_TOKEN", hide_env_values = true)]
     pub token: Option<Credential>,
@@ -186,6 +222,8 @@ impl Cli {
             }
             Command::Migrate { database } => database,
             Command::ApiKey(command) => command.database(),
+            Command::Keys(KeysCommand::Rotate { database } | KeysCommand::Check { database }) => database,
+            Command::Keys(KeysCommand::Generate { .. }) => return Ok(settings),
             Command::Export(_) | Command::Import(_) => return Ok(settings),
         };
         if let Some(url) = &database.database_url {

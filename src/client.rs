@@ -1,6 +1,7 @@
 //! The client commands, `agentport export` and `agentport import`: they talk to a running
 //! service over gRPC (the streaming calls, so bundles of any size go through in constant
-//! memory) and never read the server's settings. A progress bar shows on stderr when it is a
+//! memory) and never read the server's settings. `https://` servers are reached over TLS,
+//! trusting `--ca-file` when given, with an optional client certificate. A progress bar shows on stderr when it is a
 //! terminal.
 //!
 //! Exit codes: 0 done; 1 the service refused or could not be reached; 2 bad usage or an
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_types::StatusExt;
 
 use crate::cli::{ConflictPolicyArg, ConnectionArgs, Credential, ExportArgs, ImportArgs};
@@ -213,12 +214,39 @@ fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>), Failur
 /// A channel to `--server`; answers of any size are accepted.
 async fn connect(connection: &ConnectionArgs) -> Result<AgentServiceClient<Channel>, Failure> {
     let server = &connection.server;
-    let endpoint = Endpoint::from_shared(server.clone())
+    let mut endpoint = Endpoint::from_shared(server.clone())
         .map_err(|e| Failure::Invalid(format!("--server {server}: {e}")))?
         .connect_timeout(Duration::from_secs(10));
+    if let Some(tls) = tls_config(connection)? {
+        endpoint = endpoint.tls_config(tls).map_err(|e| Failure::Invalid(format!("--server {server}: {e}")))?;
+    }
     let channel =
         endpoint.connect().await.map_err(|e| Failure::Unreachable(format!("cannot reach {server}: {}", causes(&e))))?;
     Ok(AgentServiceClient::new(channel).max_decoding_message_size(usize::MAX))
+}
+
+/// TLS for an `https://` server: the service's certificate is checked against `--ca-file`
+/// when given (only that CA is trusted then), else against the public web CAs.
+fn tls_config(connection: &ConnectionArgs) -> Result<Option<ClientTlsConfig>, Failure> {
+    let https = connection.server.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    if !https {
+        if connection.ca_file.is_some() || connection.client_cert.is_some() {
+            return Err(Failure::Invalid("--ca-file, --client-cert and --client-key need an https:// --server".into()));
+        }
+        return Ok(None);
+    }
+    let read = |path: &Path, what: &str| {
+        std::fs::read(path).map_err(|e| Failure::Invalid(format!("{what} {}: {e}", path.display())))
+    };
+    let mut tls = ClientTlsConfig::new();
+    tls = match &connection.ca_file {
+        Some(path) => tls.ca_certificate(Certificate::from_pem(read(path, "--ca-file")?)),
+        None => tls.with_webpki_roots(),
+    };
+    if let (Some(cert), Some(key)) = (&connection.client_cert, &connection.client_key) {
+        tls = tls.identity(Identity::from_pem(read(cert, "--client-cert")?, read(key, "--client-key")?));
+    }
+    Ok(Some(tls))
 }
 
 /// Wraps a message with the credentials as metadata, marked sensitive so nothing logs them.
@@ -325,7 +353,7 @@ fn enum_name(name: Option<&str>, prefix: &str, number: i32) -> String {
 }
 
 /// ISO-8601 in UTC with `Z`, e.g. `2025-11-04T11:15:25.903913Z`.
-fn iso8601(at: &prost_types::Timestamp) -> String {
+fn iso8601(at: &crate::domain::timestamp::Timestamp) -> String {
     crate::domain::clock::iso8601(at.seconds * 1_000_000 + i64::from(at.nanos) / 1000)
 }
 

@@ -40,6 +40,16 @@ pub struct Settings {
     pub blob_upload_grace_minutes: u64,
     /// Key for bundle checksums: HMAC-SHA256 when set, plain SHA-256 when not. Never logged.
     pub export_key: Option<SecretString>,
+    /// Master key of encryption at rest: base64 of 32 random bytes. Never logged. Set this or
+    /// `master_key_file`; with neither, a SQLite database gets a key file generated beside it
+    /// (`<database>.master-key`), and PostgreSQL stores no credentials.
+    pub master_key: Option<SecretString>,
+    /// File holding the master key (base64 of 32 random bytes).
+    pub master_key_file: Option<std::path::PathBuf>,
+    /// The master key being replaced, during a rotation: data keys it wrapped still unwrap.
+    pub master_key_previous: Option<SecretString>,
+    /// File holding the master key being replaced.
+    pub master_key_previous_file: Option<std::path::PathBuf>,
     /// Accept bundles whose checksum does not verify (e.g. exports of another service whose
     /// key is unknown). Default false.
     pub allow_unverified_bundles: bool,
@@ -120,6 +130,15 @@ pub struct Settings {
     /// Browser origins allowed to call the API across origins (CORS), e.g.
     /// `https://console.example.com`; `*` allows any. None when empty (the default).
     pub cors_allowed_origins: Vec<String>,
+    /// PEM certificate chain of the listener; with `tls_key_file` it serves TLS only.
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<std::path::PathBuf>,
+    /// PEM CA certificates that sign client certificates: clients are asked for one, and a
+    /// verified one authenticates its subject (CN principal, O tenant, OU scopes). Needs TLS.
+    pub tls_client_ca_file: Option<std::path::PathBuf>,
+    /// How often the certificate and key files are checked for changes, in milliseconds. Default 10000.
+    pub tls_reload_interval_ms: u64,
     /// Testing only: abort imports with an internal error after this many entity writes.
     #[serde(skip)]
     pub import_fault_after_writes: Option<usize>,
@@ -152,6 +171,10 @@ impl Default for Settings {
             watch_interval_ms: 250,
             blob_upload_grace_minutes: 60,
             export_key: None,
+            master_key: None,
+            master_key_file: None,
+            master_key_previous: None,
+            master_key_previous_file: None,
             allow_unverified_bundles: false,
             max_document_bytes: 256 * 1024 * 1024,
             max_documents_per_knowledge_base: 1000,
@@ -190,6 +213,10 @@ impl Default for Settings {
             metrics_listen: None,
             otlp_endpoint: None,
             cors_allowed_origins: Vec::new(),
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
+            tls_reload_interval_ms: 10_000,
             import_fault_after_writes: None,
             stall_job_searches: false,
         }
@@ -212,6 +239,10 @@ impl std::fmt::Debug for Settings {
             .field("watch_interval_ms", &self.watch_interval_ms)
             .field("blob_upload_grace_minutes", &self.blob_upload_grace_minutes)
             .field("export_key", &self.export_key.as_ref().map(|_| "***"))
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key_previous", &self.master_key_previous.as_ref().map(|_| "***"))
+            .field("master_key_previous_file", &self.master_key_previous_file)
             .field("allow_unverified_bundles", &self.allow_unverified_bundles)
             .field("max_document_bytes", &self.max_document_bytes)
             .field("max_documents_per_knowledge_base", &self.max_documents_per_knowledge_base)
@@ -249,6 +280,10 @@ impl std::fmt::Debug for Settings {
             .field("metrics_listen", &self.metrics_listen)
             .field("otlp_endpoint", &self.otlp_endpoint)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("tls_cert_file", &self.tls_cert_file)
+            .field("tls_key_file", &self.tls_key_file)
+            .field("tls_client_ca_file", &self.tls_client_ca_file)
+            .field("tls_reload_interval_ms", &self.tls_reload_interval_ms)
             .finish()
     }
 }
@@ -332,6 +367,7 @@ impl Settings {
             ("AGENTPORT_KEEPALIVE_INTERVAL_MS", &mut self.keepalive_interval_ms),
             ("AGENTPORT_KEEPALIVE_TIMEOUT_MS", &mut self.keepalive_timeout_ms),
             ("AGENTPORT_DATABASE_ACQUIRE_TIMEOUT_MS", &mut self.database_acquire_timeout_ms),
+            ("AGENTPORT_TLS_RELOAD_INTERVAL_MS", &mut self.tls_reload_interval_ms),
         ] {
             if let Some(v) = var(name) {
                 *target = parse(name, v)?;
@@ -371,6 +407,18 @@ impl Settings {
             self.allow_unverified_bundles = parse("AGENTPORT_ALLOW_UNVERIFIED_BUNDLES", v)?;
         }
         let text = |name: &str| var(name).filter(|v| !v.is_empty());
+        if let Some(v) = text("AGENTPORT_MASTER_KEY") {
+            self.master_key = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_MASTER_KEY_FILE") {
+            self.master_key_file = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_MASTER_KEY_PREVIOUS") {
+            self.master_key_previous = Some(v.into());
+        }
+        if let Some(v) = text("AGENTPORT_MASTER_KEY_PREVIOUS_FILE") {
+            self.master_key_previous_file = Some(v.into());
+        }
         if let Some(v) = text("AGENTPORT_JWT_HS256_SECRET") {
             self.jwt_hs256_secret = Some(v.into());
         }
@@ -394,6 +442,15 @@ impl Settings {
         }
         if let Some(v) = text("AGENTPORT_METRICS_LISTEN") {
             self.metrics_listen = Some(parse("AGENTPORT_METRICS_LISTEN", v)?);
+        }
+        for (name, target) in [
+            ("AGENTPORT_TLS_CERT_FILE", &mut self.tls_cert_file),
+            ("AGENTPORT_TLS_KEY_FILE", &mut self.tls_key_file),
+            ("AGENTPORT_TLS_CLIENT_CA_FILE", &mut self.tls_client_ca_file),
+        ] {
+            if let Some(v) = text(name) {
+                *target = Some(v.into());
+            }
         }
         if let Some(v) = text("AGENTPORT_OTLP_ENDPOINT") {
             self.otlp_endpoint = Some(v);
@@ -431,9 +488,37 @@ impl Settings {
         Duration::from_millis(self.health_check_interval_ms.max(10))
     }
 
-    /// Whether callers must authenticate (bearer tokens or API keys are configured).
+    /// Whether callers must authenticate (bearer tokens, API keys or client certificates are
+    /// configured).
     pub fn auth_configured(&self) -> bool {
-        self.jwt_hs256_secret.is_some() || self.jwks_file.is_some() || self.auth_api_keys
+        self.jwt_hs256_secret.is_some()
+            || self.jwks_file.is_some()
+            || self.auth_api_keys
+            || self.tls_client_ca_file.is_some()
+    }
+
+    /// The listener's TLS files, `None` for plain text. Half a pair, or a client CA without
+    /// TLS, is refused.
+    pub fn tls(&self) -> Result<Option<crate::server::TlsFiles>, String> {
+        let (cert, key) = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+            (None, None) if self.tls_client_ca_file.is_some() => {
+                return Err("AGENTPORT_TLS_CLIENT_CA_FILE needs TLS: set AGENTPORT_TLS_CERT_FILE and AGENTPORT_TLS_KEY_FILE too".into());
+            }
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                return Err("AGENTPORT_TLS_CERT_FILE is set without AGENTPORT_TLS_KEY_FILE: set both or neither".into());
+            }
+            (None, Some(_)) => {
+                return Err("AGENTPORT_TLS_KEY_FILE is set without AGENTPORT_TLS_CERT_FILE: set both or neither".into());
+            }
+        };
+        Ok(Some(crate::server::TlsFiles {
+            cert,
+            key,
+            client_ca: self.tls_client_ca_file.clone(),
+            reload_interval: Duration::from_millis(self.tls_reload_interval_ms.max(10)),
+        }))
     }
 
     pub fn engine(&self) -> crate::engine::EngineSettings {
@@ -531,7 +616,32 @@ mod tests {
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.database_url_redacted(), "postgres://app:***@db:5432/agents");
         assert!(!format!("{s:?}").contains("hunter2"));
+        s.apply_env(|n| (n == "AGENTPORT_MASTER_KEY").then(|| "c2VjcmV0LWtleS1tYXRlcmlhbA==".into())).unwrap();
+        assert!(s.master_key.is_some());
+        assert!(!format!("{s:?}").contains("c2VjcmV0LWtleS1tYXRlcmlhbA"));
         assert!(s.apply_env(|n| (n == "AGENTPORT_LISTEN").then(|| "nope".into())).is_err());
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_a_client_ca_counts_as_authentication() {
+        let mut s = Settings::default();
+        assert!(s.tls().unwrap().is_none());
+        s.apply_env(|n| (n == "AGENTPORT_TLS_CERT_FILE").then(|| "server.pem".into())).unwrap();
+        assert!(s.tls().unwrap_err().contains("AGENTPORT_TLS_KEY_FILE"));
+        s.apply_env(|n| match n {
+            "AGENTPORT_TLS_KEY_FILE" => Some("server.key".into()),
+            "AGENTPORT_TLS_RELOAD_INTERVAL_MS" => Some("2500".into()),
+            _ => None,
+        })
+        .unwrap();
+        let files = s.tls().unwrap().unwrap();
+        assert_eq!((files.cert.to_str(), files.key.to_str()), (Some("server.pem"), Some("server.key")));
+        assert_eq!(files.reload_interval, Duration::from_millis(2500));
+        assert!(!s.auth_configured());
+        s.apply_env(|n| (n == "AGENTPORT_TLS_CLIENT_CA_FILE").then(|| "clients.pem".into())).unwrap();
+        assert!(s.auth_configured(), "client certificates authenticate");
+        let ca_only = Settings { tls_client_ca_file: Some("clients.pem".into()), ..Settings::default() };
+        assert!(ca_only.tls().unwrap_err().contains("needs TLS"));
     }
 
     #[test]

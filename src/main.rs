@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Export(args) => client::export(args).await,
         Command::Import(args) => client::import(args).await,
-        Command::Serve { .. } | Command::Migrate { .. } | Command::ApiKey(_) => server(&cli).await,
+        Command::Serve { .. } | Command::Migrate { .. } | Command::ApiKey(_) | Command::Keys(_) => server(&cli).await,
     }
 }
 
@@ -36,6 +36,7 @@ async fn server(cli: &Cli) -> ExitCode {
     let outcome = match &cli.command {
         Command::Migrate { .. } => migrate(settings).await,
         Command::ApiKey(command) => agentport::admin::api_key(command, &settings).await,
+        Command::Keys(command) => agentport::keys::keys_command(command, &settings).await,
         _ => serve(settings).await,
     };
     telemetry.shutdown();

@@ -25,7 +25,7 @@ use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
 use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
-use crate::server::{CallPolicy, DeadlineLayer};
+use crate::server::{CallPolicy, DeadlineLayer, Tls};
 use crate::service::{
     ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, TemplateService, TransferRunner,
     TransferService,
@@ -50,14 +50,18 @@ pub enum StartupError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error(
         "refusing to listen on {0} without authentication: configure bearer tokens \
-         (AGENTPORT_JWT_HS256_SECRET or AGENTPORT_JWKS_FILE) or API keys (AGENTPORT_AUTH_API_KEYS=true), \
-         or listen on a loopback address"
+         (AGENTPORT_JWT_HS256_SECRET or AGENTPORT_JWKS_FILE), API keys (AGENTPORT_AUTH_API_KEYS=true) \
+         or client certificates (AGENTPORT_TLS_CLIENT_CA_FILE), or listen on a loopback address"
     )]
     Unprotected(SocketAddr),
+    #[error("TLS settings: {0}")]
+    Tls(String),
     #[error("authentication settings: {0}")]
     Auth(String),
     #[error("CORS settings: {0}")]
     Cors(String),
+    #[error("master key: {0}")]
+    MasterKey(String),
 }
 
 /// A started but not yet serving instance.
@@ -68,6 +72,8 @@ pub struct Application {
     settings: Settings,
     /// `/metrics`, `/healthz` and `/readyz`, when `metrics_listen` is set.
     ops: Option<OpsServer>,
+    /// The listener's TLS, when configured.
+    tls: Option<Tls>,
 }
 
 impl Application {
@@ -77,7 +83,13 @@ impl Application {
         if !settings.auth_configured() && !settings.listen.ip().is_loopback() {
             return Err(StartupError::Unprotected(settings.listen));
         }
+        let tls = settings.tls().map_err(StartupError::Tls)?.map(Tls::load).transpose().map_err(StartupError::Tls)?;
         let store = Store::connect_with(&settings.database_url, settings.pool()).await?;
+        let keys = crate::keys::master_keys(&settings, &store).await.map_err(StartupError::MasterKey)?;
+        let master_key = keys.as_ref().map(|k| k.ids().join(","));
+        let store = store.with_master_keys(keys);
+        let census = store.keyring().check().await.map_err(StartupError::MasterKey)?;
+        tracing::info!(master_key, data_keys = census.total(), "encryption at rest");
         let auth = Authorizer::new(&settings, store.clone()).map_err(StartupError::Auth)?;
         crate::browser::cors(&settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let listener = TcpListener::bind(settings.listen)
@@ -89,7 +101,7 @@ impl Application {
             }
             None => None,
         };
-        Ok(Self { listener, store, auth, settings, ops })
+        Ok(Self { listener, store, auth, settings, ops, tls })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -110,8 +122,12 @@ impl Application {
         set_health(&reporter, ServingStatus::NotServing).await;
         let ready = Arc::new(AtomicBool::new(false));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        // The feed stops as soon as shutdown begins, not after the drain: an open watch would
+        // otherwise hold its connection for the whole grace period and end with a reset
+        // instead of UNAVAILABLE.
+        let (feed_stop_tx, feed_stop_rx) = tokio::sync::watch::channel(false);
         let watch_every = Duration::from_millis(self.settings.watch_interval_ms.max(10));
-        let feed = JobFeed::start(self.store.clone(), watch_every, stop_rx.clone());
+        let feed = JobFeed::start(self.store.clone(), watch_every, feed_stop_rx);
         let transfers = TransferService::new(self.store.clone(), &self.settings);
         let router = self.routes(health_service, transfers.clone(), feed, ready.clone())?;
         let background = tokio::spawn(start_when_migrated(
@@ -132,14 +148,25 @@ impl Application {
         if !self.settings.auth_configured() {
             tracing::warn!(addr = %self.local_addr(), "authentication is off: serving on loopback only");
         }
+        if self.tls.is_none() && !self.local_addr().ip().is_loopback() {
+            tracing::warn!(
+                addr = %self.local_addr(),
+                "TLS is off: calls, credentials and secrets travel in plain text; \
+                 set AGENTPORT_TLS_CERT_FILE and AGENTPORT_TLS_KEY_FILE"
+            );
+        }
+        let reload = self.tls.clone().map(|tls| tokio::spawn(tls.reload_on_change(stop_rx.clone())));
         tracing::info!(
             addr = %self.local_addr(),
+            tls = self.tls.is_some(),
+            client_certificates = self.tls.as_ref().is_some_and(Tls::asks_client_certificates),
             database = %self.settings.database_url_redacted(),
             "agentport listening"
         );
         let server = self.settings.server();
-        let result = crate::server::serve(self.listener, router, server, async move {
+        let result = crate::server::serve(self.listener, router, server, self.tls.take(), async move {
             shutdown.await;
+            let _ = feed_stop_tx.send(true);
             tracing::info!("shutting down; waiting for in-flight calls");
         })
         .await;
@@ -151,6 +178,9 @@ impl Application {
         }
         if let Some(ops) = ops {
             let _ = ops.await;
+        }
+        if let Some(reload) = reload {
+            let _ = reload.await;
         }
         self.store.close().await;
         tracing::info!("agentport stopped");
@@ -170,7 +200,7 @@ async fn start_when_migrated(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut wait = Duration::from_millis(200);
     loop {
-        match store.migrate().await {
+        match migrate_and_seal(&store).await {
             Ok(()) => break,
             Err(e) => tracing::error!(error = %e, retry_ms = wait.as_millis() as u64, "migrations failed; retrying"),
         }
@@ -187,6 +217,20 @@ async fn start_when_migrated(
         crate::engine::spawn(store.clone(), Arc::new(TransferRunner::new(transfers)), settings.engine(), stop.clone());
     tasks.push(tokio::spawn(watch_database(store, reporter, settings.health_check_interval(), stop)));
     tasks
+}
+
+/// Applies the migrations, then seals the plaintext credentials an earlier release stored
+/// (once; see [`crate::service::sealing::seal_plaintext`]).
+async fn migrate_and_seal(store: &Store) -> Result<(), Error> {
+    store.migrate().await?;
+    if let Some(report) = crate::service::sealing::seal_plaintext(store).await? {
+        tracing::info!(
+            resources = report.resources,
+            sealed = report.sealed_now,
+            "plaintext credentials of an earlier release sealed"
+        );
+    }
+    Ok(())
 }
 
 impl Application {
@@ -217,7 +261,8 @@ impl Application {
             templates: templates.clone(),
             auth: auth.clone(),
             default_tenant: settings.rest_default_tenant.clone(),
-        });
+        })
+        .layer(axum::middleware::from_fn(crate::rest::call::with_client_certificate));
 
         let (reflection_v1, reflection_v1alpha) = reflection().map_err(std::io::Error::other)?;
         let grpc = tonic::service::Routes::new(health)
@@ -238,6 +283,8 @@ impl Application {
         let grpc = grpc.layer(GrpcStatusLayer).layer(tonic_web::GrpcWebLayer::new());
         let router = grpc
             .merge(rest.layer(axum::extract::DefaultBodyLimit::max(max)))
+            // Replaces tonic's fallback, which answers every unknown path as a gRPC call.
+            .fallback(crate::rest::unknown_route)
             // Failed calls are the caller's business (and are answered with a reason); server
             // faults are logged where they happen, so the trace layer stays at debug.
             .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
@@ -271,6 +318,9 @@ fn reflection() -> Result<
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // `google/rpc/error_details.proto` and `status.proto`: clients that resolve types by
+            // reflection (grpcurl) decode the ErrorInfo and BadRequest details of every error.
+            .register_encoded_file_descriptor_set(crate::proto::GOOGLE_RPC_DESCRIPTOR_SET)
     };
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }

@@ -87,10 +87,19 @@ async fn a_background_import_is_traced_from_the_call_to_the_worker() {
     let mut jobs = JobServiceClient::new(app.channel.clone());
     assert_eq!(wait_finished(&mut jobs, &job.name).await.status(), JobStatus::Success);
 
-    // Flushing waits on the exporter, which needs this thread's runtime: wait elsewhere.
-    let flushing = provider.clone();
-    tokio::task::spawn_blocking(move || flushing.force_flush()).await.unwrap().unwrap();
-    let spans = collector.spans.lock().unwrap().clone();
+    // The job reads `success` as soon as its transaction commits; the worker's span closes
+    // just after. Flush until it has arrived (flushing waits on the exporter, which needs
+    // this thread's runtime: wait elsewhere).
+    let mut spans = Vec::new();
+    for _ in 0..50 {
+        let flushing = provider.clone();
+        tokio::task::spawn_blocking(move || flushing.force_flush()).await.unwrap().unwrap();
+        spans = collector.spans.lock().unwrap().clone();
+        if spans.iter().any(|s| s.name == "agentport.job/import") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     let in_trace: Vec<&Span> = spans.iter().filter(|s| hex(&s.trace_id) == CALLER_TRACE).collect();
     let by_name = |name: &str| in_trace.iter().copied().find(|s| s.name == name);

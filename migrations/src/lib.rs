@@ -11,6 +11,7 @@ mod m20261202_000006_notify_job_changes;
 pub mod m20261202_000007_create_resource_refs;
 mod m20261202_000008_create_blobs;
 mod m20261202_000009_documents_into_blobs;
+mod m20261215_000010_create_data_keys;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_create_resource_refs::Migration),
             Box::new(m20261202_000008_create_blobs::Migration),
             Box::new(m20261202_000009_documents_into_blobs::Migration),
+            Box::new(m20261215_000010_create_data_keys::Migration),
         ]
     }
 }

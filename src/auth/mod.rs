@@ -1,9 +1,12 @@
 //! Authentication and authorization, the same for every transport: a principal is a tenant and
-//! scopes, from a bearer JWT or an `x-api-key`. Each call is checked against its method's scope
+//! scopes, from a bearer JWT, an `x-api-key` or the connection's verified client certificate.
+//! Credentials sent in headers win over the certificate, so a client with a certificate can
+//! still act as another principal for a call; the certificate applies when none are sent. Each call is checked against its method's scope
 //! and the tenant it addresses before anything is read, so a refusal never reveals existence.
 //! Mutations leave one audit line each. Credentials are never logged.
 
 pub mod api_keys;
+mod certificate;
 mod jwt;
 pub mod policy;
 mod tenant;
@@ -11,7 +14,6 @@ mod tenant;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
 
 use crate::config::Settings;
@@ -20,13 +22,14 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{Admission, Slot, Ticket};
 use crate::store::Store;
 
+pub use certificate::ClientCertificate;
 pub use jwt::{JwtSettings, JwtVerifier};
 pub use tenant::{Addressed, tenant_of};
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// `jwt:<sub>`, `key:<id>` or `anonymous`; for audit lines.
+    /// `jwt:<sub>`, `key:<id>`, `cert:<CN>` or `anonymous`; for audit lines.
     pub subject: String,
     /// The tenant the credentials are for; `None` for the unrestricted local principal.
     pub tenant: Option<String>,
@@ -62,6 +65,8 @@ struct Inner {
     jwt: Option<JwtVerifier>,
     enabled: bool,
     api_keys: bool,
+    /// Client certificates are asked for (and verified by the listener).
+    certificates: bool,
     store: Store,
     admission: Admission,
 }
@@ -91,7 +96,10 @@ impl Authorizer {
             None
         };
         let admission = Admission::new(&settings.limits());
-        Ok(Self { inner: Arc::new(Inner { jwt, enabled, api_keys: settings.auth_api_keys, store, admission }) })
+        let certificates = settings.tls_client_ca_file.is_some();
+        Ok(Self {
+            inner: Arc::new(Inner { jwt, enabled, api_keys: settings.auth_api_keys, certificates, store, admission }),
+        })
     }
 
     /// Authenticates the caller, checks the method's scope and the addressed tenant, and
@@ -106,7 +114,7 @@ impl Authorizer {
         if let Some(name) = crate::observability::rpc::full_name(method) {
             crate::telemetry::rename_current_span(name);
         }
-        let principal = self.authenticate(request.metadata()).await.map_err(Status::from)?;
+        let principal = self.authenticate(&request).await.map_err(Status::from)?;
         let message = request.into_inner();
         let policy = policy::policy(method);
         let resource = message.addressed_name().unwrap_or_default().to_owned();
@@ -147,14 +155,16 @@ impl Authorizer {
     }
 
     /// The tenant the caller's credentials are bound to (`None` with authentication off).
-    pub async fn principal_tenant(&self, metadata: &MetadataMap) -> std::result::Result<Option<String>, Status> {
-        Ok(self.authenticate(metadata).await.map_err(Status::from)?.tenant)
+    pub async fn principal_tenant<T>(&self, request: &Request<T>) -> std::result::Result<Option<String>, Status> {
+        Ok(self.authenticate(request).await.map_err(Status::from)?.tenant)
     }
 
-    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal> {
+    /// From the headers' credentials, else from the connection's client certificate.
+    async fn authenticate<T>(&self, request: &Request<T>) -> Result<Principal> {
         if !self.inner.enabled {
             return Ok(Principal::local());
         }
+        let metadata = request.metadata();
         let unauthenticated = |why: &str| Error::new(ErrorCode::Unauthenticated, why.to_owned());
         if let Some(value) = metadata.get("authorization") {
             let value = value.to_str().map_err(|_| unauthenticated("unreadable authorization header"))?;
@@ -171,6 +181,14 @@ impl Authorizer {
             }
             let key = value.to_str().map_err(|_| unauthenticated("unreadable x-api-key header"))?;
             return self.verify_key(key.trim()).await;
+        }
+        if let Some(certificate) = request.extensions().get::<ClientCertificate>() {
+            return certificate.principal();
+        }
+        if self.inner.certificates {
+            return Err(unauthenticated(
+                "missing credentials: present a client certificate or send `authorization: Bearer <token>` or `x-api-key`",
+            ));
         }
         Err(unauthenticated("missing credentials: send `authorization: Bearer <token>` or `x-api-key`"))
     }

@@ -11,3 +11,14 @@ pub fn sub_agent_ids(agent: &Agent) -> BTreeSet<&str> {
     let graph = agent.graph.iter().filter(|g| g.r#type == "agent").map(|g| g.item_id.as_str());
     collaborations.chain(graph).filter(|id| !id.is_empty()).collect()
 }
+
+/// Ids of the custom functions an agent's graph calls (`{type: tool, sub_type:
+/// custom_function, item_id}`), in id order; they may also be attached as tools, or not.
+pub fn graph_function_ids(agent: &Agent) -> BTreeSet<&str> {
+    agent
+        .graph
+        .iter()
+        .filter(|g| g.r#type == "tool" && g.sub_type == "custom_function" && !g.item_id.is_empty())
+        .map(|g| g.item_id.as_str())
+        .collect()
+}

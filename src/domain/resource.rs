@@ -1,7 +1,7 @@
 //! What every stored resource has in common: a kind, a name, a revision with its etag, and
 //! create/update times. Implemented for each contract message by one macro.
 
-use prost_types::Timestamp;
+use crate::domain::timestamp::Timestamp;
 
 use super::names::{ResourceKind, ResourceName};
 use super::{defaults, validate};
@@ -18,7 +18,17 @@ pub struct Meta {
 }
 
 pub trait Resource:
-    prost::Message + prost::Name + Default + Clone + Send + Sync + super::secrets::Scrub + 'static
+    prost::Message
+    + prost::Name
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + Default
+    + Clone
+    + Send
+    + Sync
+    + super::secrets::Scrub
+    + super::secrets::SecretTexts
+    + 'static
 {
     const KIND: ResourceKind;
     /// The request field holding the resource (`agent`, `mcp_server`): prefix of violation paths.

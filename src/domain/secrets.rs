@@ -20,6 +20,14 @@ pub trait Scrub {
     fn scrub(&mut self);
 }
 
+/// Hands every secret-marked text at any depth (a string, each item of a list, each value of
+/// a map, a oneof case) to a function that may rewrite it in place: sealing before a write,
+/// opening after a read. Implemented for every contract message by code generated from the
+/// marks, like [`Scrub`], so the two always cover the same fields.
+pub trait SecretTexts {
+    fn for_each_secret(&mut self, f: &mut dyn FnMut(&mut String));
+}
+
 /// Clears every secret-marked field, at any depth.
 pub fn scrub<M: Scrub>(message: &mut M) {
     message.scrub();
@@ -164,6 +172,41 @@ mod tests {
             scrub_by_reflection(&mut reflected);
             assert!(generated == reflected, "{} case {case}: generated and reflected scrubs differ", M::full_name());
         }
+    }
+
+    /// Every field at any depth set (each oneof case in turn): the generated visitor reaches
+    /// exactly the secret values the marks name, and nothing else.
+    fn visitor_reaches_every_marked_value<M>(cases: usize)
+    where
+        M: prost::Message + prost::Name + Default + Clone + PartialEq + SecretTexts,
+    {
+        for case in 0..cases {
+            let full: M = crate::domain::bundle::populate::Filler::new(true, case).fill();
+            let mut visited = full.clone();
+            visited.for_each_secret(&mut |text| *text = format!("sealed({text})"));
+            let mut expected: Vec<(String, String)> =
+                find_secrets(&full).into_iter().map(|(path, value)| (path, format!("sealed({value})"))).collect();
+            let mut got = find_secrets(&visited);
+            expected.sort();
+            got.sort();
+            assert_eq!(got, expected, "{} case {case}", M::full_name());
+            // Undone, the message is what it was: nothing but secret texts was touched.
+            visited.for_each_secret(&mut |text| {
+                *text = text.strip_prefix("sealed(").and_then(|t| t.strip_suffix(')')).unwrap_or(text).to_owned()
+            });
+            assert!(visited == full, "{} case {case}: the visitor changed more than the secrets", M::full_name());
+        }
+    }
+
+    #[test]
+    fn every_marked_value_of_every_resource_is_visited() {
+        use crate::proto::*;
+        visitor_reaches_every_marked_value::<Agent>(1);
+        visitor_reaches_every_marked_value::<Tool>(6);
+        visitor_reaches_every_marked_value::<McpServer>(1);
+        visitor_reaches_every_marked_value::<KnowledgeBase>(1);
+        visitor_reaches_every_marked_value::<Document>(1);
+        visitor_reaches_every_marked_value::<Secret>(1);
     }
 
     #[test]

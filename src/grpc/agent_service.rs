@@ -9,6 +9,7 @@ use crate::auth::Authorizer;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::*;
 use crate::service::transfer::{ExportItem, ImportPart};
+use crate::service::unique_names;
 use crate::service::{DocumentService, ImportOptions, ListQuery, ResourceService, TransferService};
 
 /// The [`ListQuery`] of any List request; `q` for the requests that carry `q` and `sort`.
@@ -128,7 +129,13 @@ fn upload_header(first: UploadDocumentRequest) -> Option<UploadDocumentHeader> {
 impl AgentService for AgentServiceAdapter {
     async fn create_agent(&self, request: Request<CreateAgentRequest>) -> Result<Response<Agent>, Status> {
         let (call, r) = self.auth.check(request, "CreateAgent").await?;
-        Ok(Response::new(call.finish(self.resources.create(&r.parent, &r.agent_id, r.agent).await)?))
+        let created = async {
+            if let Some(agent) = &r.agent {
+                unique_names::on_create(self.resources.store(), &r.parent, agent).await?;
+            }
+            self.resources.create(&r.parent, &r.agent_id, r.agent).await
+        };
+        Ok(Response::new(call.finish(created.await)?))
     }
 
     async fn get_agent(&self, request: Request<GetAgentRequest>) -> Result<Response<Agent>, Status> {
@@ -145,7 +152,14 @@ impl AgentService for AgentServiceAdapter {
 
     async fn update_agent(&self, request: Request<UpdateAgentRequest>) -> Result<Response<Agent>, Status> {
         let (call, r) = self.auth.check(request, "UpdateAgent").await?;
-        Ok(Response::new(call.finish(self.resources.update(r.agent, r.update_mask).await)?))
+        let updated = async {
+            if let Some(agent) = &r.agent {
+                let paths = r.update_mask.as_ref().map(|m| m.paths.as_slice()).unwrap_or_default();
+                unique_names::on_update(self.resources.store(), agent, paths).await?;
+            }
+            self.resources.update(r.agent, r.update_mask).await
+        };
+        Ok(Response::new(call.finish(updated.await)?))
     }
 
     async fn delete_agent(&self, request: Request<DeleteAgentRequest>) -> Result<Response<()>, Status> {

@@ -1,17 +1,40 @@
-//! Bridging HTTP to the gRPC adapters: credentials into request metadata, failures back into
-//! their parts for each dialect's error body.
+//! Bridging HTTP to the gRPC adapters: credentials into request metadata (and the
+//! connection's client certificate into its extensions), failures back into their parts for
+//! each dialect's error body.
 
 use std::collections::HashMap;
 
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use tonic_types::StatusExt;
+
+use crate::auth::ClientCertificate;
 
 /// Headers a gRPC client would send that carry meaning for the service.
 const FORWARDED: &[&str] = &["authorization", "x-api-key"];
 
-/// The tonic request a gRPC client would send: the message plus the caller's credentials.
+tokio::task_local! {
+    /// The client certificate of the connection the running REST handler serves. Handlers
+    /// hand [`grpc_request`] only their headers; this carries the rest of who is calling.
+    static CLIENT_CERTIFICATE: Option<ClientCertificate>;
+}
+
+/// Middleware of the REST routes: runs the handler with its request's client certificate at
+/// hand for [`grpc_request`].
+pub async fn with_client_certificate(request: Request, next: Next) -> Response {
+    let certificate = request.extensions().get::<ClientCertificate>().cloned();
+    CLIENT_CERTIFICATE.scope(certificate, next.run(request)).await
+}
+
+/// The tonic request a gRPC client would send: the message plus the caller's credentials,
+/// with the connection's client certificate as the gRPC transport carries it.
 pub fn grpc_request<M>(headers: &HeaderMap, message: M) -> tonic::Request<M> {
     let mut request = tonic::Request::new(message);
+    if let Ok(Some(certificate)) = CLIENT_CERTIFICATE.try_with(Clone::clone) {
+        request.extensions_mut().insert(certificate);
+    }
     for name in FORWARDED {
         if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
             if let Ok(value) = value.parse() {

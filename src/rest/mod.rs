@@ -3,7 +3,8 @@
 //! authorization, audit lines and jobs exist once; handlers only translate bodies and errors.
 
 pub mod call;
-mod emporix;
+pub(crate) mod emporix;
+mod fallback;
 mod openapi;
 pub(crate) mod stream;
 mod xpander;
@@ -32,7 +33,16 @@ pub fn render_error(path: &str, err: crate::error::Error) -> axum::response::Res
     if path.starts_with("/v1/") { xpander::error_response(err) } else { emporix::error_response(err) }
 }
 
-/// Every REST route, plus `GET /openapi.json`.
+/// Every REST route, plus `GET /openapi.json`; a known path asked with another method is a 405
+/// in its dialect.
 pub fn router(state: RestState) -> Router {
-    Router::new().merge(emporix::router()).merge(xpander::router()).merge(openapi::router()).with_state(state)
+    Router::new()
+        .merge(emporix::router())
+        .merge(xpander::router())
+        .merge(openapi::router())
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .with_state(state)
 }
+
+/// Answers what no route takes (gRPC: UNIMPLEMENTED; HTTP: 404 in the path's dialect).
+pub use fallback::not_found as unknown_route;

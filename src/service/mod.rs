@@ -6,8 +6,10 @@ mod job_feed;
 mod job_view;
 mod jobs;
 pub(crate) mod resources;
+pub mod sealing;
 mod templates;
 pub(crate) mod transfer;
+pub(crate) mod unique_names;
 
 pub use api_keys::ApiKeyService;
 pub use documents::DocumentService;

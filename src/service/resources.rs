@@ -10,8 +10,9 @@ use crate::domain::resource::{Resource, revision_of};
 use crate::domain::{field_mask, filter, json, page, reflect, secrets};
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, McpServer, Tool};
+use crate::service::sealing;
 use crate::store::doc_query_sql::DocQuery;
-use crate::store::{Store, StoredDocument, Tx};
+use crate::store::{Sealer, Store, StoredDocument, Tx};
 
 /// What a List request asks for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,7 +63,9 @@ impl ResourceService {
 
     pub async fn create<R: Resource>(&self, parent: &str, id: &str, resource: Option<R>) -> Result<R> {
         let (name, mut resource) = prepare_create(parent, id, resource)?;
-        let meta = self.store.insert(&name, &resource.label(), &json::to_json(&resource), now_micros()).await?;
+        let sealer = sealing::sealer_for(&self.store, &name.tenant, [&resource]).await?;
+        let body = sealing::to_body(&sealer, &name, &resource)?;
+        let meta = self.store.insert(&name, &resource.label(), &body, now_micros()).await?;
         resource.set_identity(&name, &meta);
         Ok(reveal(resource))
     }
@@ -162,6 +165,8 @@ impl ResourceService {
         if !(current.switched_on() && !merged.switched_on()) {
             return self.update(Some(update), Some(FieldMask { paths })).await;
         }
+        // Before the transaction: a tenant's first data key is committed on its own.
+        let sealer = sealing::sealer_for(&self.store, &name.tenant, [&merged]).await?;
         let tx = self.store.begin().await?;
         let users = enabled_agents_using(&tx, &name).await?;
         if users.is_empty() {
@@ -183,7 +188,7 @@ impl ResourceService {
         let now = now_micros();
         for (agent_name, mut agent) in users {
             agent.status = crate::proto::AgentStatus::Inactive as i32;
-            rewrite(&tx, &agent_name, agent, now).await?;
+            rewrite(&tx, &sealer, &agent_name, agent, now).await?;
         }
         let stored = tx.get(&name).await?;
         let revision = stored.meta.revision;
@@ -197,7 +202,8 @@ impl ResourceService {
         if !violations.is_empty() {
             return Err(Error::invalid(violations));
         }
-        let meta = tx.update(&name, revision, &merged.label(), &json::to_json(&merged), now).await?;
+        let meta =
+            tx.update(&name, revision, &merged.label(), &sealing::to_body(&sealer, &name, &merged)?, now).await?;
         tx.commit().await?;
         tracing::info!(resource = %name, "disabled with force, and the agents using it");
         merged.set_identity(&name, &meta);
@@ -220,7 +226,9 @@ impl ResourceService {
         if !violations.is_empty() {
             return Err(Error::invalid(violations));
         }
-        let meta = self.store.update(name, revision, &merged.label(), &json::to_json(&merged), now_micros()).await?;
+        let sealer = sealing::sealer_for(&self.store, &name.tenant, [&merged]).await?;
+        let body = sealing::to_body(&sealer, name, &merged)?;
+        let meta = self.store.update(name, revision, &merged.label(), &body, now_micros()).await?;
         merged.set_identity(name, &meta);
         self.show_children(&mut merged, name).await?;
         Ok(reveal(merged))
@@ -241,6 +249,8 @@ impl ResourceService {
             }
             return Err(self.in_use(&name, &named).await?);
         }
+        // The referrers' secrets are sealed already: the tenant's data key exists if needed.
+        let sealer = self.store.keyring().sealer(&name.tenant, false).await?;
         let tx = self.store.begin().await?;
         let now = now_micros();
         let (mut released, mut after) = (0usize, None);
@@ -248,7 +258,7 @@ impl ResourceService {
             let batch = tx.referrers(&name, after.clone(), RELEASE_BATCH).await?;
             let Some(last) = batch.last().cloned() else { break };
             for referrer in load_referrers(&tx, &name.tenant, batch).await? {
-                referrer.let_go(&tx, &name, now).await?;
+                referrer.let_go(&tx, &sealer, &name, now).await?;
                 released += 1;
             }
             after = Some(last);
@@ -411,30 +421,30 @@ enum Referrer {
 
 impl Referrer {
     /// Removes the reference to `deleted`, disables the referrer, and writes it.
-    async fn let_go(self, tx: &Tx, deleted: &ResourceName, now: i64) -> Result<()> {
+    async fn let_go(self, tx: &Tx, sealer: &Sealer, deleted: &ResourceName, now: i64) -> Result<()> {
         match self {
             Referrer::Agent(name, mut agent) => {
                 references::agent_let_go(&mut agent, deleted.kind, &deleted.id);
-                rewrite(tx, &name, agent, now).await
+                rewrite(tx, sealer, &name, agent, now).await
             }
             Referrer::Tool(name, mut tool) => {
                 references::tool_let_go(&mut tool, &deleted.id);
-                rewrite(tx, &name, tool, now).await
+                rewrite(tx, sealer, &name, tool, now).await
             }
             Referrer::McpServer(name, mut server) => {
                 references::mcp_server_let_go(&mut server, &deleted.id);
-                rewrite(tx, &name, server, now).await
+                rewrite(tx, sealer, &name, server, now).await
             }
         }
     }
 }
 
 /// Writes a changed resource at its current revision (a concurrent change aborts the delete).
-async fn rewrite<R: Resource>(tx: &Tx, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
+async fn rewrite<R: Resource>(tx: &Tx, sealer: &Sealer, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
     let revision = resource_revision(&resource);
     resource.clear_identity();
     resource.set_child_count(0);
-    tx.update(name, revision, &resource.label(), &json::to_json(&resource), now).await?;
+    tx.update(name, revision, &resource.label(), &sealing::to_body(sealer, name, &resource)?, now).await?;
     Ok(())
 }
 

@@ -548,5 +548,8 @@ async fn free_if_unused(conn: &impl ConnectionTrait, tenant: &str, sha256: &str)
     Ok(true)
 }
 
+mod many;
 #[cfg(test)]
 mod tests;
+
+pub use many::attach_many;

@@ -129,3 +129,47 @@ pub mod resource_ref {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod data_key {
+    use sea_orm::entity::prelude::*;
+
+    /// A tenant's data key, wrapped by the master key `master_key_id` names.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "data_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// 1 for a tenant's first key; unique per tenant.
+        pub generation: i32,
+        pub master_key_id: String,
+        /// Base64 of `nonce || ciphertext`.
+        #[sea_orm(column_type = "Text")]
+        pub wrapped: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod store_task {
+    use sea_orm::entity::prelude::*;
+
+    /// One-time work on the stored data, recorded once finished.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "store_tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub finished_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

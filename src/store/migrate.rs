@@ -78,14 +78,6 @@ impl Store {
 
     /// `<database>.migrate-lock` beside a SQLite file; none for an in-memory database.
     fn lock_file(&self) -> Option<PathBuf> {
-        let options = self.db.get_sqlite_connection_pool().connect_options();
-        let file = options.get_filename();
-        let text = file.to_string_lossy();
-        if text.is_empty() || text == ":memory:" {
-            return None;
-        }
-        let mut name = file.as_os_str().to_owned();
-        name.push(".migrate-lock");
-        Some(PathBuf::from(name))
+        self.sqlite_file_beside(".migrate-lock")
     }
 }

@@ -2,28 +2,37 @@
 //! domain types (names, metas, conditions) and stores each resource as a JSON document.
 
 mod api_keys;
+pub(crate) mod batch;
 pub mod blobs;
 pub mod doc_query_sql;
 pub(crate) mod entity;
 mod errors;
 mod job_changes;
 mod jobs;
+mod keyring;
 mod migrate;
 mod ops;
 mod pool;
 pub mod query_sql;
 mod refs;
 mod resources;
+mod sweep;
+mod tasks;
 #[cfg(test)]
 pub(crate) mod testing;
 mod tx;
 
 pub use api_keys::ApiKeyRecord;
+pub use batch::NewResource;
 pub use blobs::{CHUNK_BYTES, Owner, Staged, Upload};
 pub use job_changes::JobChanges;
+pub use keyring::{KeyCensus, Keyring, Rotation, Sealer, TenantKeys};
 pub use pool::PoolSettings;
 pub use resources::StoredDocument;
+pub use sweep::SweepCursor;
 pub use tx::Tx;
+
+use std::sync::Arc;
 
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
@@ -33,6 +42,7 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    keyring: Arc<Keyring>,
 }
 
 impl Store {
@@ -45,7 +55,20 @@ impl Store {
     pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<Self> {
         let mut db = pool::connect(&sqlite_create_mode(url), settings).await?;
         ops::observe_statements(&mut db);
-        Ok(Self { db })
+        let keyring = Arc::new(Keyring::new(db.clone(), None));
+        Ok(Self { db, keyring })
+    }
+
+    /// This store with the master keys that unwrap its data keys (checked by
+    /// [`Keyring::check`], not here).
+    pub fn with_master_keys(mut self, keys: Option<crate::crypto::MasterKeys>) -> Self {
+        self.keyring = Arc::new(Keyring::new(self.db.clone(), keys));
+        self
+    }
+
+    /// The tenants' data keys.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 
     /// Succeeds while the database answers.
@@ -64,6 +87,23 @@ impl Store {
             }
         };
         self.db.execute_unprepared(sql).await.map(|_| ()).map_err(|e| errors::db_error("stall", e))
+    }
+
+    /// `<database file><suffix>`, beside a SQLite file; none for an in-memory database or
+    /// another backend.
+    pub fn sqlite_file_beside(&self, suffix: &str) -> Option<std::path::PathBuf> {
+        if self.backend() != DatabaseBackend::Sqlite {
+            return None;
+        }
+        let options = self.db.get_sqlite_connection_pool().connect_options();
+        let file = options.get_filename();
+        let text = file.to_string_lossy();
+        if text.is_empty() || text == ":memory:" {
+            return None;
+        }
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        Some(std::path::PathBuf::from(name))
     }
 
     pub fn backend(&self) -> DatabaseBackend {

@@ -1,11 +1,14 @@
 //! The `resource_refs` table: kept in step with every write of a resource document (same
 //! transaction), read by the `to` index to find who uses a resource.
 
+use std::collections::BTreeMap;
+
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::batch;
 use super::entity::resource::{Column as DocColumn, Entity as Docs};
 use super::entity::resource_ref::{ActiveModel, Column, Entity};
 use super::errors::db_error;
@@ -33,6 +36,11 @@ pub async fn write(conn: &impl ConnectionTrait, name: &ResourceName, body: &str)
 }
 
 async fn insert(conn: &impl ConnectionTrait, name: &ResourceName, body: &str) -> Result<()> {
+    insert_rows(conn, rows_of(name, body)?).await
+}
+
+/// The reference rows of `name`'s document `body` (a reference to itself left out).
+fn rows_of(name: &ResourceName, body: &str) -> Result<Vec<ActiveModel>> {
     let targets = references::of_document(name.kind, body)?;
     let rows = targets.into_iter().filter(|(kind, id)| !(*kind == name.kind && *id == name.id)).map(|(kind, id)| {
         ActiveModel {
@@ -43,7 +51,10 @@ async fn insert(conn: &impl ConnectionTrait, name: &ResourceName, body: &str) ->
             to_id: sea_orm::Set(id),
         }
     });
-    let rows: Vec<ActiveModel> = rows.collect();
+    Ok(rows.collect())
+}
+
+async fn insert_rows(conn: &impl ConnectionTrait, rows: Vec<ActiveModel>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -55,6 +66,36 @@ async fn insert(conn: &impl ConnectionTrait, name: &ResourceName, body: &str) ->
         .exec_without_returning(conn)
         .await
         .map_err(|e| db_error("insert refs", e))?;
+    Ok(())
+}
+
+/// Replaces the references of many resources by those their documents hold: per tenant and
+/// kind one DELETE, then one multi-row INSERT per chunk of reference rows.
+pub async fn write_many(conn: &impl ConnectionTrait, written: &[(&ResourceName, &str)]) -> Result<()> {
+    let referring: Vec<&(&ResourceName, &str)> =
+        written.iter().filter(|(name, _)| REFERRING.contains(&name.kind) && name.parent_id.is_empty()).collect();
+    let mut groups: BTreeMap<(&str, ResourceKind), Vec<&str>> = BTreeMap::new();
+    for (name, _) in &referring {
+        groups.entry((name.tenant.as_str(), name.kind)).or_default().push(name.id.as_str());
+    }
+    for ((tenant, kind), ids) in groups {
+        for chunk in batch::chunks(&ids, 1, |id| id.len()) {
+            Entity::delete_many()
+                .filter(Column::Tenant.eq(tenant))
+                .filter(Column::FromKind.eq(kind.as_str()))
+                .filter(Column::FromId.is_in(chunk.iter().copied()))
+                .exec(conn)
+                .await
+                .map_err(|e| db_error("clear refs", e))?;
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, body) in referring {
+        rows.extend(rows_of(name, body)?);
+    }
+    for chunk in batch::chunks(&rows, 5, |_| 0) {
+        insert_rows(conn, chunk.to_vec()).await?;
+    }
     Ok(())
 }
 

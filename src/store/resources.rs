@@ -108,22 +108,63 @@ pub async fn get(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<Sto
         .ok_or_else(|| Error::not_found(&name.to_string()))
 }
 
-/// The top-level resources of `kind` with these ids in `tenant` (those that exist), one query.
+/// The top-level resources of `kind` with these ids in `tenant` (those that exist), in id order:
+/// one query per chunk of ids.
 pub async fn get_many(
     conn: &impl ConnectionTrait,
     tenant: &str,
     kind: ResourceKind,
     ids: &[String],
 ) -> Result<Vec<StoredDocument>> {
-    let rows = Entity::find()
+    let chunks = super::batch::chunks(ids, 1, String::len);
+    let several = chunks.len() > 1;
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let rows = Entity::find()
+            .filter(Column::Tenant.eq(tenant))
+            .filter(Column::Kind.eq(kind.as_str()))
+            .filter(Column::Parent.eq(""))
+            .filter(Column::Id.is_in(chunk.iter().map(String::as_str)))
+            .order_by_asc(Column::Id)
+            .all(conn)
+            .await
+            .map_err(|e| db_error("get many", e))?;
+        out.extend(rows.into_iter().map(|row| document(kind, row)));
+    }
+    if several {
+        out.sort_by(|a, b| a.name.id.cmp(&b.name.id));
+    }
+    Ok(out)
+}
+
+/// Up to `limit` resources of `kind` under any of `parents` (top-level resources of `tenant`),
+/// in (parent, id) order after `after`: a page of the children of many parents in one query.
+pub async fn children_page(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    kind: ResourceKind,
+    parents: &[String],
+    after: Option<(String, String)>,
+    limit: u64,
+) -> Result<Vec<StoredDocument>> {
+    let mut query = Entity::find()
         .filter(Column::Tenant.eq(tenant))
         .filter(Column::Kind.eq(kind.as_str()))
-        .filter(Column::Parent.eq(""))
-        .filter(Column::Id.is_in(ids.iter().map(String::as_str)))
+        .filter(Column::Parent.is_in(parents.iter().map(String::as_str)));
+    if let Some((parent, id)) = after {
+        query = query.filter(
+            SqlCondition::any()
+                .add(Column::Parent.gt(parent.as_str()))
+                .add(SqlCondition::all().add(Column::Parent.eq(parent.as_str())).add(Column::Id.gt(id))),
+        );
+    }
+    let rows = query
+        .order_by_asc(Column::Parent)
         .order_by_asc(Column::Id)
+        .limit(limit)
         .all(conn)
         .await
-        .map_err(|e| db_error("get many", e))?;
+        .map_err(|e| db_error("children page", e))?;
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
 }
 

@@ -36,3 +36,16 @@ where
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Counts the statements `store` (and the transactions it begins) runs from now on; BEGIN,
+/// SAVEPOINT and COMMIT are not counted. Replaces the store's metrics hook, so call it before
+/// cloning the store.
+pub fn count_statements(store: &mut Store) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let counter = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = counter.clone();
+    store.db.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    counter
+}

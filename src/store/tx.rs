@@ -3,6 +3,7 @@
 
 use sea_orm::DatabaseTransaction;
 
+use super::batch::{self, NewResource};
 use super::blobs::{self, Owner, Staged};
 use super::errors::{begin_write, db_error};
 use super::{Store, jobs, refs, resources};
@@ -70,6 +71,21 @@ impl Tx {
         blobs::attach(&self.txn, staged, owner, now).await
     }
 
+    /// See [`blobs::attach_many`].
+    pub async fn attach_blobs(&self, items: &[(Staged, Owner)], now: i64) -> Result<()> {
+        blobs::attach_many(&self.txn, items, now).await
+    }
+
+    /// See [`batch::insert`].
+    pub async fn insert_many(&self, rows: &[NewResource], now: i64) -> Result<()> {
+        batch::insert(&self.txn, rows, now).await
+    }
+
+    /// See [`batch::overwrite`].
+    pub async fn overwrite_many(&self, rows: &[NewResource], now: i64) -> Result<()> {
+        batch::overwrite(&self.txn, rows, now).await
+    }
+
     /// See [`blobs::add_ref`].
     pub async fn add_blob_ref(&self, tenant: &str, sha256: &str, owner: &Owner) -> Result<()> {
         blobs::add_ref(&self.txn, tenant, sha256, owner).await
@@ -113,6 +129,15 @@ macro_rules! resource_ops {
             pub async fn find_any_tenant(&self, kind: ResourceKind, id: &str) -> Result<Option<StoredDocument>> {
                 resources::find_any_tenant(&self.$field, kind, id).await
             }
+            /// Which of `ids` name a top-level resource of `kind` in `tenant` (see [`batch::existing`]).
+            pub async fn existing(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                ids: &[&str],
+            ) -> Result<std::collections::HashSet<String>> {
+                batch::existing(&self.$field, tenant, kind, ids).await
+            }
             pub async fn exists(&self, name: &ResourceName) -> Result<bool> {
                 resources::exists(&self.$field, name).await
             }
@@ -135,6 +160,17 @@ macro_rules! resource_ops {
                 ids: &[String],
             ) -> Result<Vec<StoredDocument>> {
                 resources::get_many(&self.$field, tenant, kind, ids).await
+            }
+            /// See [`resources::children_page`].
+            pub async fn children_page(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                parents: &[String],
+                after: Option<(String, String)>,
+                limit: u64,
+            ) -> Result<Vec<StoredDocument>> {
+                resources::children_page(&self.$field, tenant, kind, parents, after, limit).await
             }
             /// Up to `limit` resources that refer to `target`, in (kind, id) order after `after`.
             pub async fn referrers(

@@ -10,9 +10,9 @@ use crate::fixtures::{counts, decoded, seed_source};
 use crate::helpers::{TestApp, spawn_app};
 
 /// Runs the binary with `args` (and `stdin`), unaffected by the caller's AGENTPORT_* variables.
-async fn agentport(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+pub(crate) async fn agentport(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_agentport"));
-    for var in ["SERVER", "TOKEN", "API_KEY", "CONFIG"] {
+    for var in ["SERVER", "TOKEN", "API_KEY", "CONFIG", "CA_FILE", "CLIENT_CERT", "CLIENT_KEY"] {
         command.env_remove(format!("AGENTPORT_{var}"));
     }
     let mut child = command
@@ -34,11 +34,11 @@ fn server(app: &TestApp) -> String {
     format!("http://{}", app.addr)
 }
 
-fn stdout_json(output: &Output) -> Value {
+pub(crate) fn stdout_json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"))
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -63,6 +63,7 @@ async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
     let live = agentport::startup::Application::build(agentport::config::Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: url,
+        master_key: crate::helpers::master_key_for(&queueing.database),
         job_poll_interval_ms: 50,
         ..Default::default()
     })

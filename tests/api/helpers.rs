@@ -11,7 +11,7 @@ use agentport::startup::Application;
 use sea_orm::{ConnectionTrait, Database};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, ClientTlsConfig};
 use tonic_health::pb::health_client::HealthClient;
 use tonic_types::StatusExt;
 
@@ -112,6 +112,15 @@ fn init_logs() {
     });
 }
 
+/// The master key of servers on PostgreSQL (base64 of 32 bytes).
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLXRoZS1oYXJuZXNzLTM=";
+
+/// The master key a server on `database` gets: SQLite servers generate a key file beside the
+/// database; on PostgreSQL, [`TEST_MASTER_KEY`].
+pub fn master_key_for(database: &TestDatabase) -> Option<secrecy::SecretString> {
+    matches!(database, TestDatabase::Postgres { .. }).then(|| TEST_MASTER_KEY.into())
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -123,11 +132,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts a server on a database the test prepared.
 pub async fn spawn_app_on(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(database, adjust, None).await
+}
+
+/// Starts a server whose `adjust` configures TLS, with clients that connect to
+/// `https://localhost:<port>` with `tls`.
+pub async fn spawn_tls_app(adjust: impl FnOnce(&mut Settings), tls: ClientTlsConfig) -> TestApp {
+    spawn(TestDatabase::create().await, adjust, Some(tls)).await
+}
+
+async fn spawn(database: TestDatabase, adjust: impl FnOnce(&mut Settings), tls: Option<ClientTlsConfig>) -> TestApp {
     init_logs();
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database.url().to_owned(),
         health_check_interval_ms: 100,
+        master_key: master_key_for(&database),
         ..Settings::default()
     };
     adjust(&mut settings);
@@ -138,8 +158,13 @@ pub async fn spawn_app_on(database: TestDatabase, adjust: impl FnOnce(&mut Setti
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let channel =
-        Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("server accepts connections");
+    let endpoint = match tls {
+        Some(tls) => {
+            Channel::from_shared(format!("https://localhost:{}", addr.port())).unwrap().tls_config(tls).unwrap()
+        }
+        None => Channel::from_shared(format!("http://{addr}")).unwrap(),
+    };
+    let channel = endpoint.connect().await.expect("server accepts connections");
     wait_until_serving(&mut HealthClient::new(channel.clone())).await;
     TestApp {
         addr,

@@ -107,7 +107,17 @@ async fn metrics_count_worker_claims_and_background_imports() {
     let mut jobs = agentport::proto::job_service_client::JobServiceClient::new(app.channel.clone());
     assert_eq!(wait_finished(&mut jobs, &job.name).await.status(), JobStatus::Success);
 
-    let after = scrape(ops).await;
+    // The job reads SUCCESS once its transaction commits; the worker records its run just
+    // after. Scrape until it has (or give up and let the assertions say what is missing).
+    let run = [("type", "import"), ("outcome", "success")];
+    let mut after = scrape(ops).await;
+    for _ in 0..50 {
+        if value(&after, names::JOB_RUN_DURATION, &run) > value(&before, names::JOB_RUN_DURATION, &run) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = scrape(ops).await;
+    }
     let delta = |name: &str, labels: &[(&str, &str)]| value(&after, name, labels) - value(&before, name, labels);
     assert!(delta(names::JOB_CLAIMS, &[("type", "import")]) >= 1.0);
     assert!(delta(names::JOB_RUN_DURATION, &[("type", "import"), ("outcome", "success")]) >= 1.0);

@@ -236,6 +236,28 @@ async fn a_watch_ends_when_its_client_goes_away() {
     }
 }
 
+/// A watch still open when shutdown begins ends at once with UNAVAILABLE (watch again
+/// elsewhere), so it does not hold the drain until the grace period runs out.
+#[tokio::test]
+async fn a_watch_open_at_shutdown_ends_with_unavailable_without_holding_the_drain() {
+    let mut app = spawn_app_with(|s| {
+        s.job_workers = 0;
+        s.shutdown_grace_ms = 60_000;
+    })
+    .await;
+    let job = pending_job(&mut app).await;
+    let mut jobs = JobServiceClient::new(app.channel.clone());
+    let mut watch = jobs.watch_job(WatchJobRequest { name: job }).await.unwrap().into_inner();
+    assert_eq!(watch.next().await.unwrap().unwrap().status(), JobStatus::InProgress);
+    // Well under the 60 s grace: only a watch holding its connection would take that long.
+    tokio::time::timeout(Duration::from_secs(20), app.stop())
+        .await
+        .expect("the open watch did not hold the drain")
+        .expect("serving ended cleanly");
+    let ended = watch.next().await.expect("a last message").expect_err("an error, not a job");
+    assert_eq!(ended.code(), Code::Unavailable, "{ended:?}");
+}
+
 /// Three replicas started at once on a fresh database all migrate and report SERVING.
 #[tokio::test]
 async fn replicas_started_together_all_come_up_serving() {

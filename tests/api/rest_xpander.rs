@@ -29,7 +29,7 @@ fn definitions() -> &'static Value {
 }
 
 #[track_caller]
-fn assert_schema(name: &str, instance: &Value) {
+pub(crate) fn assert_schema(name: &str, instance: &Value) {
     let schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": format!("#/$defs/{name}"),
@@ -42,28 +42,28 @@ fn assert_schema(name: &str, instance: &Value) {
 }
 
 /// A reqwest client for the running app, with optional tenant and credential headers.
-struct Api {
+pub(crate) struct Api {
     base: String,
     client: reqwest::Client,
     headers: Vec<(&'static str, String)>,
 }
 
 impl Api {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self { base: format!("http://{}", app.addr), client: reqwest::Client::new(), headers: Vec::new() }
     }
 
-    fn with(&self, header: &'static str, value: &str) -> Self {
+    pub(crate) fn with(&self, header: &'static str, value: &str) -> Self {
         let mut headers = self.headers.clone();
         headers.push((header, value.to_owned()));
         Self { base: self.base.clone(), client: self.client.clone(), headers }
     }
 
-    fn tenant(&self, tenant: &str) -> Self {
+    pub(crate) fn tenant(&self, tenant: &str) -> Self {
         self.with("x-agentport-tenant", tenant)
     }
 
-    async fn raw(&self, method: Method, path: &str, body: Option<&str>) -> (StatusCode, String) {
+    pub(crate) async fn raw(&self, method: Method, path: &str, body: Option<&str>) -> (StatusCode, String) {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         for (name, value) in &self.headers {
             request = request.header(*name, value);
@@ -76,7 +76,7 @@ impl Api {
         (status, response.text().await.unwrap())
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let body = body.map(|b| b.to_string());
         let (status, text) = self.raw(method, path, body.as_deref()).await;
         let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
@@ -84,21 +84,21 @@ impl Api {
         (status, value)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(body)).await
     }
 
-    async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, path, Some(body)).await
     }
 }
 
 /// The `loc` of each 422 detail, as compact JSON.
-fn locs(body: &Value) -> Vec<String> {
+pub(crate) fn locs(body: &Value) -> Vec<String> {
     assert_schema("HTTPValidationError", body);
     body["detail"].as_array().unwrap().iter().map(|d| d["loc"].to_string()).collect()
 }

@@ -133,3 +133,35 @@ async fn health_reports_not_serving_while_the_database_is_unreachable() {
     assert_eq!(status, ServingStatus::Serving as i32, "serving again once the database answers");
     let _ = admin.close().await;
 }
+
+/// What a reflection client gets for one request.
+async fn reflect(app: &crate::helpers::TestApp, request: MessageRequest) -> MessageResponse {
+    let mut client = ServerReflectionClient::new(app.channel.clone());
+    let request = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
+    let mut stream = client.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
+    stream.message().await.unwrap().unwrap().message_response.expect("an answer")
+}
+
+#[tokio::test]
+async fn reflection_serves_the_error_detail_types() {
+    use prost::Message;
+    let app = spawn_app().await;
+    for file in ["google/rpc/error_details.proto", "google/rpc/status.proto"] {
+        let MessageResponse::FileDescriptorResponse(found) =
+            reflect(&app, MessageRequest::FileByFilename(file.into())).await
+        else {
+            panic!("{file} is not served")
+        };
+        let names: Vec<String> = found
+            .file_descriptor_proto
+            .iter()
+            .map(|bytes| prost_types::FileDescriptorProto::decode(bytes.as_slice()).unwrap().name().to_owned())
+            .collect();
+        assert!(names.contains(&file.to_owned()), "{names:?}");
+    }
+    // What grpcurl asks when it meets an `Any` detail in an error.
+    for symbol in ["google.rpc.ErrorInfo", "google.rpc.BadRequest"] {
+        let answer = reflect(&app, MessageRequest::FileContainingSymbol(symbol.into())).await;
+        assert!(matches!(answer, MessageResponse::FileDescriptorResponse(_)), "{symbol}: {answer:?}");
+    }
+}

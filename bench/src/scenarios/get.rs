@@ -2,8 +2,6 @@
 //! beside a minimal tonic server and an axum route answering the same bytes from memory; with
 //! server CPU per request and agentport's RSS idle, under load and after.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use agentport::proto::GetAgentRequest;
@@ -13,7 +11,7 @@ use tonic::transport::Channel;
 
 use super::Ctx;
 use crate::load::{Load, closed_loop};
-use crate::server::{OtherLoad, Process, baseline};
+use crate::server::{OtherLoad, Process, RssSampler, baseline};
 
 const TENANT: &str = "bench";
 const AGENT: &str = "agent-0000001";
@@ -130,34 +128,4 @@ fn push(ctx: &mut Ctx, what: &str, case: &str, concurrency: usize, ours: Measure
         ctx.row(scenario, format!("{what} {case}"), "server CPU us/req", ours.cpu_us_per_request)
             .slower_than(theirs.cpu_us_per_request),
     );
-}
-
-/// Samples a process's RSS every 20 ms; `stop` gives the peak.
-struct RssSampler {
-    stop: Arc<AtomicBool>,
-    task: std::thread::JoinHandle<f64>,
-}
-
-impl RssSampler {
-    fn start(pid: u32) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let task = std::thread::spawn(move || {
-            let mut peak: f64 = 0.0;
-            while !flag.load(Ordering::Relaxed) {
-                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                if let Some(kb) = status.lines().find_map(|l| l.strip_prefix("VmRSS:")) {
-                    peak = peak.max(kb.trim().trim_end_matches("kB").trim().parse::<f64>().unwrap_or(0.0) / 1024.0);
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            peak
-        });
-        Self { stop, task }
-    }
-
-    fn stop(self) -> f64 {
-        self.stop.store(true, Ordering::Relaxed);
-        self.task.join().unwrap_or(0.0)
-    }
 }

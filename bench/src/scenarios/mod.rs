@@ -5,6 +5,7 @@ pub mod get;
 pub mod import;
 pub mod lists;
 pub mod search_jobs;
+pub mod stream;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,4 +59,5 @@ macro_rules! scenario {
 }
 
 /// Every scenario by name, in the order they run.
-pub const ALL: &[(&str, Run)] = &[scenario!(get), scenario!(import), scenario!(lists), scenario!(search_jobs)];
+pub const ALL: &[(&str, Run)] =
+    &[scenario!(get), scenario!(import), scenario!(lists), scenario!(search_jobs), scenario!(stream)];

@@ -3,7 +3,7 @@
 //! nested again, so cycles end. Whatever no nested definition reaches rides along under the
 //! root's `agentport.detached`, so nothing of the tree is lost.
 
-use crate::domain::agent_graph::sub_agent_ids;
+use crate::domain::agent_graph::{graph_function_ids, sub_agent_ids};
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -88,9 +88,11 @@ impl Writer<'_> {
         value
     }
 
-    /// The attached tools in id order: custom functions, connectors, and the rest as proto3 JSON.
+    /// The attached tools and the custom functions the graph calls, in id order: custom
+    /// functions, connectors, and the rest as proto3 JSON.
     fn tools(&mut self, agent: &Agent) -> (Vec<Value>, Vec<Value>, Out) {
-        let ids: BTreeSet<&str> = agent.tools.iter().map(|t| t.tool_id.as_str()).collect();
+        let mut ids: BTreeSet<&str> = agent.tools.iter().map(|t| t.tool_id.as_str()).collect();
+        ids.extend(graph_function_ids(agent));
         let (mut functions, mut connectors, mut rest) = (Vec::new(), Vec::new(), Out::new());
         for id in ids {
             let Some(tool) = self.tree.tools.get(id) else {

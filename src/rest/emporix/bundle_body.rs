@@ -14,7 +14,7 @@ use crate::proto::{StreamExportAgentsResponse, stream_export_agents_response};
 use crate::service::transfer::{ImportPart, read_bundle_json};
 
 /// Emporix `ExportResponse` written as the export streams.
-pub fn export_body<S>(items: S, iso8601: fn(&prost_types::Timestamp) -> String) -> Body
+pub fn export_body<S>(items: S, iso8601: fn(&crate::domain::timestamp::Timestamp) -> String) -> Body
 where
     S: Stream<Item = Result<StreamExportAgentsResponse, tonic::Status>> + Send + 'static,
 {

@@ -27,7 +27,7 @@ use crate::domain::reflect::to_dynamic;
 /// Largest List page the service serves.
 const MAX_PAGE: i32 = 1000;
 /// Keys the dialect localizes.
-const LOCALIZED_KEYS: [&str; 2] = ["name", "description"];
+pub(super) const LOCALIZED_KEYS: [&str; 2] = ["name", "description"];
 /// Language of a localized text sent as a plain string without `Content-Language`.
 const DEFAULT_LANGUAGE: &str = "en";
 
@@ -36,7 +36,7 @@ fn name_of<K: Kind>(tenant: &str, id: &str) -> String {
 }
 
 /// The resource an Emporix object describes, or a 400 naming every offending key.
-fn read<K: Kind>(value: &Value) -> Result<K::R, ApiError> {
+pub(super) fn read<K: Kind>(value: &Value) -> Result<K::R, ApiError> {
     let Value::Object(map) = value else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     };

@@ -4,8 +4,9 @@
 
 use std::future::Future;
 
+use crate::domain::timestamp::Timestamp;
 use axum::http::HeaderMap;
-use prost_types::{FieldMask, Timestamp};
+use prost_types::FieldMask;
 use serde_json::Value;
 
 use super::RestState;

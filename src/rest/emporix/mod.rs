@@ -6,6 +6,7 @@ mod bundle_body;
 mod crud;
 mod error;
 mod expand;
+pub(crate) mod fuzz_entry;
 mod jobs;
 mod kinds;
 mod patch;
@@ -13,10 +14,10 @@ mod resources;
 mod schema;
 mod transfer;
 
+use crate::domain::timestamp::Timestamp;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::routing::{get, post, put};
-use prost_types::Timestamp;
 use serde::Deserialize;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -316,4 +317,21 @@ fn field_list(fields: Option<&str>) -> Vec<String> {
 /// An error in the dialect's `ErrorMessage` body.
 pub(super) fn error_response(err: crate::error::Error) -> axum::response::Response {
     axum::response::IntoResponse::into_response(error::ApiError::from(err))
+}
+
+/// A failure of routing itself (unknown path, wrong method) as an `ErrorMessage`.
+pub(super) fn status_response(
+    status: axum::http::StatusCode,
+    reason: &str,
+    message: String,
+) -> axum::response::Response {
+    let failure = crate::rest::call::Failure {
+        http: status,
+        code: tonic::Code::Unimplemented,
+        reason: reason.to_owned(),
+        message,
+        violations: Vec::new(),
+        metadata: Default::default(),
+    };
+    axum::response::IntoResponse::into_response(error::ApiError::from(failure))
 }

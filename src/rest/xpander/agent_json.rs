@@ -8,6 +8,10 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::dto::{AgentKnowledgeBase, AiAgent, Connector, Instructions, MinimalAiAgent};
+use super::enums::{
+    AccessScope, AgentStatus, AgentType, CredentialsKeyType, DelegationEndStrategy, DelegationMemoryStrategy,
+    DelegationType, DeploymentType, ModelProvider, OutputFormat, ReasoningEffort, WireEnum,
+};
 use super::http::id_of;
 use crate::domain::bundle::read::{Obj, Violations, set};
 use crate::domain::bundle::verbatim;
@@ -35,7 +39,7 @@ fn non_empty(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
-fn micros(at: &Option<prost_types::Timestamp>) -> Option<String> {
+fn micros(at: &Option<crate::domain::timestamp::Timestamp>) -> Option<String> {
     at.as_ref().map(|t| iso8601(t.seconds * 1_000_000 + i64::from(t.nanos) / 1000))
 }
 
@@ -86,10 +90,10 @@ pub fn ai_agent(agent: &Agent, tenant: &str, origin: &str) -> AiAgent {
         id: non_empty(&id),
         unique_name: non_empty(&agent.unique_name),
         origin_template: non_empty(&agent.origin_template),
-        delegation_end_strategy: text_or(&delegation.end_strategy, "return-to-start"),
+        delegation_end_strategy: DelegationEndStrategy::or(&delegation.end_strategy, "return-to-start"),
         environment_id: non_empty(&agent.environment_id),
         sub_agents_continuous_thread: delegation.sub_agents_continuous_thread.unwrap_or(true),
-        deployment_type: text_or(&agent.deployment_type, "serverless"),
+        deployment_type: DeploymentType::or(&agent.deployment_type, "serverless"),
         created_by_prompt: non_empty(&agent.created_by_prompt),
         prompts: agent.prompts.clone(),
         is_latest: flags.is_latest.unwrap_or(false),
@@ -107,12 +111,12 @@ pub fn ai_agent(agent: &Agent, tenant: &str, origin: &str) -> AiAgent {
             .iter()
             .map(|t| Connector { id: t.tool_id.clone(), operation_ids: t.operations.clone() })
             .collect(),
-        access_scope: text_or(&agent.access_scope, "personal"),
+        access_scope: AccessScope::or(&agent.access_scope, "personal"),
         instructions: instructions(agent),
         oas: verbatim_value(&agent.oas_json, Shape::Object).unwrap_or_else(|| json!({})),
         graph: agent.graph.iter().filter_map(graph::write_item).collect(),
         llm_settings: agent.llm_settings.iter().map(graph::write_llm).collect(),
-        status: status_name(agent.status).unwrap_or("ACTIVE").to_owned(),
+        status: AgentStatus(status_name(agent.status).unwrap_or("ACTIVE").to_owned()),
         knowledge_bases: agent
             .knowledge_bases
             .iter()
@@ -129,19 +133,19 @@ pub fn ai_agent(agent: &Agent, tenant: &str, origin: &str) -> AiAgent {
         organization_id: tenant.to_owned(),
         created_by: non_empty(&agent.created_by),
         created_at: micros(&agent.create_time),
-        kind: non_empty(&agent.kind),
-        delegation_type: text_or(&delegation.r#type, "router"),
-        delegation_memory_strategy: text_or(&delegation.memory_strategy, "summarization"),
+        kind: AgentType::documented(&agent.kind),
+        delegation_type: DelegationType::or(&delegation.r#type, "router"),
+        delegation_memory_strategy: DelegationMemoryStrategy::or(&delegation.memory_strategy, "summarization"),
         is_ai_employee: flags.is_ai_employee.unwrap_or(false),
         using_nemo: flags.using_nemo.unwrap_or(false),
         deletable: flags.deletable.unwrap_or(true),
-        model_provider: text_or(&llm.provider, "openai"),
+        model_provider: ModelProvider::or(&llm.provider, "openai"),
         model_name: text_or(&llm.model, "gpt-4.1"),
         llm_api_base: non_empty(&llm.api_base),
-        output_format: text_or(&agent.output_format, "markdown"),
+        output_format: OutputFormat::or(&agent.output_format, "markdown"),
         output_schema: verbatim::parse(&agent.output_schema_json),
         llm_credentials_key: non_empty(&llm.credentials_key),
-        llm_credentials_key_type: text_or(&llm.credentials_key_type, "xpander"),
+        llm_credentials_key_type: CredentialsKeyType::or(&llm.credentials_key_type, "xpander"),
         llm_credentials: None,
         expected_output: agent.expected_output.clone(),
         agno_settings: verbatim_value(&agent.agno_settings_json, Shape::Object).unwrap_or_else(default_agno_settings),
@@ -149,7 +153,7 @@ pub fn ai_agent(agent: &Agent, tenant: &str, origin: &str) -> AiAgent {
         prompts_caching_enabled: flags.prompts_caching_enabled.unwrap_or(false),
         is_generalist: flags.is_generalist.unwrap_or(false),
         webhook_url: format!("{origin}/v1/agents/{id}/invoke"),
-        llm_reasoning_effort: text_or(&llm.reasoning_effort, "medium"),
+        llm_reasoning_effort: ReasoningEffort::or(&llm.reasoning_effort, "medium"),
         llm_extra_headers: json!({}),
         deep_planning: flags.deep_planning.unwrap_or(false),
         enforce_deep_planning: flags.enforce_deep_planning.unwrap_or(false),

@@ -6,13 +6,16 @@ use axum::http::StatusCode;
 use prost_types::FieldMask;
 use serde_json::Value;
 
-use super::agent_json;
 use super::dto::{
     AgentBuilderCreateAgentRequest, AgentPage, AgentTemplate, AiAgent, Envelope, ErrorDetail, ExportAgentRequest,
     HttpValidationError, MinimalAgentPage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, body_problems, list_request};
+use super::http::{
+    ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, blank, body_problems, bool_query, list_request,
+};
+use super::{agent_json, enums};
 use crate::domain::template::fields::required_string;
+use crate::domain::unique_name;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::template_service_server::TemplateService;
 use crate::proto::{
@@ -42,6 +45,24 @@ async fn update(state: &RestState, caller: &Caller, agent: Agent, paths: Vec<Str
     let updated =
         state.agents.update_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
     Ok(agent_json::ai_agent(&updated, &caller.tenant, &caller.origin))
+}
+
+/// A `unique_name` no agent of the caller's tenant has (xpander names every agent it creates).
+async fn free_unique_name(state: &RestState, caller: &Caller) -> Result<String, ApiError> {
+    for attempt in 0..unique_name::MAX_DRAWS {
+        let name = unique_name::candidate(attempt);
+        let request = ListAgentsRequest {
+            parent: caller.parent(),
+            page_size: 1,
+            filter: format!("uniqueName:{name}"),
+            ..Default::default()
+        };
+        let page = state.agents.list_agents(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
+        if page.into_inner().agents.is_empty() {
+            return Ok(name);
+        }
+    }
+    Err(ApiError::Plain(StatusCode::SERVICE_UNAVAILABLE, "no free unique name was drawn; retry".to_owned()))
 }
 
 /// Marks a deployment: the next `version`, nothing pending.
@@ -131,8 +152,14 @@ pub async fn create_agent(
     body: Body,
 ) -> Result<(StatusCode, Json<AiAgent>), ApiError> {
     let mut errs = Vec::new();
-    let agent = agent_json::create(&body.object()?, &mut errs);
+    let object = body.object()?;
+    let mut agent = agent_json::create(&object, &mut errs);
+    errs.extend(blank(&object, "name"));
+    errs.extend(enums::violations(&object));
     body_problems(errs)?;
+    if agent.unique_name.is_empty() {
+        agent.unique_name = free_unique_name(&state, &caller).await?;
+    }
     let request = CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent) };
     let created =
         state.agents.create_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
@@ -193,18 +220,13 @@ pub async fn update_agent(
     QueryMap(query): QueryMap,
     body: Body,
 ) -> Result<Json<AiAgent>, ApiError> {
-    let deploy = match query.get("deploy").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            let violation = crate::error::FieldViolation::new("deploy", "must be a boolean");
-            return Err(ApiError::invalid_at("query", &[violation]));
-        }
-    };
+    let deploy = bool_query(&query, "deploy")?;
     let object = body.object()?;
     let mut agent = get(&state, &caller, &agent_id).await?;
     let mut errs = Vec::new();
     let mut touched = agent_json::apply(&object, &mut agent, &mut errs);
+    errs.extend(blank(&object, "name"));
+    errs.extend(enums::violations(&object));
     body_problems(errs)?;
     if touched.is_empty() {
         let violation = crate::error::FieldViolation::new("", "must change at least one field");
@@ -285,6 +307,7 @@ fn export_request(body: &Body) -> Result<ExportAgentRequest, ApiError> {
         with_knowledge_bases: object.bool("with_knowledge_bases", &mut errs),
         environment_id: object.string("environment_id", &mut errs),
     };
+    errs.extend(blank(&object, "name"));
     body_problems(errs)?;
     Ok(request)
 }

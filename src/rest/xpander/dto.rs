@@ -7,6 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::enums::{
+    AccessScope, AgentStatus, AgentType, CredentialsKeyType, DelegationEndStrategy, DelegationMemoryStrategy,
+    DelegationType, DeploymentType, GraphItemSubType, GraphItemType, LlmSettingsType, ModelProvider, OutputFormat,
+    ReasoningEffort, SourceNodeType,
+};
 use super::http::PageQuery;
 
 /// `ExportAgentRequest`: the body of both export and template import.
@@ -74,10 +79,10 @@ pub struct AiAgent {
     pub id: Option<String>,
     pub unique_name: Option<String>,
     pub origin_template: Option<String>,
-    pub delegation_end_strategy: String,
+    pub delegation_end_strategy: DelegationEndStrategy,
     pub environment_id: Option<String>,
     pub sub_agents_continuous_thread: bool,
-    pub deployment_type: String,
+    pub deployment_type: DeploymentType,
     pub created_by_prompt: Option<String>,
     pub prompts: Vec<String>,
     pub is_latest: bool,
@@ -91,18 +96,18 @@ pub struct AiAgent {
     pub tools: Vec<Value>,
     pub icon: String,
     pub avatar: String,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<AiAgentSourceNode>)]
     pub source_nodes: Vec<Value>,
     pub attached_tools: Vec<Connector>,
-    pub access_scope: String,
+    pub access_scope: AccessScope,
     pub instructions: Instructions,
     #[schema(value_type = Object)]
     pub oas: Value,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<AiAgentGraphItem>)]
     pub graph: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<AiAgentGraphItemLlmSettings>)]
     pub llm_settings: Vec<Value>,
-    pub status: String,
+    pub status: AgentStatus,
     pub knowledge_bases: Vec<AgentKnowledgeBase>,
     pub version: i32,
     pub organization_id: String,
@@ -110,20 +115,20 @@ pub struct AiAgent {
     pub created_at: Option<String>,
     #[serde(rename = "type")]
     #[schema(rename = "type")]
-    pub kind: Option<String>,
-    pub delegation_type: String,
-    pub delegation_memory_strategy: String,
+    pub kind: Option<AgentType>,
+    pub delegation_type: DelegationType,
+    pub delegation_memory_strategy: DelegationMemoryStrategy,
     pub is_ai_employee: bool,
     pub using_nemo: bool,
     pub deletable: bool,
-    pub model_provider: String,
+    pub model_provider: ModelProvider,
     pub model_name: String,
     pub llm_api_base: Option<String>,
-    pub output_format: String,
+    pub output_format: OutputFormat,
     #[schema(value_type = Option<Object>)]
     pub output_schema: Option<Value>,
     pub llm_credentials_key: Option<String>,
-    pub llm_credentials_key_type: String,
+    pub llm_credentials_key_type: CredentialsKeyType,
     /// Write-only: always `null` in responses.
     #[schema(value_type = Option<Object>)]
     pub llm_credentials: Option<Value>,
@@ -134,7 +139,7 @@ pub struct AiAgent {
     pub prompts_caching_enabled: bool,
     pub is_generalist: bool,
     pub webhook_url: String,
-    pub llm_reasoning_effort: String,
+    pub llm_reasoning_effort: ReasoningEffort,
     /// Values are write-only: always `{}` in responses.
     #[schema(value_type = Object)]
     pub llm_extra_headers: Value,
@@ -164,12 +169,12 @@ pub struct MinimalAiAgent {
     pub name: String,
     pub description: Option<String>,
     pub icon: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AgentStatus>,
     pub organization_id: String,
-    pub deployment_type: Option<String>,
+    pub deployment_type: Option<DeploymentType>,
     pub created_at: Option<String>,
     pub instructions: Option<Instructions>,
-    pub model_provider: Option<String>,
+    pub model_provider: Option<ModelProvider>,
     pub llm_api_base: Option<String>,
     pub model_name: Option<String>,
     pub framework: Option<String>,
@@ -192,21 +197,21 @@ pub struct AgentBuilderCreateAgentRequest {
     #[schema(max_length = 256)]
     pub icon: Option<String>,
     pub avatar: Option<String>,
-    /// `manager` (default), `regular`, `a2a`, `curl`, `orchestration`.
+    /// `manager` when not given.
     #[serde(rename = "type")]
     #[schema(rename = "type")]
-    pub kind: Option<String>,
-    /// `DRAFT`, `ACTIVE` (default), `INACTIVE`.
-    pub status: Option<String>,
+    pub kind: Option<AgentType>,
+    /// `ACTIVE` when not given.
+    pub status: Option<AgentStatus>,
     pub unique_name: Option<String>,
     pub created_by: Option<String>,
     pub created_by_prompt: Option<String>,
-    pub model_provider: Option<String>,
+    pub model_provider: Option<ModelProvider>,
     pub model_name: Option<String>,
-    pub llm_reasoning_effort: Option<String>,
+    pub llm_reasoning_effort: Option<ReasoningEffort>,
     pub llm_api_base: Option<String>,
     pub llm_credentials_key: Option<String>,
-    pub llm_credentials_key_type: Option<String>,
+    pub llm_credentials_key_type: Option<CredentialsKeyType>,
     /// `{name, description, value}`; the value is write-only.
     #[schema(value_type = Option<Object>)]
     pub llm_credentials: Option<Value>,
@@ -215,28 +220,25 @@ pub struct AgentBuilderCreateAgentRequest {
     pub llm_extra_headers: Option<Value>,
     pub instructions: Option<Instructions>,
     pub expected_output: Option<String>,
-    pub output_format: Option<String>,
+    pub output_format: Option<OutputFormat>,
     #[schema(value_type = Option<Object>)]
     pub output_schema: Option<Value>,
     pub voice_id: Option<String>,
     pub framework: Option<String>,
-    pub delegation_type: Option<String>,
-    pub delegation_memory_strategy: Option<String>,
-    pub delegation_end_strategy: Option<String>,
+    pub delegation_type: Option<DelegationType>,
+    pub delegation_memory_strategy: Option<DelegationMemoryStrategy>,
+    pub delegation_end_strategy: Option<DelegationEndStrategy>,
     pub sub_agents_continuous_thread: Option<bool>,
     pub deep_planning: Option<bool>,
     pub enforce_deep_planning: Option<bool>,
     pub attached_tools: Option<Vec<Connector>>,
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub graph: Option<Vec<Value>>,
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub llm_settings: Option<Vec<Value>>,
+    pub graph: Option<Vec<AiAgentGraphItem>>,
+    pub llm_settings: Option<Vec<AiAgentGraphItemLlmSettings>>,
     pub knowledge_bases: Option<Vec<AgentKnowledgeBase>>,
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub source_nodes: Option<Vec<Value>>,
+    pub source_nodes: Option<Vec<AiAgentSourceNode>>,
     pub prompts: Option<Vec<String>>,
-    pub deployment_type: Option<String>,
-    pub access_scope: Option<String>,
+    pub deployment_type: Option<DeploymentType>,
+    pub access_scope: Option<AccessScope>,
     pub environment_id: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub connectivity_details: Option<Value>,
@@ -263,6 +265,54 @@ pub struct AgentBuilderCreateAgentRequest {
     pub use_oidc_pre_auth_token_for_llm: Option<bool>,
     pub oidc_pre_auth_token_llm_audience: Option<String>,
     pub oidc_pre_auth_token_mcp_audience: Option<String>,
+}
+
+/// `AIAgentSourceNode`: what triggers the agent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AIAgentSourceNode)]
+pub struct AiAgentSourceNode {
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: SourceNodeType,
+    pub targets: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// `AIAgentGraphItemLLMSettings`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AIAgentGraphItemLLMSettings)]
+pub struct AiAgentGraphItemLlmSettings {
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: LlmSettingsType,
+    #[schema(default = "openai")]
+    pub provider: Option<String>,
+    #[schema(default = "gpt-4.1")]
+    pub model: Option<String>,
+    #[schema(default = 0.0)]
+    pub temperature: Option<f64>,
+}
+
+/// `AIAgentGraphItem`: one node of the agent's graph (a sub-agent, tool, MCP server, ...).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AIAgentGraphItem)]
+pub struct AiAgentGraphItem {
+    pub id: Option<String>,
+    /// The sub-agent, operation or custom function id the item stands for.
+    pub item_id: String,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: GraphItemType,
+    pub sub_type: Option<GraphItemSubType>,
+    pub targets: Vec<String>,
+    /// `AIAgentGraphItemSettings`; MCP and HITL credentials are write-only.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<Value>,
+    pub llm_settings: Option<Vec<AiAgentGraphItemLlmSettings>>,
+    pub is_first: Option<bool>,
 }
 
 /// `CreateManagedKnowledgeBaseRequest`: the body of create and update.

@@ -40,7 +40,7 @@ impl FromRequestParts<RestState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &RestState) -> Result<Self, ApiError> {
         let headers = parts.headers.clone();
         let probe = grpc_request(&headers, ());
-        let bound = state.auth.principal_tenant(probe.metadata()).await.map_err(ApiError::plain)?;
+        let bound = state.auth.principal_tenant(&probe).await.map_err(ApiError::plain)?;
         let tenant = match (bound, headers.get(TENANT_HEADER)) {
             (Some(tenant), _) => tenant,
             (None, Some(value)) => {
@@ -55,7 +55,9 @@ impl FromRequestParts<RestState> for Caller {
             .map(str::to_owned)
             .or_else(|| parts.uri.authority().map(|a| a.to_string()))
             .unwrap_or_else(|| "localhost".to_owned());
-        let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https");
+        // The scheme the caller used: a TLS-terminating proxy says so, else the listener's.
+        let listener = if parts.extensions.get::<crate::server::OverTls>().is_some() { "https" } else { "http" };
+        let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or(listener);
         let origin = format!("{scheme}://{host}");
         Ok(Self { headers, tenant, origin })
     }
@@ -150,6 +152,8 @@ fn detail(loc: Vec<LocItem>, why: &str) -> ValidationError {
         w if w.starts_with("must be a number") => "float_type",
         w if w.starts_with("must be an object") => "dict_type",
         w if w.starts_with("must be an array") => "list_type",
+        w if w.starts_with(super::enums::ENUM_PREFIX) => "enum",
+        w if w.starts_with(TOO_SHORT) => "string_too_short",
         _ => "value_error",
     };
     let msg = if kind == "missing" { "Field required".to_owned() } else { why.to_owned() };
@@ -301,6 +305,21 @@ impl Body {
     }
 }
 
+const TOO_SHORT: &str = "String should have at least 1 character";
+
+/// A given `key` that is an empty string (FastAPI: too short) or only blanks. Whether it is
+/// there and a string is the readers' to report.
+pub fn blank(object: &Obj, key: &str) -> Option<FieldViolation> {
+    let text = object.map.get(key)?.as_str()?;
+    if text.is_empty() {
+        Some(FieldViolation::new(object.path(key), TOO_SHORT))
+    } else if text.trim().is_empty() {
+        Some(FieldViolation::new(object.path(key), "must not be blank"))
+    } else {
+        None
+    }
+}
+
 /// Reading problems of the body as a 422, or nothing.
 pub fn body_problems(errs: Violations) -> Result<(), ApiError> {
     if errs.is_empty() { Ok(()) } else { Err(ApiError::invalid_at("body", &errs)) }
@@ -334,6 +353,19 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     }
 }
 
+/// A boolean query parameter, false when absent; FastAPI's spellings are accepted.
+pub fn bool_query(query: &HashMap<String, String>, key: &str) -> Result<bool, ApiError> {
+    match query.get(key).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no" | "off" | "f" | "n") => Ok(false),
+        Some("true" | "1" | "yes" | "on" | "t" | "y") => Ok(true),
+        Some(_) => Err(ApiError::Invalid(vec![ValidationError {
+            loc: vec![LocItem::from("query"), LocItem::from(key)],
+            msg: "Input should be a valid boolean, unable to interpret input".to_owned(),
+            kind: "bool_parsing".to_owned(),
+        }])),
+    }
+}
+
 /// `page` (from 1, default 1) and `per_page` (1..50, default 20) of list endpoints.
 pub struct PageQuery {
     pub page: u64,
@@ -346,19 +378,33 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let QueryMap(query) = QueryMap::from_request_parts(parts, state).await?;
         let mut errs = Vec::new();
+        // FastAPI's `int = Query(ge=1, le=max)`: a non-integer is a parsing error, an integer
+        // out of range a range error.
         let mut number = |key: &str, default: u64, max: u64| -> u64 {
             let Some(text) = query.get(key) else { return default };
-            match text.trim().parse::<u64>() {
-                Ok(n) if n < 1 => errs.push(FieldViolation::new(key, "must be greater than or equal to 1")),
-                Ok(n) if n > max => errs.push(FieldViolation::new(key, format!("must be less than or equal to {max}"))),
-                Ok(n) => return n,
-                Err(_) => errs.push(FieldViolation::new(key, "must be an integer")),
+            let problem = |msg: String, kind: &str| ValidationError {
+                loc: vec![LocItem::from("query"), LocItem::from(key)],
+                msg,
+                kind: kind.to_owned(),
+            };
+            match text.trim().parse::<i64>() {
+                Ok(n) if n < 1 => {
+                    errs.push(problem("Input should be greater than or equal to 1".into(), "greater_than_equal"))
+                }
+                Ok(n) if n as u64 > max => {
+                    errs.push(problem(format!("Input should be less than or equal to {max}"), "less_than_equal"))
+                }
+                Ok(n) => return n as u64,
+                Err(_) => errs.push(problem(
+                    "Input should be a valid integer, unable to parse string as an integer".into(),
+                    "int_parsing",
+                )),
             }
             default
         };
-        let page = number("page", 1, u64::MAX);
+        let page = number("page", 1, i64::MAX as u64);
         let per_page = number("per_page", 20, 50);
-        if errs.is_empty() { Ok(PageQuery { page, per_page }) } else { Err(ApiError::invalid_at("query", &errs)) }
+        if errs.is_empty() { Ok(PageQuery { page, per_page }) } else { Err(ApiError::Invalid(errs)) }
     }
 }
 

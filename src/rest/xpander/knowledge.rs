@@ -12,7 +12,9 @@ use super::dto::{
     AddDocumentsRequest, CreateManagedKnowledgeBaseRequest, DocumentPage, Envelope, ErrorDetail, HttpValidationError,
     KbDocumentFull, KbDocumentItem, KnowledgeBaseItem, KnowledgeBasePage,
 };
-use super::http::{ApiError, Body, Caller, PageQuery, Params, Scope, body_problems, id_of, list_request};
+use super::http::{
+    ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, blank, body_problems, bool_query, id_of, list_request,
+};
 use crate::domain::encode::Encoding;
 use crate::domain::template::fields::required_string;
 use crate::error::FieldViolation;
@@ -65,6 +67,7 @@ fn kb_request(body: &Body) -> Result<CreateManagedKnowledgeBaseRequest, ApiError
         name: required_string(&object, "name", &mut errs),
         description: object.string("description", &mut errs),
     };
+    errs.extend(blank(&object, "name"));
     body_problems(errs)?;
     Ok(request)
 }
@@ -210,15 +213,21 @@ pub async fn update_knowledge_base(
 
 /// Delete Knowledge Base
 ///
-/// Deletes the knowledge base with its documents. The body is `null`.
+/// Deletes the knowledge base with its documents. The body is `null`. A knowledge base that
+/// agents still use is refused (400) unless `force` is true, which also removes it from those
+/// agents and disables them.
 #[utoipa::path(
     delete,
     path = "/v1/knowledge/{kb_id}",
     operation_id = "Delete_knowledge_base_v1_knowledge__kb_id__delete",
     tags = ["API v1", "Knowledge", "Knowledge CRUD"],
-    params(("kb_id" = String, Path, description = "The knowledge base id")),
+    params(
+        ("kb_id" = String, Path, description = "The knowledge base id"),
+        ("force" = Option<bool>, Query, description = "agentport extension: delete even when agents use it (default false)"),
+    ),
     responses(
         (status = 202, description = "Successful Response (`null`)", body = Option<Object>),
+        (status = 400, description = "Agents use the knowledge base; retry with `force=true`", body = ErrorDetail),
         (status = 404, description = "No such knowledge base", body = ErrorDetail),
         (status = 422, description = "Validation Error", body = HttpValidationError),
     ),
@@ -228,9 +237,10 @@ pub async fn delete_knowledge_base(
     State(state): State<RestState>,
     caller: Caller,
     Params(kb_id): Params<String>,
+    QueryMap(query): QueryMap,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let request =
-        DeleteKnowledgeBaseRequest { name: caller.name(KNOWLEDGE_BASES, &kb_id), etag: String::new(), force: false };
+    let force = bool_query(&query, "force")?;
+    let request = DeleteKnowledgeBaseRequest { name: caller.name(KNOWLEDGE_BASES, &kb_id), etag: String::new(), force };
     let deleted = state.agents.delete_knowledge_base(caller.request(request)).await;
     deleted.map_err(ApiError::status(Scope::KnowledgeBase))?;
     Ok((StatusCode::ACCEPTED, Json(Value::Null)))

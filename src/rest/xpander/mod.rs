@@ -8,6 +8,7 @@ mod agent_json;
 mod agents;
 mod content;
 mod dto;
+mod enums;
 mod http;
 mod knowledge;
 mod templates;
@@ -55,6 +56,9 @@ use super::RestState;
         dto::Connector,
         dto::AgentKnowledgeBase,
         dto::AgentBuilderCreateAgentRequest,
+        dto::AiAgentSourceNode,
+        dto::AiAgentGraphItem,
+        dto::AiAgentGraphItemLlmSettings,
         dto::CreateManagedKnowledgeBaseRequest,
         dto::KnowledgeBaseItem,
         dto::AddDocumentsRequest,
@@ -135,4 +139,9 @@ pub fn router() -> Router<RestState> {
 /// An error in the dialect's `{"detail": ...}` body.
 pub(super) fn error_response(err: crate::error::Error) -> axum::response::Response {
     axum::response::IntoResponse::into_response(http::ApiError::plain(err.into()))
+}
+
+/// A failure of routing itself (unknown path, wrong method): `{"detail": "<reason phrase>"}`.
+pub(super) fn status_response(status: axum::http::StatusCode, detail: &str) -> axum::response::Response {
+    axum::response::IntoResponse::into_response(http::ApiError::Plain(status, detail.to_owned()))
 }

@@ -12,12 +12,13 @@ use self::content::{checksum_mismatch, read_text, stage, stage_text};
 use super::ResourceService;
 use super::resources::{ListQuery, Listed};
 use super::resources::{decode, prepare_create, reveal};
+use super::sealing;
 use crate::domain::blob::BlobRef;
 use crate::domain::clock::now_micros;
+use crate::domain::field_mask;
 use crate::domain::limits::DocumentLimits;
 use crate::domain::names::{ResourceKind, ResourceName};
 use crate::domain::resource::{Resource, revision_of};
-use crate::domain::{field_mask, json};
 use crate::error::{Error, Result};
 use crate::proto::{Document, DocumentView, UploadDocumentHeader};
 use crate::store::{Owner, Staged, Store, Tx};
@@ -175,10 +176,13 @@ impl DocumentService {
     async fn write_new(&self, name: ResourceName, mut document: Document, staged: Option<Staged>) -> Result<Document> {
         set_content(&mut document, staged.as_ref().map(|s| &s.blob));
         let outcome = async {
+            // Before the transaction: a tenant's first data key is committed on its own.
+            let sealer = sealing::sealer_for(&self.store, &name.tenant, [&document]).await?;
+            let body = sealing::to_body(&sealer, &name, &document)?;
             let tx = self.store.begin().await?;
             self.check_room(&tx, &name).await?;
             let now = now_micros();
-            let meta = tx.insert(&name, &document.label(), &json::to_json(&document), now).await?;
+            let meta = tx.insert(&name, &document.label(), &body, now).await?;
             if let Some(staged) = &staged {
                 tx.attach_blob(staged, &Owner::resource(&name), now).await?;
             }
@@ -213,9 +217,11 @@ impl DocumentService {
             document.sha256 = old_sha.to_owned();
         }
         let outcome = async {
+            let sealer = sealing::sealer_for(&self.store, &name.tenant, [&document]).await?;
+            let body = sealing::to_body(&sealer, name, &document)?;
             let tx = self.store.begin().await?;
             let now = now_micros();
-            let meta = tx.update(name, revision, &document.label(), &json::to_json(&document), now).await?;
+            let meta = tx.update(name, revision, &document.label(), &body, now).await?;
             if let Some(new) = &change {
                 let owner = Owner::resource(name);
                 if let Some(staged) = new {

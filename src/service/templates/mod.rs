@@ -1,7 +1,7 @@
 //! Agent templates: snapshot an agent with its whole tree, instantiate it in any tenant.
 
 mod contents;
-mod tree;
+pub(crate) mod tree;
 
 use std::collections::HashMap;
 
@@ -23,7 +23,8 @@ use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::service::documents::content::{StagedContents, discard_all, stage_all};
-use crate::store::{Owner, Store, StoredDocument, Tx};
+use crate::service::{sealing, unique_names};
+use crate::store::{Owner, Sealer, Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
 
@@ -248,7 +249,7 @@ impl TemplateService {
     }
 
     /// Instantiates template `template_id` (of any tenant) in `parent`; returns the new root agent.
-    pub async fn import(&self, parent: &str, template_id: &str, request: TemplateRequest) -> Result<Agent> {
+    pub async fn import(&self, parent: &str, template_id: &str, mut request: TemplateRequest) -> Result<Agent> {
         let mut violations = request.violations();
         let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
         let template_id = check_id(template_id, "template_id").map_err(|v| violations.push(v)).ok();
@@ -261,6 +262,10 @@ impl TemplateService {
         })?;
         let source_tenant = stored.name.tenant.clone();
         let template = view(stored)?;
+        if request.icon.is_empty() {
+            // The new agent looks like the template it came from, not its source agent.
+            request.icon = template.icon.clone();
+        }
         let mut tree = self.open(&template.agent_definition)?;
         contents::resolve(&mut tree, &template);
         let copy_kbs = request.with_knowledge_bases.unwrap_or(true);
@@ -286,10 +291,16 @@ impl TemplateService {
         contents: &StagedContents,
     ) -> Result<Agent> {
         let now = now_micros();
+        // Before the transaction: a tenant's first data key is committed on its own.
+        let secrets = tree.agents.values().any(sealing::has_secret_text)
+            || tree.tools.values().any(sealing::has_secret_text)
+            || tree.mcp_servers.values().any(sealing::has_secret_text);
+        let sealer = self.store.keyring().sealer(&parent.tenant, secrets).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(&parent.tenant).await?;
         let sources = Sources { tenant: source_tenant, staged: contents };
-        let (root, summary) = instantiate(&tx, parent, template_id, tree, request, copy_kbs, &sources, now).await?;
+        let target = Target { tx: &tx, sealer: &sealer };
+        let (root, summary) = instantiate(&target, parent, template_id, tree, request, copy_kbs, &sources, now).await?;
         let message = format!(
             "Successfully imported {} agents, {} tools, and {} MCP servers.",
             summary.agents.len(),
@@ -387,10 +398,16 @@ fn tree_documents(tree: &mut TemplateTree) -> std::vec::IntoIter<(&str, &str, &m
     documents.into_iter()
 }
 
+/// Where a tree is written: the import's transaction, sealing with the importer's data key.
+struct Target<'a> {
+    tx: &'a Tx,
+    sealer: &'a Sealer,
+}
+
 /// Writes the tree under new ids; returns the root agent's name and a summary.
 #[allow(clippy::too_many_arguments)]
 async fn instantiate(
-    tx: &Tx,
+    target: &Target<'_>,
     parent: &Parent,
     template_id: &str,
     tree: &TemplateTree,
@@ -410,29 +427,29 @@ async fn instantiate(
 
     for (id, tool) in &tree.tools {
         let name = ResourceName::new(parent, ResourceKind::Tool, &tool_ids[id.as_str()]);
-        write(tx, &name, tool.clone(), now).await?;
+        write(target, &name, tool.clone(), now).await?;
         summary.tools.push(entity(&name.id, &tool.display_name, id));
     }
     for (id, server) in &tree.mcp_servers {
         let name = ResourceName::new(parent, ResourceKind::McpServer, &server_ids[id.as_str()]);
-        write(tx, &name, server.clone(), now).await?;
+        write(target, &name, server.clone(), now).await?;
         summary.mcp_servers.push(entity(&name.id, &server.display_name, id));
     }
     for (id, copy) in tree.knowledge_bases.iter().filter(|_| copy_kbs) {
         let mut kb = copy.knowledge_base.clone();
         kb.agent_id = map(&agent_ids, &kb.agent_id);
         let kb_name = ResourceName::new(parent, ResourceKind::KnowledgeBase, &kb_ids[id.as_str()]);
-        write(tx, &kb_name, kb.clone(), now).await?;
+        write(target, &kb_name, kb.clone(), now).await?;
         let kb_parent = Parent { tenant: parent.tenant.clone(), parent_id: kb_name.id.clone() };
         for document in &copy.documents {
             let name = ResourceName::new(&kb_parent, ResourceKind::Document, &document.id);
-            write(tx, &name, document.value.clone(), now).await?;
+            write(target, &name, document.value.clone(), now).await?;
             let owner = Owner::resource(&name);
             if let Some(staged) = sources.staged.get(&(id.clone(), document.id.clone())) {
-                tx.attach_blob(staged, &owner, now).await?;
+                target.tx.attach_blob(staged, &owner, now).await?;
             } else if !document.value.sha256.is_empty() {
                 // Copied inside the database; the importing tenant gets its own blob.
-                tx.copy_blob_ref(sources.tenant, &document.value.sha256, &parent.tenant, &owner, now).await?;
+                target.tx.copy_blob_ref(sources.tenant, &document.value.sha256, &parent.tenant, &owner, now).await?;
             }
         }
         summary.knowledge_bases.push(entity(&kb_name.id, &kb.display_name, id));
@@ -447,19 +464,23 @@ async fn instantiate(
         for attachment in agent.mcp_servers.iter_mut().filter(|m| !m.mcp_server_id.is_empty()) {
             attachment.mcp_server_id = map(&server_ids, &attachment.mcp_server_id);
         }
-        if copy_kbs {
-            for attachment in &mut agent.knowledge_bases {
-                attachment.knowledge_base_id = map(&kb_ids, &attachment.knowledge_base_id);
-            }
-        } else {
-            agent.knowledge_bases.clear();
+        // Only knowledge bases the template carries (and this import copies) are linked: any
+        // other id would name an unrelated knowledge base of the importing tenant, or nothing.
+        agent.knowledge_bases.retain(|k| kb_ids.contains_key(k.knowledge_base_id.as_str()));
+        for attachment in &mut agent.knowledge_bases {
+            attachment.knowledge_base_id = map(&kb_ids, &attachment.knowledge_base_id);
         }
         for collaboration in &mut agent.collaborations {
             collaboration.agent_id = map(&agent_ids, &collaboration.agent_id);
         }
-        for item in agent.graph.iter_mut().filter(|g| g.r#type == "agent") {
-            item.item_id = map(&agent_ids, &item.item_id);
+        for item in &mut agent.graph {
+            match (item.r#type.as_str(), item.sub_type.as_str()) {
+                ("agent", _) => item.item_id = map(&agent_ids, &item.item_id),
+                ("tool", "custom_function") => item.item_id = map(&tool_ids, &item.item_id),
+                _ => {}
+            }
         }
+        agent.unique_name = unique_names::fresh(target.tx, parent).await?;
         if *id == tree.root {
             agent.display_name = HashMap::from([("en".to_owned(), request.display_name.clone())]);
             if !request.description.is_empty() {
@@ -471,16 +492,17 @@ async fn instantiate(
         }
         let name = ResourceName::new(parent, ResourceKind::Agent, &agent_ids[id.as_str()]);
         let label = agent.label();
-        write(tx, &name, agent, now).await?;
+        write(target, &name, agent, now).await?;
         summary.agents.push(entity(&name.id, &label, id));
     }
     Ok((ResourceName::new(parent, ResourceKind::Agent, &agent_ids[tree.root.as_str()]), summary))
 }
 
-async fn write<R: Resource>(tx: &Tx, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
+async fn write<R: Resource>(target: &Target<'_>, name: &ResourceName, mut resource: R, now: i64) -> Result<()> {
     resource.clear_identity();
     resource.set_child_count(0);
     resource.apply_defaults();
-    tx.insert(name, &resource.label(), &json::to_json(&resource), now).await?;
+    let body = sealing::to_body(target.sealer, name, &resource)?;
+    target.tx.insert(name, &resource.label(), &body, now).await?;
     Ok(())
 }

@@ -1,10 +1,9 @@
 //! Plans and writes an import inside one transaction, reporting a state per entity. The same
 //! code runs for a dry run, whose transaction is rolled back instead of committed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::domain::bundle::Bundle;
-use crate::domain::json;
 use crate::domain::names::{Parent, ResourceKind, ResourceName, import_rename};
 use crate::domain::references::{agent_secrets, tool_secrets};
 use crate::domain::resource::Resource;
@@ -15,11 +14,14 @@ use crate::proto::{
     ImportedEntity, McpServer, Tool, tool,
 };
 use crate::service::documents::content::StagedContents;
-use crate::store::{Owner, Tx};
+use crate::service::sealing;
+use crate::store::{NewResource, Owner, Sealer, Staged, Tx};
 
 /// Everything an import needs besides the bundle.
 pub struct ImportContext<'a> {
     pub tx: &'a Tx,
+    /// Seals the secret texts of what is written (a bundle carries none; kept uniform).
+    pub sealer: &'a Sealer,
     pub tenant: &'a str,
     pub policy: ConflictPolicy,
     /// Microseconds since the epoch; renamed ids carry it in milliseconds.
@@ -37,57 +39,91 @@ pub struct Applied {
     pub message: String,
 }
 
-struct Writer<'a> {
-    ctx: &'a ImportContext<'a>,
-    writes: usize,
+/// What the tenant already holds among the ids the bundle names, read before anything is
+/// written: one query per kind (and chunk of ids). The import writes only ids of the bundle,
+/// and the bundle holds each id once per kind, so these answers stay true while it writes.
+struct Known {
+    /// Tools: those of the bundle, and the functions its MCP servers invoke.
+    tools: HashSet<String>,
+    mcp_servers: HashSet<String>,
+    knowledge_bases: HashSet<String>,
+    agents: HashSet<String>,
+    secrets: HashSet<String>,
 }
 
-impl Writer<'_> {
-    fn name(&self, kind: ResourceKind, id: &str) -> ResourceName {
-        ResourceName::new(&Parent::tenant(self.ctx.tenant), kind, id)
-    }
-
-    async fn exists(&self, kind: ResourceKind, id: &str) -> Result<bool> {
-        self.ctx.tx.exists(&self.name(kind, id)).await
-    }
-
-    async fn create<R: Resource>(&mut self, name: &ResourceName, mut resource: R) -> Result<()> {
-        self.fault()?;
-        resource.clear_identity();
-        resource.apply_defaults();
-        self.ctx.tx.insert(name, &resource.label(), &json::to_json(&resource), self.ctx.now).await?;
-        Ok(())
-    }
-
-    async fn replace<R: Resource>(&mut self, name: &ResourceName, mut resource: R) -> Result<()> {
-        self.fault()?;
-        resource.clear_identity();
-        resource.apply_defaults();
-        let current = self.ctx.tx.get(name).await?;
-        self.ctx
-            .tx
-            .update(name, current.meta.revision, &resource.label(), &json::to_json(&resource), self.ctx.now)
-            .await?;
-        Ok(())
-    }
-
-    fn fault(&mut self) -> Result<()> {
-        self.writes += 1;
-        match self.ctx.fault_after_writes {
-            Some(limit) if self.writes > limit => Err(Error::internal("import", "injected fault")),
-            _ => Ok(()),
-        }
+impl Known {
+    async fn load(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Self> {
+        let (tx, tenant) = (ctx.tx, ctx.tenant);
+        let functions = bundle.mcp_servers.iter().flat_map(|s| s.value.tools.iter().map(|t| t.function_id.as_str()));
+        let tools: Vec<&str> = bundle.tools.iter().map(|t| t.id.as_str()).chain(functions).collect();
+        let servers: Vec<&str> = bundle.mcp_servers.iter().map(|s| s.id.as_str()).collect();
+        let bases: Vec<&str> = bundle.knowledge_bases.iter().map(|k| k.id.as_str()).collect();
+        let agents: Vec<&str> = bundle.agents.iter().map(|a| a.id.as_str()).collect();
+        let secrets: Vec<&str> = bundle
+            .tools
+            .iter()
+            .flat_map(|t| tool_secrets(&t.value))
+            .chain(bundle.mcp_servers.iter().map(|s| s.value.authorization_header_token_id.as_str()))
+            .chain(bundle.agents.iter().flat_map(|a| agent_secrets(&a.value)))
+            .collect();
+        Ok(Known {
+            tools: tx.existing(tenant, ResourceKind::Tool, &tools).await?,
+            mcp_servers: tx.existing(tenant, ResourceKind::McpServer, &servers).await?,
+            knowledge_bases: tx.existing(tenant, ResourceKind::KnowledgeBase, &bases).await?,
+            agents: tx.existing(tenant, ResourceKind::Agent, &agents).await?,
+            secrets: tx.existing(tenant, ResourceKind::Secret, &secrets).await?,
+        })
     }
 
     /// Secret ids among `ids` that the tenant lacks.
-    async fn missing_secrets(&self, ids: impl IntoIterator<Item = &str>) -> Result<Vec<String>> {
-        let mut missing = BTreeSet::new();
-        for id in ids.into_iter().filter(|id| !id.is_empty()) {
-            if !self.exists(ResourceKind::Secret, id).await? {
-                missing.insert(id.to_owned());
-            }
+    fn missing_secrets<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let missing: BTreeSet<&str> =
+            ids.into_iter().filter(|id| !id.is_empty() && !self.secrets.contains(*id)).collect();
+        missing.into_iter().map(str::to_owned).collect()
+    }
+}
+
+/// The rows an import writes, collected while it is planned, then written a table at a time
+/// (parents before children) with multi-row statements.
+#[derive(Default)]
+struct Writes {
+    tools: Vec<NewResource>,
+    mcp_servers: Vec<NewResource>,
+    knowledge_bases: Vec<NewResource>,
+    documents: Vec<NewResource>,
+    contents: Vec<(Staged, Owner)>,
+    agents: Vec<NewResource>,
+    overwritten_agents: Vec<NewResource>,
+}
+
+/// A resource as written: identity cleared, defaults applied, secrets sealed.
+fn row<R: Resource>(sealer: &Sealer, name: ResourceName, mut resource: R) -> Result<NewResource> {
+    resource.clear_identity();
+    resource.apply_defaults();
+    let body = sealing::to_body(sealer, &name, &resource)?;
+    Ok(NewResource { label: resource.label(), body, name })
+}
+
+impl Writes {
+    async fn write(self, ctx: &ImportContext<'_>) -> Result<()> {
+        let mut written = 0;
+        let (tx, now) = (ctx.tx, ctx.now);
+        for rows in [&self.tools, &self.mcp_servers, &self.knowledge_bases, &self.documents, &self.agents] {
+            fault(ctx, &mut written, rows.len())?;
+            tx.insert_many(rows, now).await?;
         }
-        Ok(missing.into_iter().collect())
+        tx.attach_blobs(&self.contents, now).await?;
+        fault(ctx, &mut written, self.overwritten_agents.len())?;
+        tx.overwrite_many(&self.overwritten_agents, now).await
+    }
+}
+
+/// Testing only: fails once more than `fault_after_writes` entities would have been written.
+fn fault(ctx: &ImportContext<'_>, written: &mut usize, more: usize) -> Result<()> {
+    *written += more;
+    match ctx.fault_after_writes {
+        Some(limit) if *written > limit => Err(Error::internal("import", "injected fault")),
+        _ => Ok(()),
     }
 }
 
@@ -114,9 +150,10 @@ fn is_not_importable(tool: &Tool) -> bool {
 }
 
 pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> {
-    let mut w = Writer { ctx, writes: 0 };
+    let known = Known::load(ctx, bundle).await?;
+    let mut writes = Writes::default();
+    let name = |kind: ResourceKind, id: &str| ResourceName::new(&Parent::tenant(ctx.tenant), kind, id);
     let mut summary = ImportSummary::default();
-    let (mut tools_written, mut servers_written, mut agents_written) = (0, 0, 0);
     let bundle_tools: BTreeSet<&str> = bundle.tools.iter().map(|t| t.id.as_str()).collect();
 
     for entry in &bundle.tools {
@@ -131,7 +168,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        if w.exists(ResourceKind::Tool, &entry.id).await? {
+        if known.tools.contains(&entry.id) {
             let message = format!("Tool \"{label}\" already exists on this tenant and was skipped.");
             summary.tools.push(entity(
                 &entry.id,
@@ -141,19 +178,18 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        let missing = w.missing_secrets(tool_secrets(&entry.value)).await?;
+        let missing = known.missing_secrets(tool_secrets(&entry.value));
         let mut tool = entry.value.clone();
         // A tool the bundle has disabled stays disabled; one whose token is missing is disabled.
         tool.enabled = tool.enabled && missing.is_empty();
         let state = if tool.enabled { State::Enabled } else { State::Disabled };
-        w.create(&w.name(ResourceKind::Tool, &entry.id), tool).await?;
-        tools_written += 1;
+        writes.tools.push(row(ctx.sealer, name(ResourceKind::Tool, &entry.id), tool)?);
         summary.tools.push(entity(&entry.id, &label, state, missing_token_details(&missing)));
     }
 
     for entry in &bundle.mcp_servers {
         let label = entry.value.display_name.clone();
-        if w.exists(ResourceKind::McpServer, &entry.id).await? {
+        if known.mcp_servers.contains(&entry.id) {
             let message = format!("MCP server \"{label}\" already exists on this tenant and was skipped.");
             summary.mcp_servers.push(entity(
                 &entry.id,
@@ -163,9 +199,9 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        let missing = w.missing_secrets([entry.value.authorization_header_token_id.as_str()]).await?;
+        let missing = known.missing_secrets([entry.value.authorization_header_token_id.as_str()]);
         let mut details = missing_token_details(&missing);
-        for function in missing_functions(&w, &entry.value, &bundle_tools).await? {
+        for function in missing_functions(&known, &entry.value, &bundle_tools) {
             details.push(detail(
                 Code::MissingFunction,
                 &function,
@@ -177,14 +213,13 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         // A server the bundle has disabled stays disabled; one missing a token or function is disabled.
         server.enabled = server.enabled && details.is_empty();
         let state = if server.enabled { State::Enabled } else { State::Disabled };
-        w.create(&w.name(ResourceKind::McpServer, &entry.id), server).await?;
-        servers_written += 1;
+        writes.mcp_servers.push(row(ctx.sealer, name(ResourceKind::McpServer, &entry.id), server)?);
         summary.mcp_servers.push(entity(&entry.id, &label, state, details));
     }
 
     for bundled in &bundle.knowledge_bases {
         let label = bundled.knowledge_base.display_name.clone();
-        if w.exists(ResourceKind::KnowledgeBase, &bundled.id).await? {
+        if known.knowledge_bases.contains(&bundled.id) {
             let message = format!("Knowledge base \"{label}\" already exists on this tenant and was skipped.");
             summary.knowledge_bases.push(entity(
                 &bundled.id,
@@ -194,26 +229,28 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        let kb_name = w.name(ResourceKind::KnowledgeBase, &bundled.id);
-        w.create(&kb_name, bundled.knowledge_base.clone()).await?;
+        writes.knowledge_bases.push(row(
+            ctx.sealer,
+            name(ResourceKind::KnowledgeBase, &bundled.id),
+            bundled.knowledge_base.clone(),
+        )?);
         let parent = Parent { tenant: ctx.tenant.to_owned(), parent_id: bundled.id.clone() };
         for document in &bundled.documents {
             let name = ResourceName::new(&parent, ResourceKind::Document, &document.id);
-            w.create(&name, document.value.clone()).await?;
             if let Some(staged) = ctx.contents.get(&(bundled.id.clone(), document.id.clone())) {
-                ctx.tx.attach_blob(staged, &Owner::resource(&name), ctx.now).await?;
+                writes.contents.push((staged.clone(), Owner::resource(&name)));
             }
+            writes.documents.push(row(ctx.sealer, name, document.value.clone())?);
         }
         summary.knowledge_bases.push(entity(&bundled.id, &label, State::Enabled, vec![]));
     }
 
     // Agents: first decide every target id, so references can be rewritten consistently.
-    let millis = ctx.now / 1000;
     let mut targets: HashMap<&str, (String, Option<Code>)> = HashMap::new();
     let mut refused = Vec::new();
+    let mut to_rename = Vec::new();
     for entry in &bundle.agents {
-        let taken = w.exists(ResourceKind::Agent, &entry.id).await?;
-        let target = match (taken, ctx.policy) {
+        let target = match (known.agents.contains(&entry.id), ctx.policy) {
             (false, _) => (entry.id.clone(), None),
             (true, ConflictPolicy::Skip) => (entry.id.clone(), Some(Code::Skipped)),
             (true, ConflictPolicy::Overwrite) => (entry.id.clone(), Some(Code::Overwritten)),
@@ -222,19 +259,14 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
                 (entry.id.clone(), Some(Code::ImportFailed))
             }
             (true, ConflictPolicy::Rename | ConflictPolicy::Unspecified) => {
-                let mut n = 1;
-                let mut candidate = import_rename(&entry.id, millis, n);
-                while w.exists(ResourceKind::Agent, &candidate).await?
-                    || bundle.agents.iter().any(|a| a.id == candidate)
-                    || targets.values().any(|(target, _)| *target == candidate)
-                {
-                    n += 1;
-                    candidate = import_rename(&entry.id, millis, n);
-                }
-                (candidate, Some(Code::Renamed))
+                to_rename.push(entry.id.as_str());
+                continue;
             }
         };
         targets.insert(&entry.id, target);
+    }
+    for (id, renamed) in rename_targets(ctx, bundle, &to_rename).await? {
+        targets.insert(id, (renamed, Some(Code::Renamed)));
     }
     if !refused.is_empty() && !ctx.dry_run {
         return Err(Error::new(
@@ -245,6 +277,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
     }
     let rename = |id: &str| targets.get(id).map(|(target, _)| target.clone()).unwrap_or_else(|| id.to_owned());
 
+    let (mut agents_written, tools_written, servers_written) = (0, writes.tools.len(), writes.mcp_servers.len());
     for entry in &bundle.agents {
         let (target, conflict) = targets[entry.id.as_str()].clone();
         let label = preferred_text(&entry.value.display_name);
@@ -289,13 +322,13 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         for item in agent.graph.iter_mut().filter(|g| g.r#type == "agent") {
             item.item_id = rename(&item.item_id);
         }
-        details.extend(missing_token_details(&w.missing_secrets(agent_secrets(&agent)).await?));
+        details.extend(missing_token_details(&known.missing_secrets(agent_secrets(&agent))));
         details.push(detail(Code::AgentImportedDisabled, &target, &label, "Imported agents start disabled."));
-        let name = w.name(ResourceKind::Agent, &target);
+        let written = row(ctx.sealer, name(ResourceKind::Agent, &target), agent)?;
         if conflict == Some(Code::Overwritten) {
-            w.replace(&name, agent).await?;
+            writes.overwritten_agents.push(written);
         } else {
-            w.create(&name, agent).await?;
+            writes.agents.push(written);
         }
         agents_written += 1;
         let mut imported = entity(&target, &label, State::Disabled, details);
@@ -304,6 +337,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         summary.agents.push(imported);
     }
+    writes.write(ctx).await?;
 
     let counts = format!("{agents_written} agents, {tools_written} tools, and {servers_written} MCP servers");
     let message = match ctx.dry_run {
@@ -313,13 +347,60 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
     Ok(Applied { summary, message })
 }
 
-/// Functions a dynamic MCP server's tools invoke that are neither in the bundle nor tools here.
-async fn missing_functions(w: &Writer<'_>, server: &McpServer, bundle_tools: &BTreeSet<&str>) -> Result<Vec<String>> {
-    let mut missing = BTreeSet::new();
-    for function in server.tools.iter().map(|t| t.function_id.as_str()).filter(|f| !f.is_empty()) {
-        if !bundle_tools.contains(function) && !w.exists(ResourceKind::Tool, function).await? {
-            missing.insert(function.to_owned());
+/// New ids for the agents in `taken`, in bundle order: for each the first of
+/// [`import_rename`]'s candidates that is free in the tenant, in the bundle and among the ids
+/// chosen before it. The tenant is asked about candidates in batches: each pass decides in
+/// memory with what is known and asks, in one query, about every candidate it could not decide.
+async fn rename_targets<'b>(
+    ctx: &ImportContext<'_>,
+    bundle: &'b Bundle,
+    taken: &[&'b str],
+) -> Result<Vec<(&'b str, String)>> {
+    let millis = ctx.now / 1000;
+    let in_bundle: HashSet<&str> = bundle.agents.iter().map(|a| a.id.as_str()).collect();
+    let (mut asked, mut held): (HashSet<String>, HashSet<String>) = Default::default();
+    loop {
+        let mut chosen: Vec<(&str, String)> = Vec::with_capacity(taken.len());
+        let mut chosen_ids: HashSet<String> = HashSet::new();
+        let mut unknown: Vec<String> = Vec::new();
+        for id in taken {
+            let mut n = 1;
+            loop {
+                let candidate = import_rename(id, millis, n);
+                if held.contains(&candidate)
+                    || in_bundle.contains(candidate.as_str())
+                    || chosen_ids.contains(&candidate)
+                {
+                    n += 1;
+                } else if asked.contains(&candidate) {
+                    chosen_ids.insert(candidate.clone());
+                    chosen.push((id, candidate));
+                    break;
+                } else {
+                    unknown.push(candidate);
+                    break;
+                }
+            }
         }
+        if unknown.is_empty() {
+            return Ok(chosen);
+        }
+        let asking: Vec<&str> = unknown.iter().map(String::as_str).collect();
+        held.extend(ctx.tx.existing(ctx.tenant, ResourceKind::Agent, &asking).await?);
+        asked.extend(unknown);
     }
-    Ok(missing.into_iter().collect())
 }
+
+/// Functions a dynamic MCP server's tools invoke that are neither in the bundle nor tools here.
+fn missing_functions(known: &Known, server: &McpServer, bundle_tools: &BTreeSet<&str>) -> Vec<String> {
+    let missing: BTreeSet<&str> = server
+        .tools
+        .iter()
+        .map(|t| t.function_id.as_str())
+        .filter(|f| !f.is_empty() && !bundle_tools.contains(f) && !known.tools.contains(*f))
+        .collect();
+    missing.into_iter().map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,14 @@
 //! An export's dependency closure: the named agents, their collaboration and sub-agents
 //! recursively, and every tool, MCP server and knowledge base (with documents) they use.
+//! Read in batches: one query per kind and level of the walk (and chunk of ids), never one
+//! per id, so an agent with many collaborations costs a few queries.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::domain::agent_graph::sub_agent_ids;
 use crate::domain::bundle::{Bundle, BundledKnowledgeBase, Entry};
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
+use crate::domain::page::MAX_PAGE_SIZE;
 use crate::domain::resource::Resource;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool, tool};
@@ -15,15 +18,30 @@ use crate::store::Store;
 pub(crate) async fn load<R: Resource>(store: &Store, tenant: &str, id: &str) -> Result<Option<R>> {
     let name = ResourceName::new(&Parent::tenant(tenant), R::KIND, id);
     match store.get(&name).await {
-        Ok(stored) => {
-            let mut resource: R = decode(stored)?;
-            resource.clear_identity();
-            resource.set_child_count(0);
-            Ok(Some(resource))
-        }
+        Ok(stored) => Ok(Some(exported(decode(stored)?))),
         Err(e) if e.code == ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The resources of `R`'s kind among `ids` that the tenant holds, by id: one query per chunk.
+pub(crate) async fn load_many<R: Resource>(store: &Store, tenant: &str, ids: &[String]) -> Result<BTreeMap<String, R>> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut found = BTreeMap::new();
+    for stored in store.get_many(tenant, R::KIND, ids).await? {
+        let id = stored.name.id.clone();
+        found.insert(id, exported(decode(stored)?));
+    }
+    Ok(found)
+}
+
+/// A resource as it travels: no identity, no computed counts.
+fn exported<R: Resource>(mut resource: R) -> R {
+    resource.clear_identity();
+    resource.set_child_count(0);
+    resource
 }
 
 /// A reference to something the tenant does not hold travels as a reference only (the
@@ -32,82 +50,93 @@ fn dangling(kind: &str, id: &str, referrer: &str) {
     tracing::debug!(kind, id, referrer, "exporting a reference to a missing dependency");
 }
 
-pub async fn collect(store: &Store, tenant: &str, agent_ids: &[String], max_depth: usize) -> Result<Bundle> {
-    let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
-    let mut missing = Vec::new();
-    for id in agent_ids {
-        match load::<Agent>(store, tenant, id).await? {
-            Some(agent) => {
-                agents.insert(id.clone(), agent);
-            }
-            None => missing.push(id.clone()),
+/// Ids wanted by referrers, in first-seen order, each with the first referrer (for the log).
+#[derive(Default)]
+struct Wanted {
+    ids: Vec<String>,
+    referrer: HashMap<String, String>,
+}
+
+impl Wanted {
+    fn add(&mut self, id: &str, referrer: &str) {
+        if !id.is_empty() && !self.referrer.contains_key(id) {
+            self.referrer.insert(id.to_owned(), referrer.to_owned());
+            self.ids.push(id.to_owned());
         }
     }
+
+    /// Loads the wanted resources, logging those the tenant lacks.
+    async fn load<R: Resource>(&self, store: &Store, tenant: &str, kind: &str) -> Result<BTreeMap<String, R>> {
+        let found = load_many::<R>(store, tenant, &self.ids).await?;
+        for id in self.ids.iter().filter(|id| !found.contains_key(*id)) {
+            dangling(kind, id, &self.referrer[id]);
+        }
+        Ok(found)
+    }
+}
+
+pub async fn collect(store: &Store, tenant: &str, agent_ids: &[String], max_depth: usize) -> Result<Bundle> {
+    let mut agents: BTreeMap<String, Agent> = load_many(store, tenant, agent_ids).await?;
+    let missing: Vec<String> = agent_ids.iter().filter(|id| !agents.contains_key(*id)).cloned().collect();
     if !missing.is_empty() {
         let listed = missing.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ");
         return Err(Error::new(ErrorCode::NotFound, format!("agents not found in tenant `{tenant}`: {listed}"))
             .with_meta("missingIds", missing.join(",")));
     }
 
-    // Breadth-first over sub-agents; depth counts hand-offs from a requested agent.
-    let mut queue: VecDeque<(String, usize)> = agent_ids.iter().map(|id| (id.clone(), 0)).collect();
-    while let Some((id, depth)) = queue.pop_front() {
-        let subs: Vec<String> = sub_agent_ids(&agents[&id]).into_iter().map(str::to_owned).collect();
-        for sub in subs {
-            if agents.contains_key(&sub) {
-                continue;
-            }
-            if depth + 1 > max_depth {
-                return Err(Error::new(
-                    ErrorCode::SubAgentDepthExceeded,
-                    format!("sub-agents of `{id}` nest deeper than the limit of {max_depth}"),
-                )
-                .with_meta("agent", id.clone()));
-            }
-            match load::<Agent>(store, tenant, &sub).await? {
-                Some(agent) => {
-                    agents.insert(sub.clone(), agent);
-                    queue.push_back((sub, depth + 1));
+    // Breadth-first over sub-agents, a level at a time; depth counts hand-offs from a requested agent.
+    let mut level: Vec<String> = agent_ids.to_vec();
+    let mut depth = 0;
+    while !level.is_empty() {
+        let mut wanted = Wanted::default();
+        for id in &level {
+            for sub in sub_agent_ids(&agents[id]) {
+                if agents.contains_key(sub) {
+                    continue;
                 }
-                None => dangling("agent", &sub, &id),
+                if depth + 1 > max_depth {
+                    return Err(Error::new(
+                        ErrorCode::SubAgentDepthExceeded,
+                        format!("sub-agents of `{id}` nest deeper than the limit of {max_depth}"),
+                    )
+                    .with_meta("agent", id.clone()));
+                }
+                wanted.add(sub, id);
             }
         }
+        let mut found = wanted.load::<Agent>(store, tenant, "agent").await?;
+        level = wanted.ids.into_iter().filter(|id| found.contains_key(id)).collect();
+        for id in &level {
+            agents.insert(id.clone(), found.remove(id).expect("found"));
+        }
+        depth += 1;
     }
 
-    let mut tools: BTreeMap<String, Tool> = BTreeMap::new();
-    let mut servers: BTreeMap<String, McpServer> = BTreeMap::new();
-    let mut knowledge_bases: BTreeMap<String, KnowledgeBase> = BTreeMap::new();
-    for (agent_id, agent) in &agents {
-        for id in agent.tools.iter().map(|t| &t.tool_id) {
-            include(&mut tools, store, tenant, id, agent_id, "tool").await?;
-        }
-        for id in agent.mcp_servers.iter().map(|m| &m.mcp_server_id).filter(|id| !id.is_empty()) {
-            include(&mut servers, store, tenant, id, agent_id, "MCP server").await?;
-        }
-        for id in agent.knowledge_bases.iter().map(|k| &k.knowledge_base_id) {
-            include(&mut knowledge_bases, store, tenant, id, agent_id, "knowledge base").await?;
-        }
-    }
+    let (mut tools, servers, knowledge_bases) = dependencies(store, tenant, &agents, true).await?;
     // Functions that dynamic MCP tools invoke travel along when they are custom-function tools here.
-    let function_ids: BTreeSet<String> = servers
+    let function_ids: Vec<String> = servers
         .values()
         .flat_map(|s| s.tools.iter().map(|t| t.function_id.clone()))
-        .filter(|id| !id.is_empty())
+        .filter(|id| !id.is_empty() && !tools.contains_key(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    for id in function_ids {
-        if !tools.contains_key(&id) {
-            if let Some(function) = load::<Tool>(store, tenant, &id).await? {
-                if matches!(function.config, Some(tool::Config::CustomFunction(_))) {
-                    tools.insert(id, function);
-                }
-            }
+    for (id, function) in load_many::<Tool>(store, tenant, &function_ids).await? {
+        if matches!(function.config, Some(tool::Config::CustomFunction(_))) {
+            tools.insert(id, function);
         }
     }
 
-    let mut bundled_kbs = Vec::new();
-    for (id, knowledge_base) in knowledge_bases {
-        bundled_kbs.push(BundledKnowledgeBase { documents: documents(store, tenant, &id).await?, id, knowledge_base });
-    }
+    let kb_ids: Vec<String> = knowledge_bases.keys().cloned().collect();
+    let mut documents = documents(store, tenant, &kb_ids).await?;
+    let bundled_kbs = knowledge_bases
+        .into_iter()
+        .map(|(id, knowledge_base)| BundledKnowledgeBase {
+            documents: documents.remove(&id).unwrap_or_default(),
+            id,
+            knowledge_base,
+        })
+        .collect();
     Ok(Bundle {
         agents: agents.into_iter().map(|(id, value)| Entry { id, value }).collect(),
         tools: tools.into_iter().map(|(id, value)| Entry { id, value }).collect(),
@@ -116,36 +145,63 @@ pub async fn collect(store: &Store, tenant: &str, agent_ids: &[String], max_dept
     })
 }
 
-/// Adds the resource `id` to `found` unless it is there already or the tenant lacks it.
-pub(crate) async fn include<R: Resource>(
-    found: &mut BTreeMap<String, R>,
+/// What `agents` use: tools, MCP servers and (when asked) knowledge bases the tenant holds,
+/// one query per kind (and chunk of ids).
+pub(crate) type Dependencies = (BTreeMap<String, Tool>, BTreeMap<String, McpServer>, BTreeMap<String, KnowledgeBase>);
+
+pub(crate) async fn dependencies(
     store: &Store,
     tenant: &str,
-    id: &str,
-    referrer: &str,
-    kind: &str,
-) -> Result<()> {
-    if !found.contains_key(id) {
-        match load::<R>(store, tenant, id).await? {
-            Some(resource) => {
-                found.insert(id.to_owned(), resource);
+    agents: &BTreeMap<String, Agent>,
+    with_knowledge_bases: bool,
+) -> Result<Dependencies> {
+    let (mut tools, mut servers, mut bases) = (Wanted::default(), Wanted::default(), Wanted::default());
+    for (agent_id, agent) in agents {
+        for id in agent.tools.iter().map(|t| &t.tool_id) {
+            tools.add(id, agent_id);
+        }
+        for id in agent.mcp_servers.iter().map(|m| &m.mcp_server_id) {
+            servers.add(id, agent_id);
+        }
+        if with_knowledge_bases {
+            for id in agent.knowledge_bases.iter().map(|k| &k.knowledge_base_id) {
+                bases.add(id, agent_id);
             }
-            None => dangling(kind, id, referrer),
         }
     }
-    Ok(())
+    Ok((
+        tools.load(store, tenant, "tool").await?,
+        servers.load(store, tenant, "MCP server").await?,
+        bases.load(store, tenant, "knowledge base").await?,
+    ))
 }
 
-/// Every document of a knowledge base, in id order.
-pub(crate) async fn documents(store: &Store, tenant: &str, kb_id: &str) -> Result<Vec<Entry<Document>>> {
-    let parent = Parent { tenant: tenant.to_owned(), parent_id: kb_id.to_owned() };
-    let rows = store.list_all(ResourceKind::Document, &parent).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id = row.name.id.clone();
-        let mut document: Document = decode(row)?;
-        document.clear_identity();
-        out.push(Entry { id, value: document });
+/// Every document of each knowledge base in `kb_ids`, in id order, by knowledge base: pages of
+/// the documents of many knowledge bases at once.
+pub(crate) async fn documents(
+    store: &Store,
+    tenant: &str,
+    kb_ids: &[String],
+) -> Result<BTreeMap<String, Vec<Entry<Document>>>> {
+    let mut out: BTreeMap<String, Vec<Entry<Document>>> = BTreeMap::new();
+    for parents in kb_ids.chunks(MAX_PAGE_SIZE as usize) {
+        let mut after = None;
+        loop {
+            let rows = store.children_page(tenant, ResourceKind::Document, parents, after, MAX_PAGE_SIZE).await?;
+            let full = rows.len() as u64 == MAX_PAGE_SIZE;
+            after = rows.last().map(|r| (r.name.parent_id.clone(), r.name.id.clone()));
+            for row in rows {
+                let (kb, id) = (row.name.parent_id.clone(), row.name.id.clone());
+                let document: Document = exported(decode(row)?);
+                out.entry(kb).or_default().push(Entry { id, value: document });
+            }
+            if !full {
+                break;
+            }
+        }
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,6 +73,17 @@ struct ImportPayload {
     policy: i32,
 }
 
+/// What seals the secrets an import writes, obtained before its transaction (a tenant's first
+/// data key is committed on its own). Bundles carry no credentials today; one that did would
+/// have them sealed like any write.
+async fn bundle_sealer(store: &Store, tenant: &str, bundle: &Bundle) -> Result<crate::store::Sealer> {
+    use super::sealing::has_secret_text;
+    let secrets = bundle.agents.iter().any(|e| has_secret_text(&e.value))
+        || bundle.tools.iter().any(|e| has_secret_text(&e.value))
+        || bundle.mcp_servers.iter().any(|e| has_secret_text(&e.value));
+    store.keyring().sealer(tenant, secrets).await
+}
+
 #[derive(Clone)]
 pub struct TransferService {
     store: Store,
@@ -257,6 +268,7 @@ impl TransferService {
         contents: &StagedContents,
         options: &ImportOptions,
     ) -> Result<ImportAgentsResponse> {
+        let sealer = bundle_sealer(&self.store, tenant, bundle).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(tenant).await?;
         let now = now_micros();
@@ -275,6 +287,7 @@ impl TransferService {
         }
         let ctx = ImportContext {
             tx: &tx,
+            sealer: &sealer,
             tenant,
             policy: options.policy,
             now,

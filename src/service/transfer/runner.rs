@@ -68,11 +68,13 @@ impl TransferRunner {
         contents: &StagedContents,
         policy: i32,
     ) -> Result<()> {
+        let sealer = super::bundle_sealer(&self.transfers.store, &job.tenant, bundle).await?;
         let tx = self.transfers.store.begin().await?;
         tx.lock_tenant_imports(&job.tenant).await?;
         let now = now_micros();
         let ctx = apply::ImportContext {
             tx: &tx,
+            sealer: &sealer,
             tenant: &job.tenant,
             policy: ConflictPolicy::try_from(policy).unwrap_or_default(),
             now,
