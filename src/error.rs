@@ -34,6 +34,9 @@ pub enum ErrorCode {
     ConcurrentModification,
     /// The request conflicts with the state of other resources.
     FailedPrecondition,
+    /// An export would write an entity that an import refuses (a value the bundle format does
+    /// not allow); the entity and field are named, in the bundle's names.
+    NotExportable,
     /// Other resources still refer to the one to delete; `force` lets go of them.
     ResourceInUse,
     /// Sub-agents refer to each other in a cycle; the cycle is named.
@@ -72,6 +75,7 @@ impl ErrorCode {
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
             ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
             ErrorCode::FailedPrecondition => "FAILED_PRECONDITION",
+            ErrorCode::NotExportable => "NOT_EXPORTABLE",
             ErrorCode::ResourceInUse => "RESOURCE_IN_USE",
             ErrorCode::SubAgentCycle => "SUB_AGENT_CYCLE",
             ErrorCode::SubAgentDepthExceeded => "SUB_AGENT_DEPTH_EXCEEDED",
@@ -98,6 +102,7 @@ impl ErrorCode {
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
             ErrorCode::FailedPrecondition
+            | ErrorCode::NotExportable
             | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle
             | ErrorCode::SubAgentDepthExceeded
@@ -121,6 +126,7 @@ impl ErrorCode {
             | ErrorCode::InvalidBundle
             | ErrorCode::MalformedMessage
             | ErrorCode::FailedPrecondition
+            | ErrorCode::NotExportable
             | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle
             | ErrorCode::SubAgentDepthExceeded

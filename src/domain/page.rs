@@ -26,8 +26,12 @@ pub struct PageRequest {
 
 #[derive(Serialize, Deserialize)]
 struct Token {
-    /// Last id of the previous page.
+    /// Last id of the previous page (id order).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     a: String,
+    /// Items before the next page (sorted lists, which page by position).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<u64>,
     /// Fingerprint of the query the token belongs to.
     q: String,
 }
@@ -60,17 +64,43 @@ pub fn request(page_size: i32, page_token: &str, skip: i32, fingerprint: &str) -
     if page_token.is_empty() {
         return Ok(PageRequest { size, after: None, skip });
     }
-    let bad = || {
-        let mut err = Error::invalid_field("page_token", "not a token of this query; start again without it");
-        err.code = ErrorCode::InvalidPageToken;
-        err
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(page_token).map_err(|_| bad())?;
-    let token: Token = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let bytes = URL_SAFE_NO_PAD.decode(page_token).map_err(|_| bad_token())?;
+    let token: Token = serde_json::from_slice(&bytes).map_err(|_| bad_token())?;
     if token.q != fingerprint {
-        return Err(bad());
+        return Err(bad_token());
     }
-    Ok(PageRequest { size, after: Some(token.a), skip })
+    match token.o {
+        Some(offset) => {
+            let skip = offset + skip;
+            if skip > MAX_SKIP {
+                return Err(Error::invalid_field(
+                    "page_token",
+                    format!("pages past the {MAX_SKIP}th item of a sorted list; narrow the query"),
+                ));
+            }
+            Ok(PageRequest { size, after: None, skip })
+        }
+        None if token.a.is_empty() => Err(bad_token()),
+        None => Ok(PageRequest { size, after: Some(token.a), skip }),
+    }
+}
+
+/// INVALID_PAGE_TOKEN: the token does not belong to this query.
+pub fn bad_token() -> Error {
+    let mut err = Error::invalid_field("page_token", "not a token of this query; start again without it");
+    err.code = ErrorCode::InvalidPageToken;
+    err
+}
+
+/// [`split`] for a list that pages by position: the token holds how many items come before
+/// the next page.
+pub fn split_by_position<T>(rows: &mut Vec<T>, page: &PageRequest, fingerprint: &str) -> String {
+    if rows.len() as u64 <= page.size {
+        return String::new();
+    }
+    rows.truncate(page.size as usize);
+    let token = Token { a: String::new(), o: Some(page.skip + page.size), q: fingerprint.to_owned() };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))
 }
 
 /// Cuts `rows` (read with one extra row) to the page and returns the next page's token, empty
@@ -84,7 +114,7 @@ pub fn split<T>(rows: &mut Vec<T>, page: &PageRequest, fingerprint: &str, id: im
 }
 
 pub fn next_token(last_id: &str, fingerprint: &str) -> String {
-    let token = Token { a: last_id.to_owned(), q: fingerprint.to_owned() };
+    let token = Token { a: last_id.to_owned(), o: None, q: fingerprint.to_owned() };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))
 }
 
@@ -109,5 +139,20 @@ mod tests {
         assert_eq!(request(10, "", 30, &fp).unwrap().skip, 30);
         assert_eq!(request(10, "", -1, &fp).unwrap_err().violations[0].field, "skip");
         assert!(request(10, "", MAX_SKIP as i32 + 1, &fp).is_err());
+    }
+
+    #[test]
+    fn sorted_lists_page_by_position() {
+        let fp = fingerprint(&["tenants/a", "", "", "name"]);
+        let first = request(2, "", 1, &fp).unwrap();
+        let mut rows = vec![1, 2, 3];
+        let token = split_by_position(&mut rows, &first, &fp);
+        assert_eq!(rows, [1, 2]);
+        let next = request(2, &token, 0, &fp).unwrap();
+        assert_eq!((next.after.as_deref(), next.skip), (None, 3));
+        let mut last = vec![4];
+        assert_eq!(split_by_position(&mut last, &next, &fp), "");
+        let other = fingerprint(&["tenants/a", "", "", "name:desc"]);
+        assert_eq!(request(2, &token, 0, &other).unwrap_err().code, ErrorCode::InvalidPageToken);
     }
 }

@@ -12,7 +12,7 @@ use crate::service::transfer::{ExportItem, ImportPart};
 use crate::service::unique_names;
 use crate::service::{DocumentService, ImportOptions, ListQuery, ResourceService, TransferService};
 
-/// The [`ListQuery`] of any List request.
+/// The [`ListQuery`] of any List request; `q` for the requests that carry `q` and `sort`.
 macro_rules! list_query {
     ($r:expr) => {
         ListQuery {
@@ -22,7 +22,11 @@ macro_rules! list_query {
             skip: $r.skip,
             filter: &$r.filter,
             include_total: $r.include_total,
+            ..Default::default()
         }
+    };
+    ($r:expr, q) => {
+        ListQuery { q: &$r.q, sort: &$r.sort, ..list_query!($r) }
     };
 }
 
@@ -141,7 +145,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn list_agents(&self, request: Request<ListAgentsRequest>) -> Result<Response<ListAgentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListAgents").await?;
-        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let page = call.finish(self.resources.list(list_query!(r, q)).await)?;
         let total_size = page.total();
         Ok(Response::new(ListAgentsResponse { agents: page.items, next_page_token: page.next_page_token, total_size }))
     }
@@ -176,7 +180,7 @@ impl AgentService for AgentServiceAdapter {
 
     async fn list_tools(&self, request: Request<ListToolsRequest>) -> Result<Response<ListToolsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListTools").await?;
-        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let page = call.finish(self.resources.list(list_query!(r, q)).await)?;
         let total_size = page.total();
         Ok(Response::new(ListToolsResponse { tools: page.items, next_page_token: page.next_page_token, total_size }))
     }
@@ -207,7 +211,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListMcpServersRequest>,
     ) -> Result<Response<ListMcpServersResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListMcpServers").await?;
-        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let page = call.finish(self.resources.list(list_query!(r, q)).await)?;
         let total_size = page.total();
         Ok(Response::new(ListMcpServersResponse {
             mcp_servers: page.items,
@@ -352,7 +356,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ListSecretsRequest>,
     ) -> Result<Response<ListSecretsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ListSecrets").await?;
-        let page = call.finish(self.resources.list(list_query!(r)).await)?;
+        let page = call.finish(self.resources.list(list_query!(r, q)).await)?;
         let total_size = page.total();
         Ok(Response::new(ListSecretsResponse {
             secrets: page.items,

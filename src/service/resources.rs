@@ -4,12 +4,14 @@ use prost_types::FieldMask;
 
 use crate::domain::clock::now_micros;
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
+use crate::domain::query::{self, resources};
 use crate::domain::references;
 use crate::domain::resource::{Resource, revision_of};
 use crate::domain::{field_mask, filter, json, page, reflect, secrets};
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{Agent, McpServer, Tool};
 use crate::service::sealing;
+use crate::store::doc_query_sql::DocQuery;
 use crate::store::{Sealer, Store, StoredDocument, Tx};
 
 /// What a List request asks for.
@@ -23,6 +25,9 @@ pub struct ListQuery<'a> {
     pub filter: &'a str,
     /// Also count every match.
     pub include_total: bool,
+    /// Emporix `q` and `sort` (agents, tools, MCP servers and secrets only).
+    pub q: &'a str,
+    pub sort: &'a str,
 }
 
 /// One page of a List.
@@ -77,12 +82,27 @@ impl ResourceService {
     pub async fn list<R: Resource>(&self, query: ListQuery<'_>) -> Result<Listed<R>> {
         let parent = Parent::parse(R::KIND, query.parent, "parent").map_err(|v| Error::invalid(vec![v]))?;
         let conditions = filter::parse(&reflect::descriptor::<R>(), query.filter)?;
-        let fingerprint = page::fingerprint(&[&parent.display(R::KIND), query.filter]);
+        let (q, sort) = emporix_query(R::KIND, query.q, query.sort)?;
+        let doc = DocQuery { fields: resources::fields_of(R::KIND).unwrap_or_default(), conditions: &q, sort: &sort };
+        // `q` and `sort` join the fingerprint only when given, so earlier tokens stay valid.
+        let mut defined = vec![parent.display(R::KIND), query.filter.to_owned()];
+        if !(query.q.is_empty() && query.sort.is_empty()) {
+            defined.extend([query.q.to_owned(), query.sort.to_owned()]);
+        }
+        let fingerprint = page::fingerprint(&defined.iter().map(String::as_str).collect::<Vec<_>>());
+        // Sorted lists page by position: a token then holds an offset, not the last id.
+        let by_position = !sort.is_empty();
         let page = page::request(query.page_size, query.page_token, query.skip, &fingerprint)?;
-        let mut rows = self.store.list(R::KIND, &parent, &conditions, &page).await?;
-        let next_page_token = page::split(&mut rows, &page, &fingerprint, |r| &r.name.id);
+        if by_position && page.after.is_some() {
+            return Err(page::bad_token());
+        }
+        let mut rows = self.store.list_queried(R::KIND, &parent, &conditions, &doc, &page).await?;
+        let next_page_token = match by_position {
+            true => page::split_by_position(&mut rows, &page, &fingerprint),
+            false => page::split(&mut rows, &page, &fingerprint, |r| &r.name.id),
+        };
         let total_size = match query.include_total {
-            true => Some(self.store.count(R::KIND, &parent, &conditions).await?),
+            true => Some(self.store.count_queried(R::KIND, &parent, &conditions, &doc).await?),
             false => None,
         };
         let counts = match R::child_kind() {
@@ -308,6 +328,19 @@ pub(crate) fn decode<R: Resource>(stored: StoredDocument) -> Result<R> {
         json::from_json(&stored.body).map_err(|e| Error::internal(&format!("decode stored {}", stored.name), e))?;
     resource.set_identity(&stored.name, &stored.meta);
     Ok(resource)
+}
+
+/// `q` and `sort` parsed against the Emporix fields of `kind`; kinds without them take neither.
+fn emporix_query(kind: ResourceKind, q: &str, sort: &str) -> Result<(Vec<query::Condition>, Vec<query::SortKey>)> {
+    let Some(fields) = resources::fields_of(kind) else {
+        let given = [("q", q), ("sort", sort)].into_iter().find(|(_, v)| !v.trim().is_empty());
+        return match given {
+            Some((field, _)) => Err(Error::invalid_field(field, format!("{}s take no {field}", kind.as_str()))),
+            None => Ok((Vec::new(), Vec::new())),
+        };
+    };
+    let specs = resources::specs(fields);
+    Ok((query::parse(q, &specs)?.conditions, query::parse_sort(sort, &specs)?))
 }
 
 /// What a caller may see of a resource: everything but its secrets.

@@ -4,6 +4,7 @@
 mod api_keys;
 pub(crate) mod batch;
 pub mod blobs;
+pub mod doc_query_sql;
 pub(crate) mod entity;
 mod errors;
 mod job_changes;

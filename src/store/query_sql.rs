@@ -113,6 +113,7 @@ fn value(scalar: &Scalar) -> Value {
         Scalar::Text(s) => s.clone().into(),
         Scalar::Integer(i) | Scalar::Timestamp(i) => (*i).into(),
         Scalar::Bool(b) => (*b).into(),
+        Scalar::Decimal(d) => d.parse::<f64>().expect("checked by the parser").into(),
     }
 }
 

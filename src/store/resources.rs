@@ -6,6 +6,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 
+use super::doc_query_sql::{DocQuery, doc_condition, doc_order};
 use super::entity::resource::{self, Column, Entity};
 use super::errors::{begin_write, db_error};
 use super::refs;
@@ -167,21 +168,25 @@ pub async fn children_page(
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
 }
 
-/// The resources of `kind` directly under `parent` that meet every condition.
+/// The resources of `kind` directly under `parent` that meet every condition and `query`.
 fn matching(
     backend: DatabaseBackend,
     kind: ResourceKind,
     parent: &Parent,
     conditions: &[Condition],
+    query: &DocQuery,
 ) -> sea_orm::Select<Entity> {
-    let mut query = Entity::find()
+    let mut select = Entity::find()
         .filter(Column::Tenant.eq(parent.tenant.as_str()))
         .filter(Column::Kind.eq(kind.as_str()))
         .filter(Column::Parent.eq(parent.parent_id.as_str()));
     for condition in conditions {
-        query = query.filter(json_condition(backend, condition));
+        select = select.filter(json_condition(backend, condition));
     }
-    query
+    if !query.conditions.is_empty() {
+        select = select.filter(doc_condition(query, backend));
+    }
+    select
 }
 
 /// One page ordered by id, read by the primary key; returns up to `page.size + 1` rows so the
@@ -193,14 +198,32 @@ pub async fn list(
     conditions: &[Condition],
     page: &PageRequest,
 ) -> Result<Vec<StoredDocument>> {
-    let mut query = matching(conn.get_database_backend(), kind, parent, conditions);
+    list_queried(conn, kind, parent, conditions, &DocQuery::NONE, page).await
+}
+
+/// One page of the matches of `conditions` and `query`, in the query's sort order (then id);
+/// up to `page.size + 1` rows so the caller sees if more follow. A page token's position
+/// (`page.after`) is an id, so it is for id order only.
+pub async fn list_queried(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+    query: &DocQuery<'_>,
+    page: &PageRequest,
+) -> Result<Vec<StoredDocument>> {
+    let backend = conn.get_database_backend();
+    let mut select = matching(backend, kind, parent, conditions, query);
     if let Some(after) = &page.after {
-        query = query.filter(Column::Id.gt(after.as_str()));
+        select = select.filter(Column::Id.gt(after.as_str()));
     }
     if page.skip > 0 {
-        query = query.offset(page.skip);
+        select = select.offset(page.skip);
     }
-    let rows = query.order_by_asc(Column::Id).limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
+    for (expr, order) in doc_order(query, backend) {
+        select = select.order_by(expr, order);
+    }
+    let rows = select.limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
     Ok(rows.into_iter().map(|row| document(kind, row)).collect())
 }
 
@@ -212,7 +235,21 @@ pub async fn count(
     parent: &Parent,
     conditions: &[Condition],
 ) -> Result<u64> {
-    matching(conn.get_database_backend(), kind, parent, conditions).count(conn).await.map_err(|e| db_error("count", e))
+    count_queried(conn, kind, parent, conditions, &DocQuery::NONE).await
+}
+
+/// [`count`] of the matches of `conditions` and `query`.
+pub async fn count_queried(
+    conn: &impl ConnectionTrait,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+    query: &DocQuery<'_>,
+) -> Result<u64> {
+    matching(conn.get_database_backend(), kind, parent, conditions, query)
+        .count(conn)
+        .await
+        .map_err(|e| db_error("count", e))
 }
 
 /// Every resource of `kind` directly under `parent`, in id order, read a page at a time.

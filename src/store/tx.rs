@@ -187,6 +187,25 @@ macro_rules! resource_ops {
             pub async fn count(&self, kind: ResourceKind, parent: &Parent, conditions: &[Condition]) -> Result<u64> {
                 resources::count(&self.$field, kind, parent, conditions).await
             }
+            pub async fn list_queried(
+                &self,
+                kind: ResourceKind,
+                parent: &Parent,
+                conditions: &[Condition],
+                query: &super::doc_query_sql::DocQuery<'_>,
+                page: &PageRequest,
+            ) -> Result<Vec<StoredDocument>> {
+                resources::list_queried(&self.$field, kind, parent, conditions, query, page).await
+            }
+            pub async fn count_queried(
+                &self,
+                kind: ResourceKind,
+                parent: &Parent,
+                conditions: &[Condition],
+                query: &super::doc_query_sql::DocQuery<'_>,
+            ) -> Result<u64> {
+                resources::count_queried(&self.$field, kind, parent, conditions, query).await
+            }
             pub async fn list_all(&self, kind: ResourceKind, parent: &Parent) -> Result<Vec<StoredDocument>> {
                 resources::list_all(&self.$field, kind, parent).await
             }

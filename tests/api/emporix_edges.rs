@@ -370,3 +370,55 @@ async fn template_exports_are_not_emporix_export_jobs() {
     let template_job = agentport::domain::names::ResourceName::parse(ResourceKind::Job, &all[1].name, "name").unwrap();
     rest.get(&format!("{ACME}/jobs/{}", template_job.id)).await.error(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn an_export_refuses_agents_an_import_would_refuse_before_writing_anything() {
+    use agentport::proto::{CreateAgentRequest, ExportAgentsRequest, LlmConfig};
+    let mut app = spawn_app().await;
+    let rest = Rest::new(&app);
+    // An xpander agent has no general instructions unless given: Emporix requires `userPrompt`.
+    let xpander = json!({ "name": "Planner", "model_name": "gpt-4o" });
+    let created =
+        rest.send(reqwest::Method::POST, "/v1/agents", &[("x-agentport-tenant", "acme")], Some(&xpander)).await;
+    let planner = created.expect(StatusCode::CREATED).body["id"].as_str().unwrap().to_owned();
+    // gRPC allows temperatures up to 2; the Emporix format up to 1.
+    let mut hot = crate::fixtures::sample_agent();
+    hot.llm = Some(LlmConfig { temperature: Some(1.5), ..hot.llm.unwrap() });
+    app.agents
+        .create_agent(CreateAgentRequest { parent: "tenants/acme".into(), agent_id: "hot".into(), agent: Some(hot) })
+        .await
+        .unwrap();
+    rest.put(&format!("{ACME}/agentic/agents/fine"), &agent_body("Fine")).await.expect(StatusCode::CREATED);
+
+    let refused = rest.post(&format!("{ACME}/agentic/agents/export"), &json!({ "agentIds": ["hot"] })).await;
+    let refused = refused.error(StatusCode::BAD_REQUEST, "NOT_EXPORTABLE");
+    assert_eq!(fields(&refused), ["agents[hot].llmConfig.temperature"]);
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("agent `hot`") && message.contains("1.5"), "{refused}");
+
+    let refused = rest.post(&format!("{ACME}/agentic/agents/export"), &json!({ "agentIds": [&planner, "fine"] })).await;
+    let refused = refused.error(StatusCode::BAD_REQUEST, "NOT_EXPORTABLE");
+    // (xpander shows `model_provider: openai` when none was stored; Emporix requires one.)
+    let expected = ["userPrompt", "llmConfig.provider"].map(|f| format!("agents[{planner}].{f}"));
+    assert_eq!(fields(&refused), expected);
+
+    let status = app
+        .agents
+        .export_agents(ExportAgentsRequest {
+            parent: "tenants/acme".into(),
+            agent_ids: vec!["hot".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(crate::helpers::reason(&status), "NOT_EXPORTABLE");
+    assert_eq!(crate::helpers::violated_fields(&status), ["agents[hot].llmConfig.temperature"]);
+
+    // Nothing was recorded; an exportable agent still exports, and what it exports imports.
+    let jobs = rest.get(&format!("{ACME}/jobs")).await.expect(StatusCode::OK).body;
+    assert_eq!(jobs, json!([]), "a refused export records no job");
+    let exported = export(&rest, ACME, &["fine"]).await;
+    let body = json!({ "data": exported["data"], "checksum": exported["checksum"] });
+    rest.post("/ai-service/other/agentic/agents/import", &body).await.expect(StatusCode::OK);
+}

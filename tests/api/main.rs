@@ -10,6 +10,7 @@ mod cli;
 mod crud;
 mod documents;
 mod emporix_edges;
+mod emporix_query;
 mod encryption;
 mod engine;
 mod fixtures;

@@ -4,12 +4,14 @@
 //! `q` is space-separated conditions that must all hold: `field:value`, `field:>v` (also `<`,
 //! `>=`, `<=`), `field:(>=a AND <b)`, `field:(a,b,"c d")`, `field:~re`, `field:~(re)`,
 //! `field:(~re)`, `field:null`, `field:exists`, `field:missing`. Every error names the input
-//! (`q`, `sort`, `fields`) and the 0-based character position of the problem.
+//! (`q`, `sort`, `fields`) and the 0-based character position of the problem. A field named
+//! `prefix.*` in a schema stands for every `prefix.<key>` (a localized text's languages).
 
 mod error;
 mod jobs;
 mod parser;
 pub(crate) mod pattern;
+pub mod resources;
 mod scan;
 mod sort;
 mod value;
@@ -40,7 +42,9 @@ pub enum FieldKind {
     Timestamp,
     /// Exact, comparison, list, null/exists/missing.
     Integer,
-    /// `true` / `false` only.
+    /// A decimal number: exact, comparison, list, null/exists/missing.
+    Decimal,
+    /// `true` / `false`, and null/exists/missing when nullable.
     Bool,
     /// Only whether a value is there: null/exists/missing.
     Presence,
@@ -66,6 +70,8 @@ pub struct Query {
 pub struct Condition {
     /// The field's API name, as in its [`FieldSpec`].
     pub field: &'static str,
+    /// For a `prefix.*` field, the key that was named (`en` of `name.en`).
+    pub key: Option<String>,
     pub test: Test,
 }
 
@@ -98,12 +104,33 @@ pub enum Scalar {
     Integer(i64),
     /// Microseconds since the Unix epoch.
     Timestamp(i64),
+    /// A decimal as written (checked to parse as a finite `f64`), so that values stay `Eq`.
+    Decimal(String),
     Bool(bool),
 }
 
 /// One `sort` key, left to right in priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
     pub field: &'static str,
+    /// For a `prefix.*` field, the key that was named.
+    pub key: Option<String>,
     pub descending: bool,
+}
+
+/// Longest key of a `prefix.*` field (a language tag is at most 35 characters).
+pub const MAX_KEY_CHARS: usize = 35;
+
+/// The spec `name` stands for in `schema`, with the key a `prefix.*` field was named with.
+/// Keys are letters, digits, `-` and `_`.
+pub(crate) fn lookup<'a>(schema: &'a [FieldSpec], name: &str) -> Option<(&'a FieldSpec, Option<String>)> {
+    if let Some(spec) = schema.iter().find(|f| f.name == name) {
+        return Some((spec, None));
+    }
+    let (prefix, key) = name.rsplit_once('.')?;
+    let valid = !key.is_empty()
+        && key.chars().count() <= MAX_KEY_CHARS
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let spec = schema.iter().find(|f| f.name.strip_suffix(".*") == Some(prefix))?;
+    valid.then(|| (spec, Some(key.to_owned())))
 }

@@ -17,7 +17,7 @@ pub fn parse(q: &str, schema: &[FieldSpec]) -> Result<Query, Error> {
     if let Some(at) = chars.iter().position(|c| *c == '\0') {
         return Err(fail(at, "NUL characters are not allowed"));
     }
-    let mut parser = Parser { s: Scanner { chars, pos: 0 }, schema, conditions: Vec::new() };
+    let mut parser = Parser { s: Scanner { chars, pos: 0 }, schema, conditions: Vec::new(), key: None };
     let mut terms = 0;
     loop {
         parser.s.skip_spaces();
@@ -51,6 +51,7 @@ fn check(spec: &FieldSpec, form: Form, position: usize) -> Result<(), Error> {
     let why = match (spec.kind, form) {
         (FieldKind::Text, _) => return Ok(()),
         (FieldKind::Bool, Form::Eq) => return Ok(()),
+        (FieldKind::Bool, Form::Presence) if spec.nullable => return Ok(()),
         (FieldKind::Bool, _) => format!("`{name}` takes only true or false"),
         (FieldKind::Presence, Form::Presence) => return Ok(()),
         (FieldKind::Presence, _) => format!("`{name}` takes only null, exists or missing"),
@@ -75,11 +76,13 @@ struct Parser<'a> {
     s: Scanner,
     schema: &'a [FieldSpec],
     conditions: Vec<Condition>,
+    /// The key of the `prefix.*` field of the condition being read.
+    key: Option<String>,
 }
 
 impl Parser<'_> {
     fn push(&mut self, spec: &FieldSpec, test: Test) {
-        self.conditions.push(Condition { field: spec.name, test });
+        self.conditions.push(Condition { field: spec.name, key: self.key.clone(), test });
     }
 
     fn condition(&mut self) -> Result<(), Error> {
@@ -98,10 +101,12 @@ impl Parser<'_> {
                 return Err(fail(start, format!("`{name}` is not a condition; expected field:value")));
             }
         }
-        let spec = *self.schema.iter().find(|f| f.name == name).ok_or_else(|| {
+        let (spec, key) = super::lookup(self.schema, &name).ok_or_else(|| {
             let known: Vec<_> = self.schema.iter().map(|f| f.name).collect();
             fail(start, format!("unknown field `{name}`; known fields: {}", known.join(", ")))
         })?;
+        let spec = *spec;
+        self.key = key;
         self.s.pos += 1;
         self.value_expr(&spec)
     }

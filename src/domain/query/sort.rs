@@ -17,18 +17,18 @@ pub fn parse_sort(sort: &str, schema: &[FieldSpec]) -> Result<Vec<SortKey>, Erro
         if name.is_empty() {
             return Err(invalid("sort", position, "missing field name"));
         }
-        let spec = schema.iter().find(|f| f.name == name).ok_or_else(|| {
+        let (spec, key) = super::lookup(schema, name).ok_or_else(|| {
             let known: Vec<_> = schema.iter().filter(|f| f.sortable).map(|f| f.name).collect();
             invalid("sort", position, format!("unknown field `{name}`; sortable fields: {}", known.join(", ")))
         })?;
         if !spec.sortable {
             return Err(invalid("sort", position, format!("`{name}` is not sortable")));
         }
-        if keys.iter().any(|k| k.field == spec.name) {
+        if keys.iter().any(|k| k.field == spec.name && k.key == key) {
             return Err(invalid("sort", position, format!("`{name}` is sorted on twice")));
         }
         let direction = direction.trim();
-        keys.push(SortKey { field: spec.name, descending: direction == "desc" || direction == "DESC" });
+        keys.push(SortKey { field: spec.name, key, descending: direction == "desc" || direction == "DESC" });
     }
     Ok(keys)
 }

@@ -111,10 +111,12 @@ fn a_range_is_two_comparisons() {
         vec![
             Condition {
                 field: "metadata.createdAt",
+                key: None,
                 test: Test::Cmp(CmpOp::Ge, Scalar::Timestamp(1_767_225_600_000_000)),
             },
             Condition {
                 field: "metadata.createdAt",
+                key: None,
                 test: Test::Cmp(CmpOp::Lt, Scalar::Timestamp(1_767_311_999_000_000)),
             },
         ]
@@ -292,7 +294,10 @@ fn sort_keys() {
     let keys = parse_sort("metadata.createdAt:desc, id", JOB_FIELDS).unwrap();
     assert_eq!(
         keys,
-        [SortKey { field: "metadata.createdAt", descending: true }, SortKey { field: "id", descending: false },]
+        [
+            SortKey { field: "metadata.createdAt", key: None, descending: true },
+            SortKey { field: "id", key: None, descending: false },
+        ]
     );
     let directions =
         |s: &str| -> Vec<bool> { parse_sort(s, JOB_FIELDS).unwrap().iter().map(|k| k.descending).collect() };
@@ -342,4 +347,49 @@ fn job_fields_follow_the_brief() {
         let projectable = JOB_PROJECTION_FIELDS.contains(&f.name);
         assert!(projectable, "{} is queryable but not projectable", f.name);
     }
+}
+
+/// A table with a `prefix.*` field, a decimal and a nullable boolean.
+const DOC_FIELDS: &[FieldSpec] = &[
+    FieldSpec { name: "name", kind: FieldKind::Text, nullable: true, sortable: false },
+    FieldSpec { name: "name.*", kind: FieldKind::Text, nullable: true, sortable: true },
+    FieldSpec { name: "temperature", kind: FieldKind::Decimal, nullable: true, sortable: true },
+    FieldSpec { name: "memory", kind: FieldKind::Bool, nullable: true, sortable: true },
+    FieldSpec { name: "enabled", kind: FieldKind::Bool, nullable: false, sortable: true },
+];
+
+#[test]
+fn wildcard_fields_carry_their_key() {
+    let all = parse("name.en:Apple name.de-CH:~Apf name:x", DOC_FIELDS).unwrap().conditions;
+    let keys: Vec<_> = all.iter().map(|c| (c.field, c.key.as_deref())).collect();
+    assert_eq!(keys, [("name.*", Some("en")), ("name.*", Some("de-CH")), ("name", None)]);
+    let (at, why) = fails_on("q", parse("name.:x", DOC_FIELDS));
+    assert_eq!(at, 0, "{why}");
+    let (at, why) = fails_on("q", parse("name.e n:x", DOC_FIELDS));
+    assert_eq!(at, 0, "{why}");
+    let (at, why) = fails_on("q", parse("name.en.x:y", DOC_FIELDS));
+    assert_eq!(at, 0, "{why}");
+    let long = format!("name.{}:x", "a".repeat(MAX_KEY_CHARS + 1));
+    assert!(parse(&long, DOC_FIELDS).is_err());
+    let sort = parse_sort("name.en:desc,name.de", DOC_FIELDS).unwrap();
+    assert_eq!(sort[0], SortKey { field: "name.*", key: Some("en".into()), descending: true });
+    assert_eq!(sort[1].key.as_deref(), Some("de"));
+    let (at, why) = fails_on("sort", parse_sort("name.en,name.en:desc", DOC_FIELDS));
+    assert_eq!(at, 8, "{why}");
+    assert!(fails_on("sort", parse_sort("name", DOC_FIELDS)).1.contains("not sortable"));
+}
+
+#[test]
+fn decimals_and_nullable_booleans() {
+    let all = parse("temperature:(>=0.1 AND <1) temperature:0.5 memory:missing", DOC_FIELDS).unwrap().conditions;
+    assert_eq!(all[0].test, Test::Cmp(CmpOp::Ge, Scalar::Decimal("0.1".into())));
+    assert_eq!(all[2].test, Test::Eq(Scalar::Decimal("0.5".into())));
+    assert_eq!(all[3].test, Test::Missing);
+    for bad in ["temperature:warm", "temperature:NaN", "temperature:inf"] {
+        let (at, why) = fails_on("q", parse(bad, DOC_FIELDS));
+        assert_eq!((at, why.contains("takes a number")), (12, true), "{bad}: {why}");
+    }
+    let (at, why) = fails_on("q", parse("enabled:null", DOC_FIELDS));
+    assert_eq!(at, 8, "{why}");
+    assert!(why.contains("true or false"), "{why}");
 }

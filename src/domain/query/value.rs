@@ -34,6 +34,14 @@ pub(super) fn scalar(spec: &FieldSpec, raw: &str, position: usize) -> Result<Sca
             .parse()
             .map(Scalar::Integer)
             .map_err(|_| invalid("q", position, format!("`{name}` takes an integer, not `{raw}`"))),
+        FieldKind::Decimal => raw
+            .parse::<f64>()
+            .ok()
+            .filter(|n| {
+                n.is_finite() && raw.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+            })
+            .map(|_| Scalar::Decimal(raw.to_owned()))
+            .ok_or_else(|| invalid("q", position, format!("`{name}` takes a number, not `{raw}`"))),
         FieldKind::Bool => boolean(raw)
             .map(Scalar::Bool)
             .ok_or_else(|| invalid("q", position, format!("`{name}` takes true or false, not `{raw}`"))),

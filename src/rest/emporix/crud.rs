@@ -22,7 +22,6 @@ use crate::domain::bundle::extension;
 use crate::domain::bundle::read::Obj;
 use crate::domain::page::MAX_SKIP;
 use crate::domain::reflect::to_dynamic;
-use crate::error::{Error, ErrorCode};
 
 /// Largest List page the service serves.
 const MAX_PAGE: i32 = 1000;
@@ -187,51 +186,16 @@ fn localize_input(body: &mut Map<String, Value>, current: Option<&Map<String, Va
     }
 }
 
-/// Emporix `q` as a List filter: Emporix field names become canonical ones. Lists match exact
-/// values and regular expressions (`name:~Complaint` searches every language of the name);
-/// range, comparison and list conditions are refused, not approximated.
-fn filter_of<K: Kind>(q: &str) -> Result<String, ApiError> {
-    let mut terms = Vec::new();
-    let split = crate::domain::filter::split_terms(q).map_err(|e| {
-        let mut e = e;
-        for v in &mut e.violations {
-            v.field = "q".into();
-        }
-        ApiError::from(e)
-    })?;
-    for (term, _) in split {
-        let Some((field, value)) = term.split_once(':') else {
-            terms.push(term);
-            continue;
-        };
-        if value.starts_with(['<', '>', '(']) {
-            let why = format!("`{term}`: only `field:value` and `field:~regex` conditions are supported here");
-            return Err(Error::invalid_field("q", why).with_code(ErrorCode::InvalidFilter).into());
-        }
-        let Some((_, canonical)) = K::Q_FIELDS.iter().find(|(emporix, _)| *emporix == field) else {
-            terms.push(term);
-            continue;
-        };
-        let value = match (*canonical, value.to_ascii_lowercase().as_str()) {
-            ("status", "true") => "ACTIVE",
-            ("status", "false") => "INACTIVE",
-            _ => value,
-        };
-        terms.push(format!("{canonical}:{value}"));
-    }
-    Ok(terms.join(" "))
-}
-
 /// GET list and POST search: a plain JSON array, `X-Total-Count` when asked for. Page
-/// `pageNumber` of `pageSize` items (default: the largest page, 1000) in id order, read as
-/// one page of the store with an offset; the total is one COUNT.
+/// `pageNumber` of `pageSize` items (default: the largest page, 1000) in `sort` order (then
+/// id), read as one page of the store with an offset; the total is one COUNT. `q` and `sort`
+/// are the service's Emporix query on the kind's Emporix fields.
 pub async fn list<K: Kind>(
     state: RestState,
     headers: HeaderMap,
     tenant: String,
     params: ListParams,
 ) -> Result<Response, ApiError> {
-    let filter = filter_of::<K>(params.q.as_deref().unwrap_or_default())?;
     let size = positive("pageSize", params.page_size.as_deref())?.unwrap_or(MAX_PAGE);
     if size > MAX_PAGE {
         return Err(ApiError::invalid("pageSize", format!("must be at most {MAX_PAGE}")));
@@ -242,7 +206,8 @@ pub async fn list<K: Kind>(
         ApiError::invalid("pageNumber", format!("reaches past the {MAX_SKIP}th item; narrow the query with q"))
     })?;
     let with_total = total_requested(&headers);
-    let query = ListPage { size, skip, filter, with_total };
+    let query =
+        ListPage { size, skip, q: params.q.unwrap_or_default(), sort: params.sort.unwrap_or_default(), with_total };
     let (items, total) = K::list(&state, &headers, parent(&tenant), query).await?;
     let languages = Languages::accepted(&headers);
     let fields = field_list(params.fields.as_deref());

@@ -37,12 +37,14 @@ fn shown<R: crate::domain::resource::Resource>(resource: &R) -> R {
     shown
 }
 
-/// An offset page of a list: `size` items after the first `skip` matches of `filter`.
+/// An offset page of a list: `size` items after the first `skip` matches of `q`, in `sort`
+/// order.
 #[derive(Debug, Clone)]
 pub struct ListPage {
     pub size: i32,
     pub skip: i32,
-    pub filter: String,
+    pub q: String,
+    pub sort: String,
     pub with_total: bool,
 }
 
@@ -58,8 +60,6 @@ pub trait Kind: Send + Sync + 'static {
     const IMMUTABLE: &'static [&'static str];
     /// Emporix keys only a PUT that creates may carry: a replacement that sends one is refused.
     const WRITE_ONCE: &'static [&'static str] = &[];
-    /// Emporix `q` field names and the List filter fields they are.
-    const Q_FIELDS: &'static [(&'static str, &'static str)];
     /// Whether `name` and `description` are localized maps.
     const LOCALIZED: bool;
     /// Keys a PUT that creates fills when the body has none (server-assigned in Emporix).
@@ -156,7 +156,8 @@ macro_rules! calls {
                 parent,
                 page_size: page.size,
                 skip: page.skip,
-                filter: page.filter,
+                q: page.q,
+                sort: page.sort,
                 include_total: page.with_total,
                 ..Default::default()
             };
@@ -238,8 +239,6 @@ impl Kind for Agents {
     ];
     const KEPT: &'static [&'static str] = &["type", "templatePrompt", "handOff"];
     const IMMUTABLE: &'static [&'static str] = &[];
-    const Q_FIELDS: &'static [(&'static str, &'static str)] =
-        &[("enabled", "status"), ("type", "category"), ("name", "displayName")];
     const LOCALIZED: bool = true;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[("type", "generic")];
     const REQUIRED: &'static [&'static str] =
@@ -275,7 +274,6 @@ impl Kind for Tools {
     const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "config"];
     const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &[];
-    const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
     const REQUIRED: &'static [&'static str] = &["name"];
@@ -327,7 +325,6 @@ impl Kind for McpServers {
     const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "transport", "config", "tools"];
     const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &[];
-    const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
     const REQUIRED: &'static [&'static str] = &["name"];
@@ -365,7 +362,6 @@ impl Kind for Tokens {
     const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &["value"];
     const WRITE_ONCE: &'static [&'static str] = &["value"];
-    const Q_FIELDS: &'static [(&'static str, &'static str)] = &[("name", "displayName")];
     const LOCALIZED: bool = false;
     const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
     const REQUIRED: &'static [&'static str] = &["name"];

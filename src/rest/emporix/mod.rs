@@ -195,13 +195,15 @@ pub struct QParamSearchBody {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// A query in the Emporix `q` language (`field:value`, space-separated, all must hold).
+    /// A query in the Emporix `q` language (space-separated conditions, all must hold), e.g.
+    /// `name:~Complaint enabled:true metadata.createdAt:>"2026-01-01T00:00:00Z"`.
     pub q: Option<String>,
     /// The number of documents to be retrieved per page, 1..1000 (default: see the operation).
     pub page_size: Option<String>,
     /// The page number to be retrieved, 1-based.
     pub page_number: Option<String>,
-    /// Comma-separated `field[:asc|desc]` list.
+    /// Comma-separated `field[:asc|desc]` list, left to right in priority, e.g.
+    /// `name.en,metadata.createdAt:desc`; only `desc`/`DESC` sorts descending.
     pub sort: Option<String>,
     /// Comma-separated fields to be returned; all when absent.
     pub fields: Option<String>,
@@ -216,7 +218,8 @@ pub struct SearchParams {
     pub page_size: Option<String>,
     /// The page number to be retrieved, 1-based.
     pub page_number: Option<String>,
-    /// Comma-separated `field[:asc|desc]` list.
+    /// Comma-separated `field[:asc|desc]` list, left to right in priority, e.g.
+    /// `name.en,metadata.createdAt:desc`; only `desc`/`DESC` sorts descending.
     pub sort: Option<String>,
     /// Comma-separated fields to be returned; all when absent.
     pub fields: Option<String>,

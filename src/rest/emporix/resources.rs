@@ -69,8 +69,9 @@ macro_rules! resource {
             operation_id = $list_op,
             tag = $tag,
             description = concat!(
-                "Retrieves ", $plural, " matching `q` (`field:value` conditions, all must hold), in id order. ",
-                "`pageSize` is 1..1000, 1000 when absent; `pageNumber` counts from 1."
+                "Retrieves ", $plural, " matching `q` (the Emporix query language on the fields of the response: ",
+                "`field:value`, comparisons, ranges, lists, `~regex`, `null`, `exists`, `missing`; all must hold), ",
+                "in `sort` order, then id. `pageSize` is 1..1000, 1000 when absent; `pageNumber` counts from 1."
             ),
             params(
                 ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
@@ -102,7 +103,7 @@ macro_rules! resource {
             path = $search_path,
             operation_id = $search_op,
             tag = $tag,
-            description = concat!("Searches for ", $plural, " based on the provided query, in id order."),
+            description = concat!("Searches for ", $plural, " based on the provided query, in `sort` order, then id."),
             params(
                 ("tenant" = String, Path, description = "Your Emporix tenant name, in lowercase."),
                 SearchParams,

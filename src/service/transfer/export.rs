@@ -8,7 +8,7 @@ use futures_util::{Stream, StreamExt};
 use prost::Message;
 
 use super::render::{Part, mark, render, split, text_len};
-use super::{TransferService, closure};
+use super::{TransferService, closure, entity_rules};
 use crate::domain::blob::BlobRef;
 use crate::domain::bundle::{self, Bundle, MAX_SECTION_ENTITIES};
 use crate::domain::checksum::Hasher;
@@ -56,7 +56,9 @@ impl TransferService {
                     .push(BlobRef { sha256: document.value.sha256.clone(), size: document.value.size_bytes as u64 });
             }
         }
-        let parts = split(bundle::encode(&bundle), &mark, &contents);
+        let encoded = bundle::encode(&bundle);
+        check_exportable(&parent, &encoded)?;
+        let parts = split(encoded, &mark, &contents);
         let metadata = text_len(&parts);
         if metadata > self.max_message_bytes as u64 {
             return Err(Error::new(
@@ -233,6 +235,37 @@ impl TransferService {
             format!("the bundle would hold more than an import accepts: {}", problems.join(", ")),
         ))
     }
+}
+
+/// Refuses a bundle whose agents, tools or MCP servers an import would refuse: entities stored
+/// over gRPC or the xpander dialect may hold values the Emporix format does not allow (a
+/// temperature of 1.5, no `userPrompt`). The encoded bytes are read back as an import reads
+/// them, so what is checked is what would be written.
+fn check_exportable(parent: &Parent, encoded: &[u8]) -> Result<()> {
+    let (decoded, unreadable) =
+        bundle::decode_partial(encoded).map_err(|e| Error::internal("re-read export", &e[0].description))?;
+    let refused = entity_rules::refused(&decoded);
+    if unreadable.is_empty() && refused.is_empty() {
+        return Ok(());
+    }
+    let mut violations = unreadable;
+    let mut said = Vec::new();
+    for (at, found) in refused {
+        let problems: Vec<String> = found.iter().map(|v| format!("{} {}", v.field, v.description)).collect();
+        said.push(format!("{} `{}` ({})", at.kind(), at.id, problems.join("; ")));
+        violations.extend(found.into_iter().map(|v| v.scope(&format!("{}[{}]", at.section, at.id))));
+    }
+    let mut err = Error::new(
+        ErrorCode::NotExportable,
+        format!(
+            "an import would refuse what the bundle holds, so nothing was exported; change it, then export \
+             again: {}",
+            if said.is_empty() { "the bundle does not read back".to_owned() } else { said.join(", ") }
+        ),
+    )
+    .with_meta("tenant", parent.tenant.clone());
+    err.violations = violations;
+    Err(err)
 }
 
 /// Records an export's job as failed unless the export finished.

@@ -7,6 +7,7 @@
 mod apply;
 mod bundle_json;
 pub(crate) mod closure;
+pub(crate) mod entity_rules;
 mod export;
 mod parse;
 pub(crate) mod render;
@@ -28,17 +29,18 @@ use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
 use self::apply::{ImportContext, apply};
+use self::entity_rules::scoped;
 use self::spool::{Spooled, spool};
 use super::job_view::to_proto;
 use crate::config::Settings;
-use crate::domain::bundle::{self, Bundle, rules};
+use crate::domain::bundle::{self, Bundle};
 use crate::domain::checksum;
 use crate::domain::clock::now_micros;
 use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::json;
 use crate::domain::limits::DocumentLimits;
 use crate::domain::names::{Parent, ResourceKind};
-use crate::domain::resource::{Resource, timestamp};
+use crate::domain::resource::timestamp;
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::observability::metrics;
 use crate::proto::{ConflictPolicy, ImportAgentsResponse, ImportResult};
@@ -240,17 +242,8 @@ impl TransferService {
         let (mut bundle, decode_problems) = bundle::decode_value(&parsed.value)
             .map_err(|violations| bundle_error(violations.into_iter().map(in_data).collect()))?;
         let mut violations: Vec<FieldViolation> = decode_problems.into_iter().map(in_data).collect();
-        // The Emporix rules first (those of a REST PUT, in Emporix names); the canonical ones
-        // only for an entity that passes them, so nothing is reported twice under two names.
-        for (i, e) in bundle.agents.iter().enumerate() {
-            violations.extend(checked(&e.value, rules::agent, &format!("data.agents[{i}]")));
-        }
-        for (i, e) in bundle.tools.iter().enumerate() {
-            violations.extend(checked(&e.value, rules::tool, &format!("data.tools[{i}]")));
-        }
-        for (i, e) in bundle.mcp_servers.iter().enumerate() {
-            violations.extend(checked(&e.value, rules::mcp_server, &format!("data.mcpServers[{i}]")));
-        }
+        // The rules of a REST PUT, in Emporix names; an export applies the same ones.
+        violations.extend(entity_rules::violations(&bundle, |at| format!("data.{}[{}]", at.section, at.index)));
         let mut contents = StagedContents::new();
         for (i, kb) in bundle.knowledge_bases.iter_mut().enumerate() {
             violations.extend(scoped(&kb.knowledge_base, &format!("data.knowledgeBases[{i}]")));
@@ -400,18 +393,6 @@ impl TransferService {
             tracing::warn!(error = %e, "could not record the failed import job");
         }
     }
-}
-
-/// The Emporix rules of a bundled entity, then (when they hold) the canonical ones.
-fn checked<R: Resource>(resource: &R, emporix: fn(&R) -> Vec<FieldViolation>, prefix: &str) -> Vec<FieldViolation> {
-    let emporix: Vec<FieldViolation> = emporix(resource).into_iter().map(|v| v.scope(prefix)).collect();
-    if emporix.is_empty() { scoped(resource, prefix) } else { emporix }
-}
-
-fn scoped<R: Resource>(resource: &R, prefix: &str) -> Vec<FieldViolation> {
-    let mut resource = resource.clone();
-    resource.apply_defaults();
-    resource.violations().into_iter().map(|v| v.scope(prefix)).collect()
 }
 
 fn bundle_error(violations: Vec<FieldViolation>) -> Error {
