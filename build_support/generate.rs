@@ -61,6 +61,14 @@ fn rust_path(message: &MessageDescriptor, package: &str) -> String {
     path
 }
 
+/// `crate::proto::a::b` for message `pkg.A.B`: the module holding its nested types, oneof enums
+/// included.
+fn oneof_module(message: &MessageDescriptor, package: &str) -> String {
+    let path = rust_path(message, package);
+    let parent = path.rsplit_once("::").map_or("crate::proto", |(m, _)| m);
+    format!("{parent}::{}", snake(message.name()))
+}
+
 fn field_ident(field: &FieldDescriptor) -> String {
     match field.name() {
         "type" | "ref" | "match" | "move" | "use" | "mod" | "fn" | "impl" | "loop" | "self" => {
@@ -121,7 +129,7 @@ fn scrub_oneof(
     holds: &dyn Fn(&FieldDescriptor) -> bool,
     is_secret: &dyn Fn(&FieldDescriptor) -> bool,
 ) {
-    let module = format!("{}::{}", rust_path(message, package).rsplit_once("::").unwrap().0, snake(message.name()));
+    let module = oneof_module(message, package);
     let enum_path = format!("{module}::{}", camel(oneof.name()));
     let field = oneof.name();
     for case in oneof.fields() {
@@ -158,8 +166,7 @@ fn secret_texts_impl(
     is_secret: &dyn Fn(&FieldDescriptor) -> bool,
 ) {
     let path = rust_path(message, package);
-    let module =
-        format!("{}::{}", path.rsplit_once("::").map(|(m, _)| m).unwrap_or("crate::proto"), snake(message.name()));
+    let module = oneof_module(message, package);
     let holds = |f: &FieldDescriptor| matches!(f.kind(), Kind::Message(m) if holders.contains(m.full_name()));
     let mut body = String::new();
     for field in message.fields() {
@@ -244,8 +251,7 @@ fn addressed_impl(out: &mut String, message: &MessageDescriptor, package: &str) 
         })
         .collect();
     // A client stream's first message carries what the call addresses in a oneof case (its header).
-    let module =
-        format!("{}::{}", path.rsplit_once("::").map(|(m, _)| m).unwrap_or("crate::proto"), snake(message.name()));
+    let module = oneof_module(message, package);
     let in_oneofs: Vec<String> = message
         .oneofs()
         .flat_map(|oneof| oneof.fields().collect::<Vec<_>>())
@@ -302,8 +308,7 @@ fn nul_check(kind: &Kind, package: &str) -> Option<&'static str> {
 
 fn nul_free_impl(out: &mut String, message: &MessageDescriptor, package: &str) {
     let path = rust_path(message, package);
-    let module =
-        format!("{}::{}", path.rsplit_once("::").map(|(m, _)| m).unwrap_or("crate::proto"), snake(message.name()));
+    let module = oneof_module(message, package);
     let mut body = String::new();
     let mut oneofs_done = BTreeSet::new();
     for field in message.fields() {
