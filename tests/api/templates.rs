@@ -214,6 +214,7 @@ async fn import(app: &TestApp, tenant: &str, template: &Template, with_kbs: Opti
             description: String::new(),
             icon: String::new(),
             with_knowledge_bases: with_kbs,
+            secret_mappings: Default::default(),
         })
         .await
         .unwrap()

@@ -283,6 +283,8 @@ pub async fn import_agents(
         conflict_policy: conflict_policy(params.conflict_policy.as_deref())? as i32,
         request_id: params.request_id.or(idempotency_key).unwrap_or_default(),
         background: params.background.unwrap_or(false),
+        // The body's `secretMappings` come with its parts.
+        secret_mappings: Default::default(),
     };
     let parts = bundle_body::import_parts(body);
     let imported = state.agents.import_agents_parts(grpc_request(&headers, header), parts).await?;
