@@ -182,6 +182,15 @@ pub struct ImportArgs {
     /// Return the queued job at once and import on the service's job engine.
     #[arg(long)]
     pub background: bool,
+    /// Bind the bundle's secret REQUIRED to the tenant's secret MINE (repeatable; `REQUIRED=`
+    /// leaves it unbound). With any, the bundle binds no secret by id.
+    #[arg(long, value_name = "REQUIRED=MINE", value_parser = secret_mapping)]
+    pub map_secret: Vec<(String, String)>,
+}
+
+fn secret_mapping(text: &str) -> Result<(String, String), String> {
+    let (required, mine) = text.split_once('=').ok_or("expected REQUIRED=MINE")?;
+    Ok((required.to_owned(), mine.to_owned()))
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

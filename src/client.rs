@@ -114,6 +114,7 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
         conflict_policy: args.conflict_policy.map_or(0, |p| conflict_policy(p) as i32),
         request_id: args.request_id.clone().unwrap_or_default(),
         background: args.background,
+        secret_mappings: args.map_secret.iter().cloned().collect(),
     };
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let first = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Header(header)) };
@@ -132,6 +133,8 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
                     checksum = Some(text);
                     return true;
                 }
+                // A file's own mappings are not the caller's: `--map-secret` says them.
+                ImportPart::Mappings(_) => return true,
             };
             tx.blocking_send(StreamImportAgentsRequest { part: Some(part) }).is_ok()
         })

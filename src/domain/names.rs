@@ -30,7 +30,12 @@ pub enum ResourceKind {
     Job,
     Template,
     ApiKey,
+    /// A tenant's settings: one per tenant, stored under the id [`SETTINGS_ID`].
+    Settings,
 }
+
+/// The id of the one settings resource of a tenant.
+pub const SETTINGS_ID: &str = "settings";
 
 impl ResourceKind {
     /// The collection segment in resource names.
@@ -45,6 +50,7 @@ impl ResourceKind {
             ResourceKind::Job => "jobs",
             ResourceKind::Template => "templates",
             ResourceKind::ApiKey => "apiKeys",
+            ResourceKind::Settings => "settings",
         }
     }
 
@@ -52,7 +58,7 @@ impl ResourceKind {
     /// The kind [`Self::as_str`] names.
     pub fn parse(text: &str) -> Option<Self> {
         use ResourceKind::*;
-        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey]
+        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey, Settings]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -68,6 +74,7 @@ impl ResourceKind {
             ResourceKind::Job => "job",
             ResourceKind::Template => "template",
             ResourceKind::ApiKey => "api_key",
+            ResourceKind::Settings => "settings",
         }
     }
 

@@ -20,6 +20,7 @@ pub use parse::{ParseLimits, Parsed, Shape, parse};
 pub use runner::TransferRunner;
 pub use spool::ImportPart;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine;
@@ -44,6 +45,7 @@ use crate::domain::resource::timestamp;
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::observability::metrics;
 use crate::proto::{ConflictPolicy, ImportAgentsResponse, ImportResult};
+use crate::service::SettingsService;
 use crate::service::documents::content::{StagedContents, discard_all};
 use crate::service::documents::set_content;
 use crate::store::{Owner, Store};
@@ -59,6 +61,8 @@ pub struct ImportOptions {
     pub policy: ConflictPolicy,
     pub request_id: String,
     pub background: bool,
+    /// Required secret id -> the tenant's secret id (see `domain::requirements`).
+    pub secret_mappings: BTreeMap<String, String>,
 }
 
 /// The input of a background import, kept in the job's payload: the bundle is a blob the job
@@ -71,6 +75,8 @@ struct ImportPayload {
     data: String,
     checksum: String,
     policy: i32,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    secret_mappings: BTreeMap<String, String>,
 }
 
 /// What seals the secrets an import writes, obtained before its transaction (a tenant's first
@@ -140,6 +146,7 @@ impl TransferService {
         S: Stream<Item = Result<ImportPart>> + Send,
     {
         let tenant = self.check_import(parent, &options)?;
+        let mut options = options;
         let spooled = spool(
             &self.store,
             &tenant,
@@ -149,6 +156,10 @@ impl TransferService {
             checksum.to_owned(),
         )
         .await?;
+        if let Some(mappings) = &spooled.mappings {
+            // A REST body carries its mappings beside the data.
+            options.secret_mappings.extend(mappings.clone());
+        }
         if let Err(e) = self.verify(&spooled) {
             self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
             return Err(e);
@@ -269,6 +280,7 @@ impl TransferService {
         options: &ImportOptions,
     ) -> Result<ImportAgentsResponse> {
         let sealer = bundle_sealer(&self.store, tenant, bundle).await?;
+        let settings = SettingsService::for_tenant(&self.store, tenant).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(tenant).await?;
         let now = now_micros();
@@ -294,6 +306,8 @@ impl TransferService {
             dry_run: options.dry_run,
             fault_after_writes: self.fault_after_writes,
             contents,
+            mappings: &options.secret_mappings,
+            settings: &settings,
         };
         let applied = match apply(&ctx, bundle).await {
             Ok(applied) => applied,
@@ -310,6 +324,7 @@ impl TransferService {
             summary: Some(applied.summary.clone()),
             imported_at: Some(timestamp(now)),
             dry_run: options.dry_run,
+            secret_requirements: applied.requirements.clone(),
         };
         if options.dry_run {
             drop(tx);
@@ -338,6 +353,7 @@ impl TransferService {
             data: String::new(),
             checksum: spooled.given.clone(),
             policy: options.policy as i32,
+            secret_mappings: options.secret_mappings.clone(),
         };
         job.payload = Some(serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?);
         let queued = async {
@@ -409,6 +425,7 @@ fn response(result: &ImportResult, job_id: String) -> ImportAgentsResponse {
         job_id,
         dry_run: result.dry_run,
         job: None,
+        secret_requirements: result.secret_requirements.clone(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! An incoming bundle is stored as it arrives (a staged upload), its checksum computed as the
 //! bytes pass, so that it can be verified before anything of it is parsed.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
@@ -13,6 +15,8 @@ use crate::store::{Staged, Store};
 pub enum ImportPart {
     Bytes(Bytes),
     Checksum(String),
+    /// The `secretMappings` of a REST import body.
+    Mappings(BTreeMap<String, String>),
 }
 
 /// A stored bundle and the two checksums: the one computed and the one the caller gave.
@@ -20,6 +24,8 @@ pub struct Spooled {
     pub staged: Staged,
     pub computed: String,
     pub given: String,
+    /// Mappings that came with the bytes (REST bodies).
+    pub mappings: Option<BTreeMap<String, String>>,
 }
 
 /// Stores the bundle's bytes (at most `max_bytes`) under a staged upload of `tenant`.
@@ -37,6 +43,7 @@ where
     let mut parts = std::pin::pin!(parts);
     let mut upload = store.begin_upload(tenant).await?;
     let mut hasher = Hasher::new(key);
+    let mut mappings = None;
     let outcome: Result<()> = async {
         while let Some(part) = parts.next().await {
             match part? {
@@ -51,6 +58,7 @@ where
                     upload.write(&bytes).await?;
                 }
                 ImportPart::Checksum(checksum) => given = checksum,
+                ImportPart::Mappings(found) => mappings = Some(found),
             }
         }
         Ok(())
@@ -60,5 +68,5 @@ where
         upload.abort().await;
         return Err(e);
     }
-    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given })
+    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given, mappings })
 }
