@@ -20,6 +20,7 @@ pub mod references;
 pub mod reflect;
 pub mod resource;
 pub mod secrets;
+pub mod signing;
 pub mod template;
 pub mod text;
 pub mod timestamp;

@@ -30,6 +30,8 @@ pub enum ResourceKind {
     Job,
     Template,
     ApiKey,
+    /// Signing keys live in their own table; the kind gives them names.
+    SigningKey,
 }
 
 impl ResourceKind {
@@ -45,6 +47,7 @@ impl ResourceKind {
             ResourceKind::Job => "jobs",
             ResourceKind::Template => "templates",
             ResourceKind::ApiKey => "apiKeys",
+            ResourceKind::SigningKey => "signingKeys",
         }
     }
 
@@ -52,7 +55,7 @@ impl ResourceKind {
     /// The kind [`Self::as_str`] names.
     pub fn parse(text: &str) -> Option<Self> {
         use ResourceKind::*;
-        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey]
+        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey, SigningKey]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -68,6 +71,7 @@ impl ResourceKind {
             ResourceKind::Job => "job",
             ResourceKind::Template => "template",
             ResourceKind::ApiKey => "api_key",
+            ResourceKind::SigningKey => "signing_key",
         }
     }
 

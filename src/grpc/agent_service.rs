@@ -96,6 +96,8 @@ impl AgentServiceAdapter {
             policy: header.conflict_policy(),
             request_id: header.request_id.clone(),
             background: header.background,
+            signature: header.signature.clone(),
+            require_signature: header.require_signature,
         };
         self.transfers.import_stream(&header.parent, &header.checksum, options, parts).await
     }
@@ -381,7 +383,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ExportAgentsRequest>,
     ) -> Result<Response<ExportAgentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ExportAgents").await?;
-        Ok(Response::new(call.finish(self.transfers.export(&r.parent, &r.agent_ids).await)?))
+        Ok(Response::new(call.finish(self.transfers.export(&r.parent, &r.agent_ids, &r.signing_key_id).await)?))
     }
 
     type StreamExportAgentsStream = ResponseStream<StreamExportAgentsResponse>;
@@ -391,7 +393,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<StreamExportAgentsRequest>,
     ) -> Result<Response<Self::StreamExportAgentsStream>, Status> {
         let (call, r) = self.auth.check(request, "StreamExportAgents").await?;
-        let plan = call.finish(self.transfers.plan_export(&r.parent, &r.agent_ids).await)?;
+        let plan = call.finish(self.transfers.plan_export(&r.parent, &r.agent_ids, &r.signing_key_id).await)?;
         let items = self.transfers.run_export(plan).await.map_err(Status::from)?;
         Ok(Response::new(Box::pin(items.map(|item| {
             let part = match item.map_err(Status::from)? {
@@ -414,6 +416,7 @@ impl AgentService for AgentServiceAdapter {
         let parts = rest.map(|message| match message.map(|m| m.part) {
             Ok(Some(stream_import_agents_request::Part::Chunk(chunk))) => Ok(ImportPart::Bytes(chunk)),
             Ok(Some(stream_import_agents_request::Part::Checksum(checksum))) => Ok(ImportPart::Checksum(checksum)),
+            Ok(Some(stream_import_agents_request::Part::Signature(envelope))) => Ok(ImportPart::Signature(envelope)),
             Ok(_) => Err(crate::error::Error::invalid_field("header", "only the first message is a header")),
             Err(status) => {
                 Err(crate::error::Error::invalid_field("data", format!("the stream was cut: {}", status.message())))
@@ -432,6 +435,8 @@ impl AgentService for AgentServiceAdapter {
             policy: r.conflict_policy(),
             request_id: r.request_id,
             background: r.background,
+            signature: r.signature,
+            require_signature: r.require_signature,
         };
         Ok(Response::new(call.finish(self.transfers.import(&r.parent, &r.data, &r.checksum, options).await)?))
     }

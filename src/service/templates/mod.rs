@@ -152,6 +152,7 @@ impl TemplateService {
             exported_at: Some(timestamp(now)),
             size_bytes: staged.blob.size as i64,
             sha256: staged.blob.sha256.clone(),
+            signature: None,
         }));
         let written = async {
             let tx = self.store.begin().await?;
@@ -307,8 +308,13 @@ impl TemplateService {
             summary.tools.len(),
             summary.mcp_servers.len()
         );
-        let result =
-            ImportResult { message, summary: Some(summary), imported_at: Some(timestamp(now)), dry_run: false };
+        let result = ImportResult {
+            message,
+            summary: Some(summary),
+            imported_at: Some(timestamp(now)),
+            dry_run: false,
+            signer: None,
+        };
         let mut job =
             JobRecord::new(&parent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::Success, now);
         job.agent_id = Some(root.id.clone());

@@ -50,7 +50,7 @@ impl JobRunner for TransferRunner {
             }
         };
         let (bundle, contents) = self.transfers.open(&job.tenant, bytes).await?;
-        let outcome = self.import(job, owner, &bundle, &contents, payload.policy).await;
+        let outcome = self.import(job, owner, &bundle, &contents, &payload).await;
         discard_all(&self.transfers.store, contents).await;
         if outcome.is_ok() {
             crate::observability::metrics::transferred("import", size, &bundle.counts());
@@ -66,7 +66,7 @@ impl TransferRunner {
         owner: &str,
         bundle: &Bundle,
         contents: &StagedContents,
-        policy: i32,
+        payload: &ImportPayload,
     ) -> Result<()> {
         let sealer = super::bundle_sealer(&self.transfers.store, &job.tenant, bundle).await?;
         let tx = self.transfers.store.begin().await?;
@@ -76,7 +76,7 @@ impl TransferRunner {
             tx: &tx,
             sealer: &sealer,
             tenant: &job.tenant,
-            policy: ConflictPolicy::try_from(policy).unwrap_or_default(),
+            policy: ConflictPolicy::try_from(payload.policy).unwrap_or_default(),
             now,
             dry_run: false,
             fault_after_writes: self.transfers.fault_after_writes,
@@ -88,6 +88,7 @@ impl TransferRunner {
             summary: Some(applied.summary),
             imported_at: Some(timestamp(now)),
             dry_run: false,
+            signer: payload.signer.clone(),
         };
         let mut done = job.clone();
         done.state = JobState::Success;

@@ -6,13 +6,16 @@ use futures_util::{Stream, StreamExt};
 
 use crate::domain::checksum::Hasher;
 use crate::error::{Error, Result};
+use crate::proto::BundleSignature;
 use crate::store::{Staged, Store};
 
-/// A piece of an import stream: the bundle's bytes, or its checksum (which may come last).
+/// A piece of an import stream: the bundle's bytes, or its checksum or signature (which may
+/// come last).
 #[derive(Debug, Clone)]
 pub enum ImportPart {
     Bytes(Bytes),
     Checksum(String),
+    Signature(BundleSignature),
 }
 
 /// A stored bundle and the two checksums: the one computed and the one the caller gave.
@@ -20,6 +23,8 @@ pub struct Spooled {
     pub staged: Staged,
     pub computed: String,
     pub given: String,
+    /// The signature a part of the stream carried, if any.
+    pub signature: Option<BundleSignature>,
 }
 
 /// Stores the bundle's bytes (at most `max_bytes`) under a staged upload of `tenant`.
@@ -37,6 +42,7 @@ where
     let mut parts = std::pin::pin!(parts);
     let mut upload = store.begin_upload(tenant).await?;
     let mut hasher = Hasher::new(key);
+    let mut signature = None;
     let outcome: Result<()> = async {
         while let Some(part) = parts.next().await {
             match part? {
@@ -51,6 +57,7 @@ where
                     upload.write(&bytes).await?;
                 }
                 ImportPart::Checksum(checksum) => given = checksum,
+                ImportPart::Signature(envelope) => signature = Some(envelope),
             }
         }
         Ok(())
@@ -60,5 +67,5 @@ where
         upload.abort().await;
         return Err(e);
     }
-    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given })
+    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given, signature })
 }
