@@ -28,6 +28,7 @@ mod rest_xpander_edges;
 mod routing;
 mod secrets;
 mod server;
+mod signing;
 mod streaming;
 mod templates;
 mod tenancy;
