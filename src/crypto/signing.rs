@@ -19,7 +19,7 @@ pub const SIGNATURE_BYTES: usize = 64;
 
 /// A new random signing key.
 pub fn generate() -> SigningKey {
-    SigningKey::from_bytes(&*super::random_key())
+    SigningKey::from_bytes(&super::random_key())
 }
 
 /// The key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`): what is sealed and stored.

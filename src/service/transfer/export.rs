@@ -196,10 +196,8 @@ impl TransferService {
     fn check_export(&self, parent: &str, agent_ids: &[String], signing_key_id: &str) -> Result<Parent> {
         let mut violations = Vec::new();
         let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
-        if !signing_key_id.is_empty() {
-            if let Err(v) = check_id(signing_key_id, "signing_key_id") {
-                violations.push(v);
-            }
+        if let (false, Err(v)) = (signing_key_id.is_empty(), check_id(signing_key_id, "signing_key_id")) {
+            violations.push(v);
         }
         if agent_ids.is_empty() {
             violations.push(FieldViolation::new("agent_ids", "name at least one agent"));
