@@ -16,6 +16,8 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("bundle", bundle),
     ("agent_definition", agent_definition),
     ("emporix_patch", emporix_patch),
+    ("emporix_body", emporix_body),
+    ("xpander_body", xpander_body),
 ];
 
 /// A jobs `q` and `sort`, and the SQL compiled from the query for both stores.
@@ -65,6 +67,16 @@ pub fn agent_definition(data: &[u8]) {
 /// An Emporix PATCH operation array applied to an agent, a tool and an MCP server.
 pub fn emporix_patch(data: &[u8]) {
     crate::rest::emporix::fuzz_entry::patch_body(data);
+}
+
+/// An Emporix PUT body read as a new agent, tool, MCP server and token.
+pub fn emporix_body(data: &[u8]) {
+    crate::rest::emporix::fuzz_entry::resource_body(data);
+}
+
+/// An xpander agent body, as `POST /v1/agents` and `PATCH /v1/agents/{id}` read it.
+pub fn xpander_body(data: &[u8]) {
+    crate::rest::xpander::fuzz_entry::agent_body(data);
 }
 
 /// Resources the targets start from.

@@ -47,7 +47,13 @@ const steps: [string, () => Promise<string>][] = [
   [
     "create",
     async () => {
-      const agent = { displayName: { en: "TypeScript smoke" }, status: AgentStatus.ACTIVE };
+      // A bundle carries only agents an Emporix import accepts: a prompt and a model are required.
+      const agent = {
+        displayName: { en: "TypeScript smoke" },
+        status: AgentStatus.ACTIVE,
+        instructions: { general: "Answer questions about the catalogue." },
+        llm: { provider: "openai", model: "gpt-4o-mini" },
+      };
       const created = await agents.createAgent({ parent: source, agentId, agent }, call);
       check(created.name === name, `name ${created.name}, expected ${name}`);
       return created.name;

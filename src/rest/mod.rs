@@ -7,7 +7,7 @@ pub(crate) mod emporix;
 mod fallback;
 mod openapi;
 pub(crate) mod stream;
-mod xpander;
+pub(crate) mod xpander;
 
 use std::sync::Arc;
 

@@ -295,18 +295,7 @@ pub async fn put<K: Kind>(
     };
     let language = content_language(&headers);
     let Some(current) = current else {
-        if K::LOCALIZED {
-            localize_input(&mut body, None, language.as_deref());
-        }
-        for (key, value) in K::CREATE_DEFAULTS {
-            body.entry(*key).or_insert_with(|| Value::from(*value));
-        }
-        let resource = read::<K>(&Value::Object(body))?;
-        let mut violations = K::rules(&resource);
-        violations.extend(K::create_rules(&resource));
-        if !violations.is_empty() {
-            return Err(ApiError::violations(violations));
-        }
+        let resource = read_new::<K>(body, language.as_deref())?;
         K::create(&state, &headers, parent(&tenant), id.clone(), resource).await?;
         return Ok((StatusCode::CREATED, Json(IdResponse { id })).into_response());
     };
@@ -336,6 +325,21 @@ pub async fn put<K: Kind>(
     };
     update::<K>(&state, &headers, name, &before, &Value::Object(body), etag, force).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The resource a PUT creates from `body` (already without `id` and `metadata`): localized
+/// strings under `language`, the kind's defaults filled in, every rule of a new resource met.
+pub(super) fn read_new<K: Kind>(mut body: Map<String, Value>, language: Option<&str>) -> Result<K::R, ApiError> {
+    if K::LOCALIZED {
+        localize_input(&mut body, None, language);
+    }
+    for (key, value) in K::CREATE_DEFAULTS {
+        body.entry(*key).or_insert_with(|| Value::from(*value));
+    }
+    let resource = read::<K>(&Value::Object(body))?;
+    let mut violations = K::rules(&resource);
+    violations.extend(K::create_rules(&resource));
+    if violations.is_empty() { Ok(resource) } else { Err(ApiError::violations(violations)) }
 }
 
 /// PATCH: the operations applied to the current Emporix JSON, then stored like a PUT of it.

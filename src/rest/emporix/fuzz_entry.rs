@@ -1,11 +1,30 @@
-//! What the Emporix dialect does with a caller's PATCH body, for the `emporix_patch` fuzz
-//! target: decode the operation array, apply it to a stored resource's Emporix JSON, read the
-//! result back as the resource and check nothing was dropped. Errors are fine; panics are not.
+//! What the Emporix dialect does with a caller's bodies, for the fuzz targets:
+//! - `emporix_patch`: decode the operation array, apply it to a stored resource's Emporix JSON,
+//!   read the result back as the resource and check nothing was dropped;
+//! - `emporix_body`: read a PUT body as a new agent, tool, MCP server and token, with every rule
+//!   of a new resource, and write what was read back as Emporix JSON.
+//! Errors are fine; panics are not.
 
 use serde_json::Value;
 
-use super::crud::read;
-use super::kinds::{Agents, Kind, McpServers, Tools};
+use super::crud::{read, read_new};
+use super::kinds::{Agents, Kind, McpServers, Tokens, Tools};
+
+pub fn resource_body(data: &[u8]) {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(data) else { return };
+    create::<Agents>(&body);
+    create::<Tools>(&body);
+    create::<McpServers>(&body);
+    create::<Tokens>(&body);
+}
+
+fn create<K: Kind>(body: &serde_json::Map<String, Value>) {
+    for language in [None, Some("de")] {
+        if let Ok(resource) = read_new::<K>(body.clone(), language) {
+            let _ = K::write("sample", &resource);
+        }
+    }
+}
 use super::patch::{self, PatchOperation};
 
 pub fn patch_body(data: &[u8]) {

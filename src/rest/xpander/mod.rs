@@ -9,6 +9,7 @@ mod agents;
 mod content;
 mod dto;
 mod enums;
+pub(crate) mod fuzz_entry;
 mod http;
 mod knowledge;
 mod templates;
