@@ -7,8 +7,17 @@ use std::collections::BTreeSet;
 use prost_reflect::{DescriptorPool, Kind, MessageDescriptor};
 
 /// The messages written to the database with `domain::json`.
-const STORED: &[&str] =
-    &["Agent", "Tool", "McpServer", "KnowledgeBase", "Document", "Secret", "ExportResult", "ImportResult"];
+const STORED: &[&str] = &[
+    "Agent",
+    "Tool",
+    "McpServer",
+    "KnowledgeBase",
+    "Document",
+    "Secret",
+    "ExportResult",
+    "ImportResult",
+    "TenantSettings",
+];
 
 /// Well-known types a stored message may hold; build.rs maps each to a type with serde impls.
 pub const WELL_KNOWN: &[&str] = &["google.protobuf.Timestamp"];

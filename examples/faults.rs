@@ -451,7 +451,7 @@ async fn killed_stream_import(run: &Run) -> Result<String, String> {
     let reader = Agent {
         display_name: [("en".to_owned(), "Reader".to_owned())].into(),
         knowledge_bases: vec![KnowledgeBaseAttachment { knowledge_base_id: "kb".into(), ..Default::default() }],
-        ..Default::default()
+        ..agent(0)
     };
     agents
         .create_agent(CreateAgentRequest {

@@ -191,6 +191,15 @@ pub struct ImportArgs {
     /// Refuse the bundle unless it is signed by a key the tenant trusts.
     #[arg(long)]
     pub require_signature: bool,
+    /// Bind the bundle's secret REQUIRED to the tenant's secret MINE (repeatable; `REQUIRED=`
+    /// leaves it unbound). With any, the bundle binds no secret by id.
+    #[arg(long, value_name = "REQUIRED=MINE", value_parser = secret_mapping)]
+    pub map_secret: Vec<(String, String)>,
+}
+
+fn secret_mapping(text: &str) -> Result<(String, String), String> {
+    let (required, mine) = text.split_once('=').ok_or("expected REQUIRED=MINE")?;
+    Ok((required.to_owned(), mine.to_owned()))
 }
 
 /// `agentport signing-key ...`: a tenant's keys on a running service (SigningService).

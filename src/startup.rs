@@ -30,8 +30,8 @@ use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
 use crate::server::{CallPolicy, DeadlineLayer, Tls};
 use crate::service::{
-    ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, SigningService, TemplateService,
-    TransferRunner, TransferService,
+    ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, SettingsService, SigningService,
+    TemplateService, TransferRunner, TransferService,
 };
 use crate::store::Store;
 
@@ -249,8 +249,13 @@ impl Application {
         let (store, auth, settings) = (&self.store, &self.auth, &self.settings);
         let max = settings.max_request_bytes;
         let documents = DocumentService::new(store.clone(), settings.document_limits(), max);
-        let agents =
-            Arc::new(AgentServiceAdapter::new(auth.clone(), ResourceService::new(store.clone()), documents, transfers));
+        let agents = Arc::new(AgentServiceAdapter::new(
+            auth.clone(),
+            ResourceService::new(store.clone()),
+            documents,
+            transfers,
+            SettingsService::new(store.clone()),
+        ));
         let mut job_service = JobService::new(store.clone(), feed, max);
         if settings.stall_job_searches {
             job_service = job_service.stalling_searches();

@@ -30,6 +30,8 @@ pub fn policy(method: &str) -> Policy {
         "ExportAgents" | "StreamExportAgents" | "ExportAgentTemplate" | "StreamExportAgentTemplate" => {
             Policy { scope: AGENT_READ, mutation: false }
         }
+        // A plan reads what an import would bind; it asks for the scope of the import.
+        "PlanAgentTemplateImport" => Policy { scope: AGENT_MANAGE, mutation: false },
         m if ["Create", "Update", "Delete", "Import", "StreamImport", "Upload"].iter().any(|p| m.starts_with(p)) => {
             mutation(AGENT_MANAGE)
         }
@@ -48,6 +50,9 @@ mod tests {
         assert_eq!(policy("ExportAgents").scope, AGENT_READ);
         assert_eq!(policy("ImportAgents"), Policy { scope: AGENT_MANAGE, mutation: true });
         assert_eq!(policy("ImportAgentTemplate").scope, AGENT_MANAGE);
+        assert_eq!(policy("PlanAgentTemplateImport"), Policy { scope: AGENT_MANAGE, mutation: false });
+        assert_eq!(policy("UpdateTenantSettings"), Policy { scope: AGENT_MANAGE, mutation: true });
+        assert_eq!(policy("GetTenantSettings").scope, AGENT_READ);
         assert_eq!(policy("StreamImportAgents"), Policy { scope: AGENT_MANAGE, mutation: true });
         assert_eq!(policy("UploadDocument"), Policy { scope: AGENT_MANAGE, mutation: true });
         assert_eq!(policy("StreamExportAgents"), Policy { scope: AGENT_READ, mutation: false });

@@ -132,6 +132,7 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
         background: args.background,
         signature: None,
         require_signature: args.require_signature,
+        secret_mappings: args.map_secret.iter().cloned().collect(),
     };
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let first = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Header(header)) };
@@ -151,6 +152,8 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
                     checksum = Some(text);
                     return true;
                 }
+                // A file's own mappings are not the caller's: `--map-secret` says them.
+                ImportPart::Mappings(_) => return true,
             };
             tx.blocking_send(StreamImportAgentsRequest { part: Some(part) }).is_ok()
         })

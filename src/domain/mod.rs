@@ -18,6 +18,7 @@ pub mod page;
 pub mod query;
 pub mod references;
 pub mod reflect;
+pub mod requirements;
 pub mod resource;
 pub mod secrets;
 pub mod signing;

@@ -32,7 +32,12 @@ pub enum ResourceKind {
     ApiKey,
     /// Signing keys live in their own table; the kind gives them names.
     SigningKey,
+    /// A tenant's settings: one per tenant, stored under the id [`SETTINGS_ID`].
+    Settings,
 }
+
+/// The id of the one settings resource of a tenant.
+pub const SETTINGS_ID: &str = "settings";
 
 impl ResourceKind {
     /// The collection segment in resource names.
@@ -48,6 +53,7 @@ impl ResourceKind {
             ResourceKind::Template => "templates",
             ResourceKind::ApiKey => "apiKeys",
             ResourceKind::SigningKey => "signingKeys",
+            ResourceKind::Settings => "settings",
         }
     }
 
@@ -55,7 +61,7 @@ impl ResourceKind {
     /// The kind [`Self::as_str`] names.
     pub fn parse(text: &str) -> Option<Self> {
         use ResourceKind::*;
-        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey, SigningKey]
+        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey, SigningKey, Settings]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -72,6 +78,7 @@ impl ResourceKind {
             ResourceKind::Template => "template",
             ResourceKind::ApiKey => "api_key",
             ResourceKind::SigningKey => "signing_key",
+            ResourceKind::Settings => "settings",
         }
     }
 

@@ -10,7 +10,7 @@ use crate::proto::agent_service_server::AgentService;
 use crate::proto::*;
 use crate::service::transfer::{ExportItem, ImportPart};
 use crate::service::unique_names;
-use crate::service::{DocumentService, ImportOptions, ListQuery, ResourceService, TransferService};
+use crate::service::{DocumentService, ImportOptions, ListQuery, ResourceService, SettingsService, TransferService};
 
 /// The [`ListQuery`] of any List request; `q` for the requests that carry `q` and `sort`.
 macro_rules! list_query {
@@ -35,6 +35,7 @@ pub struct AgentServiceAdapter {
     resources: ResourceService,
     documents: DocumentService,
     transfers: TransferService,
+    settings: SettingsService,
 }
 
 impl AgentServiceAdapter {
@@ -43,8 +44,9 @@ impl AgentServiceAdapter {
         resources: ResourceService,
         documents: DocumentService,
         transfers: TransferService,
+        settings: SettingsService,
     ) -> Self {
-        Self { auth, resources, documents, transfers }
+        Self { auth, resources, documents, transfers, settings }
     }
 }
 
@@ -98,6 +100,7 @@ impl AgentServiceAdapter {
             background: header.background,
             signature: header.signature.clone(),
             require_signature: header.require_signature,
+            secret_mappings: header.secret_mappings.clone().into_iter().collect(),
         };
         self.transfers.import_stream(&header.parent, &header.checksum, options, parts).await
     }
@@ -437,7 +440,26 @@ impl AgentService for AgentServiceAdapter {
             background: r.background,
             signature: r.signature,
             require_signature: r.require_signature,
+            secret_mappings: r.secret_mappings.into_iter().collect(),
         };
         Ok(Response::new(call.finish(self.transfers.import(&r.parent, &r.data, &r.checksum, options).await)?))
+    }
+
+    async fn get_tenant_settings(
+        &self,
+        request: Request<GetTenantSettingsRequest>,
+    ) -> Result<Response<TenantSettings>, Status> {
+        let (call, r) = self.auth.check(request, "GetTenantSettings").await?;
+        Ok(Response::new(call.finish(self.settings.get(&r.name).await)?))
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        request: Request<UpdateTenantSettingsRequest>,
+    ) -> Result<Response<TenantSettings>, Status> {
+        let (call, r) = self.auth.check(request, "UpdateTenantSettings").await?;
+        let mask = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        let settings = r.settings.unwrap_or_default();
+        Ok(Response::new(call.finish(self.settings.update(settings, &mask).await)?))
     }
 }

@@ -106,6 +106,7 @@ impl TemplateServiceApi for TemplateServiceAdapter {
             description: r.description,
             icon: r.icon,
             with_knowledge_bases: r.with_knowledge_bases,
+            ..Default::default()
         };
         let exported = match self.templates.export(&r.agent, options).await {
             Ok(view) => self.shown(view).await,
@@ -155,12 +156,28 @@ impl TemplateServiceApi for TemplateServiceAdapter {
         request: Request<ImportAgentTemplateRequest>,
     ) -> Result<Response<Agent>, Status> {
         let (call, r) = self.auth.check(request, "ImportAgentTemplate").await?;
-        let options = TemplateRequest {
-            display_name: r.display_name,
-            description: r.description,
-            icon: r.icon,
-            with_knowledge_bases: r.with_knowledge_bases,
-        };
-        Ok(Response::new(call.finish(self.templates.import(&r.parent, &r.template_id, options).await)?))
+        let (parent, template_id, options) = import_request(r);
+        Ok(Response::new(call.finish(self.templates.import(&parent, &template_id, options).await)?))
     }
+
+    async fn plan_agent_template_import(
+        &self,
+        request: Request<PlanAgentTemplateImportRequest>,
+    ) -> Result<Response<ImportResult>, Status> {
+        let (call, r) = self.auth.check(request, "PlanAgentTemplateImport").await?;
+        let (parent, template_id, options) = import_request(r.request.unwrap_or_default());
+        Ok(Response::new(call.finish(self.templates.plan(&parent, &template_id, options).await)?))
+    }
+}
+
+/// The parent, template id and options of an import request.
+fn import_request(r: ImportAgentTemplateRequest) -> (String, String, TemplateRequest) {
+    let options = TemplateRequest {
+        display_name: r.display_name,
+        description: r.description,
+        icon: r.icon,
+        with_knowledge_bases: r.with_knowledge_bases,
+        secret_mappings: r.secret_mappings.into_iter().collect(),
+    };
+    (r.parent, r.template_id, options)
 }

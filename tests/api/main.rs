@@ -26,6 +26,7 @@ mod rest_emporix;
 mod rest_xpander;
 mod rest_xpander_edges;
 mod routing;
+mod safe_imports;
 mod secrets;
 mod server;
 mod signing;

@@ -18,6 +18,7 @@ pub(crate) mod fields;
 pub(crate) mod graph;
 mod knowledge;
 mod patch;
+pub(crate) mod portable;
 mod settings;
 mod tools;
 

@@ -51,6 +51,7 @@ pub struct ExportResponse {
 }
 
 /// Emporix `ImportRequest`; other keys (e.g. `exportedAt` of a downloaded export) are ignored.
+/// `secretMappings` is an agentport extension (Emporix ignores unknown keys).
 /// Read as a stream by `bundle_body::import_parts`; this type documents it.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
@@ -62,6 +63,11 @@ pub struct ImportRequest {
     /// The bundle's signature, as exported; verified right after the checksum.
     #[schema(extensions(("x-agentport-extension" = json!(true))))]
     pub signature: Option<BundleSignature>,
+    /// agentport extension: token id the bundle requires -> id of a token of this tenant (an
+    /// empty value leaves it unbound). Without it a bundle's token references bind to this
+    /// tenant's tokens of the same id (the documented behaviour); with it, only as it says.
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub secret_mappings: Option<std::collections::HashMap<String, String>>,
 }
 
 /// Emporix `ImportResponse`.
@@ -87,6 +93,46 @@ pub struct ImportResponse {
     #[schema(nullable = false)]
     #[schema(extensions(("x-agentport-extension" = json!(true))))]
     pub signer: Option<Signer>,
+    /// Dry runs only: every token the bundle's entities refer to, and what it is bound to
+    /// (the documented response shape of an import stays as it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, extensions(("x-agentport-extension" = json!(true))))]
+    pub secret_requirements: Option<Vec<SecretRequirement>>,
+}
+
+/// A token an imported entity refers to (agentport extension): see the gRPC
+/// `SecretRequirement` for the binding rule.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRequirement {
+    /// `agents`, `tools` or `mcpServers`.
+    pub entity_kind: String,
+    /// The entity's id in the bundle.
+    pub entity_id: String,
+    /// The field that refers to the token, e.g. `llm.token_id`.
+    pub field: String,
+    /// The token id the bundle names.
+    pub required_token_id: String,
+    /// `MAPPED` (by `secretMappings`), `SAME_ID` (a token of this tenant with that id) or `UNBOUND`.
+    pub binding: String,
+    /// The token of this tenant the entity refers to; absent when unbound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub token_id: Option<String>,
+}
+
+impl From<proto::SecretRequirement> for SecretRequirement {
+    fn from(r: proto::SecretRequirement) -> Self {
+        let binding = proto::SecretBinding::try_from(r.binding).unwrap_or_default();
+        Self {
+            entity_kind: if r.entity_kind == "mcp_servers" { "mcpServers".into() } else { r.entity_kind },
+            entity_id: r.entity_id,
+            field: r.field,
+            required_token_id: r.required_secret_id,
+            binding: unprefixed(binding.as_str_name(), "SECRET_BINDING_"),
+            token_id: text(r.secret_id),
+        }
+    }
 }
 
 /// Per-entity outcome of an import.
@@ -313,6 +359,8 @@ pub async fn import_agents(
         background: params.background.unwrap_or(false),
         signature: None,
         require_signature: params.require_signature.unwrap_or(false),
+        // The body's `secretMappings` come with its parts.
+        secret_mappings: Default::default(),
     };
     let parts = bundle_body::import_parts(body);
     let imported = state.agents.import_agents_parts(grpc_request(&headers, header), parts).await?;
@@ -326,6 +374,9 @@ pub async fn import_agents(
         job_id: text(imported.job_id),
         dry_run: imported.dry_run,
         signer: imported.signer.map(Signer::from),
+        secret_requirements: imported
+            .dry_run
+            .then(|| imported.secret_requirements.into_iter().map(SecretRequirement::from).collect()),
     };
     Ok(Json(response).into_response())
 }

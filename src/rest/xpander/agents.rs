@@ -14,7 +14,7 @@ use super::http::{
     ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, blank, body_problems, bool_query, list_request,
 };
 use super::{agent_json, enums};
-use crate::domain::template::fields::required_string;
+use crate::domain::template::fields::{required_string, string_map};
 use crate::domain::unique_name;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::template_service_server::TemplateService;
@@ -306,6 +306,7 @@ fn export_request(body: &Body) -> Result<ExportAgentRequest, ApiError> {
         icon: object.string("icon", &mut errs),
         with_knowledge_bases: object.bool("with_knowledge_bases", &mut errs),
         environment_id: object.string("environment_id", &mut errs),
+        secret_mappings: object.get("secret_mappings").map(|_| string_map(&object, "secret_mappings", &mut errs)),
     };
     errs.extend(blank(&object, "name"));
     body_problems(errs)?;
@@ -381,6 +382,7 @@ pub async fn import_agent(
         description: request.description.unwrap_or_default(),
         icon: request.icon.unwrap_or_default(),
         with_knowledge_bases: request.with_knowledge_bases,
+        secret_mappings: request.secret_mappings.unwrap_or_default(),
     };
     let mut root = state
         .templates

@@ -27,6 +27,11 @@ pub struct ExportAgentRequest {
     pub with_knowledge_bases: Option<bool>,
     /// Import only: the environment of the new agent (reference §2, 2026 pages).
     pub environment_id: Option<String>,
+    /// Import only (agentport extension): required secret id of the template (`secret-1`, ...)
+    /// -> id of a secret of the importing organization; an empty value leaves it unbound. A
+    /// template binds no secret otherwise: entities whose secrets stay unbound are imported
+    /// disabled.
+    pub secret_mappings: Option<std::collections::HashMap<String, String>>,
 }
 
 /// `AgentTemplate`.

@@ -1,9 +1,10 @@
 //! Agent templates: snapshot an agent with its whole tree, instantiate it in any tenant.
 
+mod binding;
 mod contents;
 pub(crate) mod tree;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -21,7 +22,7 @@ use crate::domain::resource::{Resource, timestamp};
 use crate::domain::template::{self, TemplateTree};
 use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
-use crate::proto::{Agent, AgentStatus, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
+use crate::proto::{Agent, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::service::documents::content::{StagedContents, discard_all, stage_all};
 use crate::service::{sealing, unique_names};
 use crate::store::{Owner, Sealer, Store, StoredDocument, Tx};
@@ -65,6 +66,8 @@ pub struct TemplateRequest {
     pub description: String,
     pub icon: String,
     pub with_knowledge_bases: Option<bool>,
+    /// Import only: required secret id -> the importing tenant's secret id.
+    pub secret_mappings: BTreeMap<String, String>,
 }
 
 impl TemplateRequest {
@@ -114,6 +117,7 @@ impl TemplateService {
         };
         let with_kbs = request.with_knowledge_bases.unwrap_or(true);
         let mut tree = tree::collect(&self.store, &agent.tenant, &agent.id, self.max_depth, with_kbs).await?;
+        template::portable::make_portable(&mut tree);
         let (content_mark, blobs) = contents::place(&mut tree);
         let definition = template::encode_definition(&tree);
         ensure_no_credentials(&definition)?;
@@ -250,7 +254,54 @@ impl TemplateService {
     }
 
     /// Instantiates template `template_id` (of any tenant) in `parent`; returns the new root agent.
-    pub async fn import(&self, parent: &str, template_id: &str, mut request: TemplateRequest) -> Result<Agent> {
+    pub async fn import(&self, parent: &str, template_id: &str, request: TemplateRequest) -> Result<Agent> {
+        let mut prepared = self.prepare(parent, template_id, request).await?;
+        let copy_kbs = prepared.request.with_knowledge_bases.unwrap_or(true);
+        let contents = match copy_kbs {
+            true => {
+                let documents = tree_documents(&mut prepared.tree);
+                stage_all(&self.store, &prepared.parent.tenant, documents, &self.limits).await?
+            }
+            false => StagedContents::new(),
+        };
+        let outcome = self.instantiate_staged(&prepared, copy_kbs, &contents).await;
+        discard_all(&self.store, contents).await;
+        outcome
+    }
+
+    /// What [`Self::import`] would record, with the template's ids; writes nothing.
+    pub async fn plan(&self, parent: &str, template_id: &str, request: TemplateRequest) -> Result<ImportResult> {
+        let prepared = self.prepare(parent, template_id, request).await?;
+        let (tree, bindings) = (&prepared.tree, &prepared.bindings);
+        let mut summary = ImportSummary::default();
+        for (id, tool) in &tree.tools {
+            summary.tools.push(bindings.entity("tools", id, id, &tool.display_name));
+        }
+        for (id, server) in &tree.mcp_servers {
+            summary.mcp_servers.push(bindings.entity("mcp_servers", id, id, &server.display_name));
+        }
+        if prepared.request.with_knowledge_bases.unwrap_or(true) {
+            for (id, copy) in &tree.knowledge_bases {
+                summary.knowledge_bases.push(entity(id, &copy.knowledge_base.display_name, id));
+            }
+        }
+        for (id, agent) in &tree.agents {
+            summary.agents.push(bindings.entity("agents", id, id, &agent.label()));
+        }
+        let message = format!("Dry run, nothing was written: would import {}.", counts(&summary));
+        let now = now_micros();
+        Ok(ImportResult {
+            message,
+            summary: Some(summary),
+            imported_at: Some(timestamp(now)),
+            dry_run: true,
+            secret_requirements: bindings.requirements.clone(),
+            signer: None,
+        })
+    }
+
+    /// The checked request, its template's tree and how that binds in the importing tenant.
+    async fn prepare(&self, parent: &str, template_id: &str, mut request: TemplateRequest) -> Result<Prepared> {
         let mut violations = request.violations();
         let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
         let template_id = check_id(template_id, "template_id").map_err(|v| violations.push(v)).ok();
@@ -269,28 +320,19 @@ impl TemplateService {
         }
         let mut tree = self.open(&template.agent_definition)?;
         contents::resolve(&mut tree, &template);
-        let copy_kbs = request.with_knowledge_bases.unwrap_or(true);
-        let contents = match copy_kbs {
-            true => stage_all(&self.store, &parent.tenant, tree_documents(&mut tree), &self.limits).await?,
-            false => StagedContents::new(),
-        };
-        let outcome =
-            self.instantiate_staged(&parent, &template_id, &source_tenant, &tree, &request, copy_kbs, &contents).await;
-        discard_all(&self.store, contents).await;
-        outcome
+        let binder =
+            binding::binder(&self.store, &parent.tenant, &source_tenant, &tree, &request.secret_mappings).await?;
+        let bindings = binding::bind(&binder, &mut tree);
+        Ok(Prepared { parent, template_id, source_tenant, request, tree, bindings })
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn instantiate_staged(
         &self,
-        parent: &Parent,
-        template_id: &str,
-        source_tenant: &str,
-        tree: &TemplateTree,
-        request: &TemplateRequest,
+        prepared: &Prepared,
         copy_kbs: bool,
         contents: &StagedContents,
     ) -> Result<Agent> {
+        let (parent, tree) = (&prepared.parent, &prepared.tree);
         let now = now_micros();
         // Before the transaction: a tenant's first data key is committed on its own.
         let secrets = tree.agents.values().any(sealing::has_secret_text)
@@ -299,21 +341,17 @@ impl TemplateService {
         let sealer = self.store.keyring().sealer(&parent.tenant, secrets).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(&parent.tenant).await?;
-        let sources = Sources { tenant: source_tenant, staged: contents };
+        let sources = Sources { tenant: &prepared.source_tenant, staged: contents };
         let target = Target { tx: &tx, sealer: &sealer };
-        let (root, summary) = instantiate(&target, parent, template_id, tree, request, copy_kbs, &sources, now).await?;
-        let message = format!(
-            "Successfully imported {} agents, {} tools, and {} MCP servers.",
-            summary.agents.len(),
-            summary.tools.len(),
-            summary.mcp_servers.len()
-        );
+        let (root, summary) = instantiate(&target, prepared, copy_kbs, &sources, now).await?;
+        let message = format!("Successfully imported {}.", counts(&summary));
         let result = ImportResult {
             message,
             summary: Some(summary),
             imported_at: Some(timestamp(now)),
             dry_run: false,
             signer: None,
+            secret_requirements: prepared.bindings.requirements.clone(),
         };
         let mut job =
             JobRecord::new(&parent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::Success, now);
@@ -321,7 +359,7 @@ impl TemplateService {
         job.import_result = Some(json::to_json(&result));
         tx.insert_job(&job).await?;
         tx.commit().await?;
-        tracing::info!(tenant = %parent.tenant, template = %template_id, agent = %root.id, "template imported");
+        tracing::info!(tenant = %parent.tenant, template = %prepared.template_id, agent = %root.id, "template imported");
         Ok(reveal(decode::<Agent>(self.store.get(&root).await?)?))
     }
 
@@ -376,6 +414,21 @@ fn ensure_no_credentials(definition: &serde_json::Value) -> Result<()> {
     }
 }
 
+/// A template import: the checked request, the bound tree and what binding decided.
+struct Prepared {
+    parent: Parent,
+    template_id: String,
+    source_tenant: String,
+    request: TemplateRequest,
+    tree: TemplateTree,
+    bindings: binding::Bindings,
+}
+
+fn counts(summary: &ImportSummary) -> String {
+    let (a, t, m) = (summary.agents.len(), summary.tools.len(), summary.mcp_servers.len());
+    format!("{a} agents, {t} tools, and {m} MCP servers")
+}
+
 fn entity(id: &str, name: &str, source_id: &str) -> ImportedEntity {
     ImportedEntity {
         id: id.into(),
@@ -411,17 +464,15 @@ struct Target<'a> {
 }
 
 /// Writes the tree under new ids; returns the root agent's name and a summary.
-#[allow(clippy::too_many_arguments)]
 async fn instantiate(
     target: &Target<'_>,
-    parent: &Parent,
-    template_id: &str,
-    tree: &TemplateTree,
-    request: &TemplateRequest,
+    prepared: &Prepared,
     copy_kbs: bool,
     sources: &Sources<'_>,
     now: i64,
 ) -> Result<(ResourceName, ImportSummary)> {
+    let (parent, tree, request) = (&prepared.parent, &prepared.tree, &prepared.request);
+    let (template_id, bindings) = (prepared.template_id.as_str(), &prepared.bindings);
     let fresh = || uuid::Uuid::now_v7().to_string();
     let agent_ids: HashMap<&str, String> = tree.agents.keys().map(|id| (id.as_str(), fresh())).collect();
     let tool_ids: HashMap<&str, String> = tree.tools.keys().map(|id| (id.as_str(), fresh())).collect();
@@ -434,12 +485,12 @@ async fn instantiate(
     for (id, tool) in &tree.tools {
         let name = ResourceName::new(parent, ResourceKind::Tool, &tool_ids[id.as_str()]);
         write(target, &name, tool.clone(), now).await?;
-        summary.tools.push(entity(&name.id, &tool.display_name, id));
+        summary.tools.push(bindings.entity("tools", id, &name.id, &tool.display_name));
     }
     for (id, server) in &tree.mcp_servers {
         let name = ResourceName::new(parent, ResourceKind::McpServer, &server_ids[id.as_str()]);
         write(target, &name, server.clone(), now).await?;
-        summary.mcp_servers.push(entity(&name.id, &server.display_name, id));
+        summary.mcp_servers.push(bindings.entity("mcp_servers", id, &name.id, &server.display_name));
     }
     for (id, copy) in tree.knowledge_bases.iter().filter(|_| copy_kbs) {
         let mut kb = copy.knowledge_base.clone();
@@ -461,8 +512,8 @@ async fn instantiate(
         summary.knowledge_bases.push(entity(&kb_name.id, &kb.display_name, id));
     }
     for (id, original) in &tree.agents {
+        // Binding set the status: ACTIVE, or INACTIVE for an agent it disabled.
         let mut agent = original.clone();
-        agent.status = AgentStatus::Active as i32;
         agent.origin_template = template_id.to_owned();
         for attachment in &mut agent.tools {
             attachment.tool_id = map(&tool_ids, &attachment.tool_id);
@@ -499,7 +550,7 @@ async fn instantiate(
         let name = ResourceName::new(parent, ResourceKind::Agent, &agent_ids[id.as_str()]);
         let label = agent.label();
         write(target, &name, agent, now).await?;
-        summary.agents.push(entity(&name.id, &label, id));
+        summary.agents.push(bindings.entity("agents", id, &name.id, &label));
     }
     Ok((ResourceName::new(parent, ResourceKind::Agent, &agent_ids[tree.root.as_str()]), summary))
 }

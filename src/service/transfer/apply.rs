@@ -1,17 +1,17 @@
 //! Plans and writes an import inside one transaction, reporting a state per entity. The same
 //! code runs for a dry run, whose transaction is rolled back instead of committed.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::domain::bundle::Bundle;
 use crate::domain::names::{Parent, ResourceKind, ResourceName, import_rename};
-use crate::domain::references::{agent_secrets, tool_secrets};
+use crate::domain::requirements::{Binder, Bound, Source, required_ids};
 use crate::domain::resource::Resource;
 use crate::domain::validate::preferred_text;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{
     AgentStatus, ConflictPolicy, ImportDetail, ImportDetailCode as Code, ImportState as State, ImportSummary,
-    ImportedEntity, McpServer, Tool, tool,
+    ImportedEntity, McpServer, SecretRequirement, TenantSettings, Tool, tool,
 };
 use crate::service::documents::content::StagedContents;
 use crate::service::sealing;
@@ -31,12 +31,17 @@ pub struct ImportContext<'a> {
     pub fault_after_writes: Option<usize>,
     /// Document contents staged before the transaction, by (knowledge base id, document id).
     pub contents: &'a StagedContents,
+    /// The request's `secret_mappings`: required secret id -> the tenant's secret id.
+    pub mappings: &'a BTreeMap<String, String>,
+    /// The importing tenant's settings (its endpoint allow-list).
+    pub settings: &'a TenantSettings,
 }
 
 /// What was (or, in a dry run, would be) imported.
 pub struct Applied {
     pub summary: ImportSummary,
     pub message: String,
+    pub requirements: Vec<SecretRequirement>,
 }
 
 /// What the tenant already holds among the ids the bundle names, read before anything is
@@ -48,7 +53,6 @@ struct Known {
     mcp_servers: HashSet<String>,
     knowledge_bases: HashSet<String>,
     agents: HashSet<String>,
-    secrets: HashSet<String>,
 }
 
 impl Known {
@@ -59,28 +63,34 @@ impl Known {
         let servers: Vec<&str> = bundle.mcp_servers.iter().map(|s| s.id.as_str()).collect();
         let bases: Vec<&str> = bundle.knowledge_bases.iter().map(|k| k.id.as_str()).collect();
         let agents: Vec<&str> = bundle.agents.iter().map(|a| a.id.as_str()).collect();
-        let secrets: Vec<&str> = bundle
-            .tools
-            .iter()
-            .flat_map(|t| tool_secrets(&t.value))
-            .chain(bundle.mcp_servers.iter().map(|s| s.value.authorization_header_token_id.as_str()))
-            .chain(bundle.agents.iter().flat_map(|a| agent_secrets(&a.value)))
-            .collect();
         Ok(Known {
             tools: tx.existing(tenant, ResourceKind::Tool, &tools).await?,
             mcp_servers: tx.existing(tenant, ResourceKind::McpServer, &servers).await?,
             knowledge_bases: tx.existing(tenant, ResourceKind::KnowledgeBase, &bases).await?,
             agents: tx.existing(tenant, ResourceKind::Agent, &agents).await?,
-            secrets: tx.existing(tenant, ResourceKind::Secret, &secrets).await?,
         })
     }
+}
 
-    /// Secret ids among `ids` that the tenant lacks.
-    fn missing_secrets<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-        let missing: BTreeSet<&str> =
-            ids.into_iter().filter(|id| !id.is_empty() && !self.secrets.contains(*id)).collect();
-        missing.into_iter().map(str::to_owned).collect()
+/// The secret ids the bundle's agents, tools and MCP servers require.
+fn required_secrets(bundle: &Bundle) -> BTreeSet<String> {
+    let tools = bundle.tools.iter().flat_map(|t| required_ids(&t.value));
+    let servers = bundle.mcp_servers.iter().flat_map(|s| required_ids(&s.value));
+    tools.chain(servers).chain(bundle.agents.iter().flat_map(|a| required_ids(&a.value))).collect()
+}
+
+/// The binder of a bundle's import: the request's mappings checked against the bundle.
+async fn binder(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Binder> {
+    let required = required_secrets(bundle);
+    let lookups = Binder::lookups(Source::Bundle, ctx.mappings, &required);
+    let asked: Vec<&str> = lookups.iter().map(String::as_str).collect();
+    let existing = ctx.tx.existing(ctx.tenant, ResourceKind::Secret, &asked).await?;
+    let binder = Binder::new(Source::Bundle, ctx.mappings.clone(), existing, ctx.settings);
+    let violations = binder.violations(&required);
+    if !violations.is_empty() {
+        return Err(Error::invalid(violations));
     }
+    Ok(binder)
 }
 
 /// The rows an import writes, collected while it is planned, then written a table at a time
@@ -140,17 +150,15 @@ fn entity(id: &str, name: &str, state: State, details: Vec<ImportDetail>) -> Imp
     ImportedEntity { id: id.into(), name: name.into(), state: state as i32, details, source_id: String::new() }
 }
 
-fn missing_token_details(missing: &[String]) -> Vec<ImportDetail> {
-    missing.iter().map(|id| detail(Code::MissingToken, id, id, format!("Token \"{id}\" was not found."))).collect()
-}
-
 fn is_not_importable(tool: &Tool) -> bool {
     matches!(tool.r#type.as_str(), "slack" | "teams")
         || matches!(tool.config, Some(tool::Config::Slack(_) | tool::Config::Teams(_)))
 }
 
 pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> {
+    let binder = binder(ctx, bundle).await?;
     let known = Known::load(ctx, bundle).await?;
+    let mut requirements = Vec::new();
     let mut writes = Writes::default();
     let name = |kind: ResourceKind, id: &str| ResourceName::new(&Parent::tenant(ctx.tenant), kind, id);
     let mut summary = ImportSummary::default();
@@ -178,13 +186,15 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        let missing = known.missing_secrets(tool_secrets(&entry.value));
         let mut tool = entry.value.clone();
-        // A tool the bundle has disabled stays disabled; one whose token is missing is disabled.
-        tool.enabled = tool.enabled && missing.is_empty();
+        let Bound { requirements: required, details } = binder.bind(&mut tool, "tools", &entry.id);
+        requirements.extend(required);
+        // A tool the bundle has disabled stays disabled; one with an unbound secret or an
+        // endpoint outside the allow-list is disabled.
+        tool.enabled = tool.enabled && details.is_empty();
         let state = if tool.enabled { State::Enabled } else { State::Disabled };
         writes.tools.push(row(ctx.sealer, name(ResourceKind::Tool, &entry.id), tool)?);
-        summary.tools.push(entity(&entry.id, &label, state, missing_token_details(&missing)));
+        summary.tools.push(entity(&entry.id, &label, state, details));
     }
 
     for entry in &bundle.mcp_servers {
@@ -199,8 +209,9 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
             ));
             continue;
         }
-        let missing = known.missing_secrets([entry.value.authorization_header_token_id.as_str()]);
-        let mut details = missing_token_details(&missing);
+        let mut server = entry.value.clone();
+        let Bound { requirements: required, mut details } = binder.bind(&mut server, "mcp_servers", &entry.id);
+        requirements.extend(required);
         for function in missing_functions(&known, &entry.value, &bundle_tools) {
             details.push(detail(
                 Code::MissingFunction,
@@ -209,8 +220,8 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
                 "Imported tool has been disabled: its function was not found.",
             ));
         }
-        let mut server = entry.value.clone();
-        // A server the bundle has disabled stays disabled; one missing a token or function is disabled.
+        // A server the bundle has disabled stays disabled; one missing a token or function, or
+        // pointing outside the allow-list, is disabled.
         server.enabled = server.enabled && details.is_empty();
         let state = if server.enabled { State::Enabled } else { State::Disabled };
         writes.mcp_servers.push(row(ctx.sealer, name(ResourceKind::McpServer, &entry.id), server)?);
@@ -322,7 +333,9 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         for item in agent.graph.iter_mut().filter(|g| g.r#type == "agent") {
             item.item_id = rename(&item.item_id);
         }
-        details.extend(missing_token_details(&known.missing_secrets(agent_secrets(&agent))));
+        let bound = binder.bind(&mut agent, "agents", &entry.id);
+        requirements.extend(bound.requirements);
+        details.extend(bound.details);
         details.push(detail(Code::AgentImportedDisabled, &target, &label, "Imported agents start disabled."));
         let written = row(ctx.sealer, name(ResourceKind::Agent, &target), agent)?;
         if conflict == Some(Code::Overwritten) {
@@ -344,7 +357,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         true => format!("Dry run, nothing was written: would import {counts}."),
         false => format!("Successfully imported {counts}."),
     };
-    Ok(Applied { summary, message })
+    Ok(Applied { summary, message, requirements })
 }
 
 /// New ids for the agents in `taken`, in bundle order: for each the first of

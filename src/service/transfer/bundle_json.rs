@@ -2,6 +2,7 @@
 //! "signature": {...}}`, read as a stream: REST import bodies and the CLI's bundle files of any
 //! size.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 
 use base64::Engine;
@@ -12,8 +13,9 @@ use super::ImportPart;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::BundleSignature;
 
-/// Reads a bundle's JSON (`{"data": "<base64>", "checksum": ..., "signature": ...}`, other keys
-/// ignored, in any order) from a blocking reader, handing each part to `emit` as it is read: `data` decoded
+/// Reads a bundle's JSON (`{"data": "<base64>", "checksum": ..., "signature": {...},
+/// "secretMappings": {...}}`, other keys ignored, in any order) from a blocking reader, handing
+/// each part to `emit` as it is read: `data` decoded
 /// from base64 a piece at a time. Stops early when `emit` returns false.
 pub fn read_bundle_json<R: Read>(reader: R, mut emit: impl FnMut(ImportPart) -> bool) -> Result<()> {
     let invalid = |why: String| Error::invalid_field("body", format!("the request body is not valid: {why}"));
@@ -57,6 +59,14 @@ pub fn read_bundle_json<R: Read>(reader: R, mut emit: impl FnMut(ImportPart) -> 
                 json.next_null().map_err(|e| invalid(e.to_string()))?
             }
             "signature" => return Err(invalid("`signature` must be an object".to_owned())),
+            "secretMappings" => {
+                let mappings = read_mappings(&mut json).map_err(|e| {
+                    Error::invalid_field("secretMappings", format!("must be an object of strings: {e}"))
+                })?;
+                if !emit(ImportPart::Mappings(mappings)) {
+                    return Ok(());
+                }
+            }
             "data" | "checksum" => return Err(invalid(format!("`{key}` must be a string"))),
             _ => json.skip_value().map_err(|e| invalid(e.to_string()))?,
         }
@@ -67,6 +77,25 @@ pub fn read_bundle_json<R: Read>(reader: R, mut emit: impl FnMut(ImportPart) -> 
         return Err(invalid("missing field `data`".to_owned()));
     }
     Ok(())
+}
+
+/// An object of strings (required secret id -> the tenant's secret id), at most 100 entries
+/// (more are refused by the import, which names them).
+fn read_mappings<R: Read>(json: &mut JsonStreamReader<R>) -> std::result::Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    json.begin_object().map_err(|e| e.to_string())?;
+    while json.has_next().map_err(|e| e.to_string())? {
+        let key = json.next_name_owned().map_err(|e| e.to_string())?;
+        if json.peek().map_err(|e| e.to_string())? != ValueType::String {
+            return Err(format!("`{key}` is not a string"));
+        }
+        out.insert(key, json.next_string().map_err(|e| e.to_string())?);
+        if out.len() > 1000 {
+            return Err("too many entries".to_owned());
+        }
+    }
+    json.end_object().map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// Base64 text decoded a group of four characters at a time.

@@ -20,6 +20,7 @@ pub use parse::{ParseLimits, Parsed, Shape, parse};
 pub use runner::TransferRunner;
 pub use spool::ImportPart;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine;
@@ -45,6 +46,7 @@ use crate::domain::signing::{Verdict, decide};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::observability::metrics;
 use crate::proto::{BundleSignature, ConflictPolicy, ImportAgentsResponse, ImportResult, Signer};
+use crate::service::SettingsService;
 use crate::service::documents::content::{StagedContents, discard_all};
 use crate::service::documents::set_content;
 use crate::service::signatures::{refusal, verify_staged};
@@ -65,6 +67,8 @@ pub struct ImportOptions {
     pub signature: Option<BundleSignature>,
     /// Refuse a bundle not signed by a trusted key, whatever the tenant's policy.
     pub require_signature: bool,
+    /// Required secret id -> the tenant's secret id (see `domain::requirements`).
+    pub secret_mappings: BTreeMap<String, String>,
 }
 
 /// The input of a background import, kept in the job's payload: the bundle is a blob the job
@@ -80,6 +84,8 @@ struct ImportPayload {
     /// Who signed the bundle, for the job's result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signer: Option<Signer>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    secret_mappings: BTreeMap<String, String>,
 }
 
 /// What seals the secrets an import writes, obtained before its transaction (a tenant's first
@@ -149,6 +155,7 @@ impl TransferService {
         S: Stream<Item = Result<ImportPart>> + Send,
     {
         let tenant = self.check_import(parent, &options)?;
+        let mut options = options;
         let spooled = spool(
             &self.store,
             &tenant,
@@ -158,6 +165,10 @@ impl TransferService {
             checksum.to_owned(),
         )
         .await?;
+        if let Some(mappings) = &spooled.mappings {
+            // A REST body carries its mappings beside the data.
+            options.secret_mappings.extend(mappings.clone());
+        }
         let checked = match self.verify(&spooled) {
             Ok(()) => self.check_signature(&tenant, &spooled, &options).await,
             Err(e) => Err(e),
@@ -321,6 +332,7 @@ impl TransferService {
         signer: Option<Signer>,
     ) -> Result<ImportAgentsResponse> {
         let sealer = bundle_sealer(&self.store, tenant, bundle).await?;
+        let settings = SettingsService::for_tenant(&self.store, tenant).await?;
         let tx = self.store.begin().await?;
         tx.lock_tenant_imports(tenant).await?;
         let now = now_micros();
@@ -346,6 +358,8 @@ impl TransferService {
             dry_run: options.dry_run,
             fault_after_writes: self.fault_after_writes,
             contents,
+            mappings: &options.secret_mappings,
+            settings: &settings,
         };
         let applied = match apply(&ctx, bundle).await {
             Ok(applied) => applied,
@@ -363,6 +377,7 @@ impl TransferService {
             imported_at: Some(timestamp(now)),
             dry_run: options.dry_run,
             signer,
+            secret_requirements: applied.requirements.clone(),
         };
         if options.dry_run {
             drop(tx);
@@ -407,6 +422,7 @@ impl TransferService {
             checksum: spooled.given.clone(),
             policy: options.policy as i32,
             signer,
+            secret_mappings: options.secret_mappings.clone(),
         };
         job.payload = Some(serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?);
         let queued = async {
@@ -479,6 +495,7 @@ fn response(result: &ImportResult, job_id: String) -> ImportAgentsResponse {
         dry_run: result.dry_run,
         job: None,
         signer: result.signer.clone(),
+        secret_requirements: result.secret_requirements.clone(),
     }
 }
 

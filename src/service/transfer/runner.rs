@@ -69,6 +69,7 @@ impl TransferRunner {
         payload: &ImportPayload,
     ) -> Result<()> {
         let sealer = super::bundle_sealer(&self.transfers.store, &job.tenant, bundle).await?;
+        let settings = crate::service::SettingsService::for_tenant(&self.transfers.store, &job.tenant).await?;
         let tx = self.transfers.store.begin().await?;
         tx.lock_tenant_imports(&job.tenant).await?;
         let now = now_micros();
@@ -81,6 +82,8 @@ impl TransferRunner {
             dry_run: false,
             fault_after_writes: self.transfers.fault_after_writes,
             contents,
+            mappings: &payload.secret_mappings,
+            settings: &settings,
         };
         let applied = apply::apply(&ctx, bundle).await?;
         let result = ImportResult {
@@ -89,6 +92,7 @@ impl TransferRunner {
             imported_at: Some(timestamp(now)),
             dry_run: false,
             signer: payload.signer.clone(),
+            secret_requirements: applied.requirements,
         };
         let mut done = job.clone();
         done.state = JobState::Success;

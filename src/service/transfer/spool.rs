@@ -1,6 +1,8 @@
 //! An incoming bundle is stored as it arrives (a staged upload), its checksum computed as the
 //! bytes pass, so that it can be verified before anything of it is parsed.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
@@ -16,6 +18,8 @@ pub enum ImportPart {
     Bytes(Bytes),
     Checksum(String),
     Signature(BundleSignature),
+    /// The `secretMappings` of a REST import body.
+    Mappings(BTreeMap<String, String>),
 }
 
 /// A stored bundle and the two checksums: the one computed and the one the caller gave.
@@ -25,6 +29,8 @@ pub struct Spooled {
     pub given: String,
     /// The signature a part of the stream carried, if any.
     pub signature: Option<BundleSignature>,
+    /// Mappings that came with the bytes (REST bodies).
+    pub mappings: Option<BTreeMap<String, String>>,
 }
 
 /// Stores the bundle's bytes (at most `max_bytes`) under a staged upload of `tenant`.
@@ -43,6 +49,7 @@ where
     let mut upload = store.begin_upload(tenant).await?;
     let mut hasher = Hasher::new(key);
     let mut signature = None;
+    let mut mappings = None;
     let outcome: Result<()> = async {
         while let Some(part) = parts.next().await {
             match part? {
@@ -58,6 +65,7 @@ where
                 }
                 ImportPart::Checksum(checksum) => given = checksum,
                 ImportPart::Signature(envelope) => signature = Some(envelope),
+                ImportPart::Mappings(found) => mappings = Some(found),
             }
         }
         Ok(())
@@ -67,5 +75,5 @@ where
         upload.abort().await;
         return Err(e);
     }
-    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given, signature })
+    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given, signature, mappings })
 }

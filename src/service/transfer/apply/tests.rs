@@ -82,6 +82,8 @@ async fn import(
         dry_run: false,
         fault_after_writes: None,
         contents: &contents,
+        mappings: &Default::default(),
+        settings: &Default::default(),
     };
     let before = counter.load(Ordering::Relaxed);
     let applied = apply(&ctx, bundle).await.unwrap();
