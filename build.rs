@@ -21,6 +21,8 @@ const PROTOS: &[&str] = &[
     "agentport/v1/template.proto",
     "agentport/v1/template_service.proto",
     "agentport/v1/api_key_service.proto",
+    "agentport/v1/signature.proto",
+    "agentport/v1/signing_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

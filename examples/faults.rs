@@ -174,7 +174,11 @@ async fn pending_job(channel: &Channel) -> Result<String, String> {
         .await
         .map_err(|e| e.to_string())?;
     let bundle = agents
-        .export_agents(ExportAgentsRequest { parent: "tenants/src".into(), agent_ids: vec!["a".into()] })
+        .export_agents(ExportAgentsRequest {
+            parent: "tenants/src".into(),
+            agent_ids: vec!["a".into()],
+            ..Default::default()
+        })
         .await
         .map_err(|e| e.to_string())?
         .into_inner();
@@ -345,7 +349,7 @@ async fn killed_import(run: &Run) -> Result<String, String> {
     }
     let ids = (0..AGENTS).map(|i| format!("a{i}")).collect();
     let bundle = agents
-        .export_agents(ExportAgentsRequest { parent: "tenants/src".into(), agent_ids: ids })
+        .export_agents(ExportAgentsRequest { parent: "tenants/src".into(), agent_ids: ids, ..Default::default() })
         .await
         .map_err(|e| e.to_string())?
         .into_inner();
@@ -461,6 +465,7 @@ async fn killed_stream_import(run: &Run) -> Result<String, String> {
         .stream_export_agents(StreamExportAgentsRequest {
             parent: "tenants/src".into(),
             agent_ids: vec!["reader".into()],
+            ..Default::default()
         })
         .await
         .map_err(|e| e.to_string())?

@@ -93,8 +93,13 @@ async fn seed(channel: &Channel) -> Arc<Vec<ExportAgentsResponse>> {
                 .expect("seed agent");
         }
         let ids = (0..5).map(|a| format!("a{a}")).collect();
-        let bundle =
-            agents.export_agents(ExportAgentsRequest { parent: format!("tenants/t{t}"), agent_ids: ids }).await;
+        let bundle = agents
+            .export_agents(ExportAgentsRequest {
+                parent: format!("tenants/t{t}"),
+                agent_ids: ids,
+                ..Default::default()
+            })
+            .await;
         bundles.push(bundle.expect("seed export").into_inner());
     }
     Arc::new(bundles)
@@ -158,7 +163,11 @@ async fn work(
             80..88 => (
                 "ExportAgents",
                 agents
-                    .export_agents(ExportAgentsRequest { parent: tenant, agent_ids: vec![format!("a{id}")] })
+                    .export_agents(ExportAgentsRequest {
+                        parent: tenant,
+                        agent_ids: vec![format!("a{id}")],
+                        ..Default::default()
+                    })
                     .await
                     .map(drop)
                     .map_err(show),

@@ -42,6 +42,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Import a bundle file into a tenant of a running service.
     Import(ImportArgs),
+    /// Signing keys and trusted publisher keys of a tenant, on a running service.
+    #[command(subcommand, name = "signing-key")]
+    SigningKey(SigningKeyCommand),
     /// Create, list and revoke API keys, directly in the database.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -161,6 +164,9 @@ pub struct ExportArgs {
     /// Bundle file to write; `-` or absent: standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Sign the bundle with this signing key of the tenant (see `signing-key create`).
+    #[arg(long, value_name = "KEY_ID")]
+    pub sign: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -182,6 +188,9 @@ pub struct ImportArgs {
     /// Return the queued job at once and import on the service's job engine.
     #[arg(long)]
     pub background: bool,
+    /// Refuse the bundle unless it is signed by a key the tenant trusts.
+    #[arg(long)]
+    pub require_signature: bool,
     /// Bind the bundle's secret REQUIRED to the tenant's secret MINE (repeatable; `REQUIRED=`
     /// leaves it unbound). With any, the bundle binds no secret by id.
     #[arg(long, value_name = "REQUIRED=MINE", value_parser = secret_mapping)]
@@ -191,6 +200,40 @@ pub struct ImportArgs {
 fn secret_mapping(text: &str) -> Result<(String, String), String> {
     let (required, mine) = text.split_once('=').ok_or("expected REQUIRED=MINE")?;
     Ok((required.to_owned(), mine.to_owned()))
+}
+
+/// `agentport signing-key ...`: a tenant's keys on a running service (SigningService).
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCommand {
+    /// Make a signing key; prints its public key (PEM) on standard output.
+    Create {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[arg(long, value_name = "ID")]
+        key_id: String,
+    },
+    /// List the tenant's keys, its own and the publishers' (never a private key).
+    List {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Trust a publisher's public key under its key id.
+    Trust {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[arg(long, value_name = "ID")]
+        key_id: String,
+        /// PEM file of the publisher's Ed25519 public key; absent: trust a known key again.
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+    /// Stop trusting a key (its signatures still verify, reported as not trusted).
+    Untrust {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[arg(long, value_name = "ID")]
+        key_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -233,7 +276,7 @@ impl Cli {
             Command::ApiKey(command) => command.database(),
             Command::Keys(KeysCommand::Rotate { database } | KeysCommand::Check { database }) => database,
             Command::Keys(KeysCommand::Generate { .. }) => return Ok(settings),
-            Command::Export(_) | Command::Import(_) => return Ok(settings),
+            Command::Export(_) | Command::Import(_) | Command::SigningKey(_) => return Ok(settings),
         };
         if let Some(url) = &database.database_url {
             settings.database_url = url.clone();

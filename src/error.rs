@@ -22,6 +22,13 @@ pub enum ErrorCode {
     ChecksumMismatch,
     /// A bundle does not decode or holds invalid entities; see the field violations.
     InvalidBundle,
+    /// A bundle's signature by a key the tenant knows does not verify, or is malformed.
+    SignatureInvalid,
+    /// The signing policy or the request wants a verified signature; the bundle has none.
+    SignatureRequired,
+    /// The signing policy or the request wants a signature by a trusted key; the bundle's
+    /// verified signature is by a key the tenant does not trust.
+    SignerNotTrusted,
     /// A gRPC message is not valid protobuf for the method's request type.
     MalformedMessage,
     /// The addressed resource does not exist (or is not visible to the caller).
@@ -69,6 +76,9 @@ impl ErrorCode {
             ErrorCode::InvalidFilter => "INVALID_FILTER",
             ErrorCode::ChecksumMismatch => "CHECKSUM_MISMATCH",
             ErrorCode::InvalidBundle => "INVALID_BUNDLE",
+            ErrorCode::SignatureInvalid => "SIGNATURE_INVALID",
+            ErrorCode::SignatureRequired => "SIGNATURE_REQUIRED",
+            ErrorCode::SignerNotTrusted => "SIGNER_NOT_TRUSTED",
             ErrorCode::MalformedMessage => "MALFORMED_MESSAGE",
             ErrorCode::NotFound => "RESOURCE_NOT_FOUND",
             ErrorCode::AlreadyExists => "RESOURCE_ALREADY_EXISTS",
@@ -97,11 +107,14 @@ impl ErrorCode {
             | ErrorCode::InvalidFilter
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
+            | ErrorCode::SignatureInvalid
             | ErrorCode::MalformedMessage => tonic::Code::InvalidArgument,
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
             ErrorCode::FailedPrecondition
+            | ErrorCode::SignatureRequired
+            | ErrorCode::SignerNotTrusted
             | ErrorCode::NotExportable
             | ErrorCode::ResourceInUse
             | ErrorCode::SubAgentCycle
@@ -124,6 +137,9 @@ impl ErrorCode {
             | ErrorCode::InvalidFilter
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
+            | ErrorCode::SignatureInvalid
+            | ErrorCode::SignatureRequired
+            | ErrorCode::SignerNotTrusted
             | ErrorCode::MalformedMessage
             | ErrorCode::FailedPrecondition
             | ErrorCode::NotExportable

@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Export(args) => client::export(args).await,
         Command::Import(args) => client::import(args).await,
+        Command::SigningKey(command) => client::signing_key(command).await,
         Command::Serve { .. } | Command::Migrate { .. } | Command::ApiKey(_) | Command::Keys(_) => server(&cli).await,
     }
 }

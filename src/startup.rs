@@ -18,17 +18,20 @@ use tracing::Level;
 use crate::auth::Authorizer;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::grpc::{AgentServiceAdapter, ApiKeyServiceAdapter, JobServiceAdapter, TemplateServiceAdapter};
+use crate::grpc::{
+    AgentServiceAdapter, ApiKeyServiceAdapter, JobServiceAdapter, SigningServiceAdapter, TemplateServiceAdapter,
+};
 use crate::observability::{CallLayer, GrpcStatusLayer, OpsServer};
 use crate::proto::agent_service_server::AgentServiceServer;
 use crate::proto::api_key_service_server::ApiKeyServiceServer;
 use crate::proto::job_service_server::JobServiceServer;
+use crate::proto::signing_service_server::SigningServiceServer;
 use crate::proto::template_service_server::TemplateServiceServer;
 use crate::rest::RestState;
 use crate::server::{CallPolicy, DeadlineLayer, Tls};
 use crate::service::{
-    ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, SettingsService, TemplateService,
-    TransferRunner, TransferService,
+    ApiKeyService, DocumentService, JobFeed, JobService, ResourceService, SettingsService, SigningService,
+    TemplateService, TransferRunner, TransferService,
 };
 use crate::store::Store;
 
@@ -38,6 +41,7 @@ const SERVICES: &[&str] = &[
     "agentport.v1.JobService",
     "agentport.v1.TemplateService",
     "agentport.v1.ApiKeyService",
+    "agentport.v1.SigningService",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -260,10 +264,12 @@ impl Application {
         let templates = TemplateService::new(store.clone(), settings.max_sub_agent_depth, settings.document_limits());
         let templates = Arc::new(TemplateServiceAdapter::new(auth.clone(), templates, max));
         let api_keys = ApiKeyServiceAdapter::new(auth.clone(), ApiKeyService::new(store.clone()));
+        let signing = Arc::new(SigningServiceAdapter::new(auth.clone(), SigningService::new(store.clone())));
         let rest = crate::rest::router(RestState {
             agents: agents.clone(),
             jobs: jobs.clone(),
             templates: templates.clone(),
+            signing: signing.clone(),
             auth: auth.clone(),
             default_tenant: settings.rest_default_tenant.clone(),
         })
@@ -283,6 +289,7 @@ impl Application {
                     .max_encoding_message_size(max),
             )
             .add_service(ApiKeyServiceServer::new(api_keys))
+            .add_service(SigningServiceServer::from_arc(signing))
             .into_axum_router();
         // grpc-web is translated outside the status tap, so the tap reads plain gRPC trailers.
         let grpc = grpc.layer(GrpcStatusLayer).layer(tonic_web::GrpcWebLayer::new());

@@ -12,6 +12,7 @@ pub mod m20261202_000007_create_resource_refs;
 mod m20261202_000008_create_blobs;
 mod m20261202_000009_documents_into_blobs;
 mod m20261215_000010_create_data_keys;
+mod m20261220_000011_create_signing;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_create_blobs::Migration),
             Box::new(m20261202_000009_documents_into_blobs::Migration),
             Box::new(m20261215_000010_create_data_keys::Migration),
+            Box::new(m20261220_000011_create_signing::Migration),
         ]
     }
 }

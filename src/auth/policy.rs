@@ -20,6 +20,10 @@ pub fn policy(method: &str) -> Policy {
     if method.ends_with("ApiKey") || method.ends_with("ApiKeys") {
         return Policy { scope: ADMIN, mutation: !method.starts_with("List") };
     }
+    // Signing keys and policy decide what a tenant's imports accept: managers only.
+    if ["SigningKey", "SigningKeys", "SigningPolicy"].iter().any(|s| method.ends_with(s)) || method == "ApproveImport" {
+        return Policy { scope: AGENT_MANAGE, mutation: !method.starts_with("List") && !method.starts_with("Get") };
+    }
     match method {
         "RecordJob" => mutation(AGENT_EXECUTION),
         // Exports read; the jobs they record are bookkeeping.
@@ -53,6 +57,10 @@ mod tests {
         assert_eq!(policy("UploadDocument"), Policy { scope: AGENT_MANAGE, mutation: true });
         assert_eq!(policy("StreamExportAgents"), Policy { scope: AGENT_READ, mutation: false });
         assert_eq!(policy("DownloadDocument").scope, AGENT_READ);
+        assert_eq!(policy("TrustSigningKey"), Policy { scope: AGENT_MANAGE, mutation: true });
+        assert_eq!(policy("ListSigningKeys"), Policy { scope: AGENT_MANAGE, mutation: false });
+        assert_eq!(policy("GetSigningPolicy"), Policy { scope: AGENT_MANAGE, mutation: false });
+        assert_eq!(policy("ApproveImport"), Policy { scope: AGENT_MANAGE, mutation: true });
         assert_eq!(policy("DeleteJob").scope, AGENT_MANAGE);
         assert_eq!(policy("RecordJob").scope, AGENT_EXECUTION);
         assert_eq!(policy("CreateApiKey"), Policy { scope: ADMIN, mutation: true });

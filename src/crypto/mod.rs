@@ -1,4 +1,5 @@
-//! Envelope encryption of credentials at rest, on plain bytes and text (no proto, no SQL).
+//! Envelope encryption of credentials at rest, on plain bytes and text (no proto, no SQL);
+//! [`signing`] and [`dsse`] sign bundles and templates.
 //!
 //! Three layers, each AES-256-GCM with a random 96-bit nonce:
 //! - a master key (32 bytes) from configuration, never stored; its id is a hash of the key,
@@ -12,8 +13,10 @@
 //! another tenant and opened there.
 
 mod data_key;
+pub mod dsse;
 mod master_key;
 pub mod sealed;
+pub mod signing;
 
 pub use data_key::DataKey;
 pub use master_key::{MasterKey, MasterKeys};

@@ -35,6 +35,8 @@ pub enum JobState {
     Success,
     Failure,
     Skipped,
+    /// An import the signing policy held until someone approves it; the engine leaves it be.
+    NeedsReview,
 }
 
 impl JobState {
@@ -44,11 +46,12 @@ impl JobState {
             JobState::Success => "success",
             JobState::Failure => "failure",
             JobState::Skipped => "skipped",
+            JobState::NeedsReview => "needs_review",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [JobState::InProgress, JobState::Success, JobState::Failure, JobState::Skipped]
+        [JobState::InProgress, JobState::Success, JobState::Failure, JobState::Skipped, JobState::NeedsReview]
             .into_iter()
             .find(|s| s.as_str() == text)
     }

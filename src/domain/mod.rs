@@ -21,6 +21,7 @@ pub mod reflect;
 pub mod requirements;
 pub mod resource;
 pub mod secrets;
+pub mod signing;
 pub mod template;
 pub mod text;
 pub mod timestamp;

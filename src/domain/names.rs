@@ -30,6 +30,8 @@ pub enum ResourceKind {
     Job,
     Template,
     ApiKey,
+    /// Signing keys live in their own table; the kind gives them names.
+    SigningKey,
     /// A tenant's settings: one per tenant, stored under the id [`SETTINGS_ID`].
     Settings,
 }
@@ -50,6 +52,7 @@ impl ResourceKind {
             ResourceKind::Job => "jobs",
             ResourceKind::Template => "templates",
             ResourceKind::ApiKey => "apiKeys",
+            ResourceKind::SigningKey => "signingKeys",
             ResourceKind::Settings => "settings",
         }
     }
@@ -58,7 +61,7 @@ impl ResourceKind {
     /// The kind [`Self::as_str`] names.
     pub fn parse(text: &str) -> Option<Self> {
         use ResourceKind::*;
-        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey, Settings]
+        [Agent, Tool, McpServer, KnowledgeBase, Document, Secret, Job, Template, ApiKey, SigningKey, Settings]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -74,6 +77,7 @@ impl ResourceKind {
             ResourceKind::Job => "job",
             ResourceKind::Template => "template",
             ResourceKind::ApiKey => "api_key",
+            ResourceKind::SigningKey => "signing_key",
             ResourceKind::Settings => "settings",
         }
     }

@@ -98,6 +98,8 @@ impl AgentServiceAdapter {
             policy: header.conflict_policy(),
             request_id: header.request_id.clone(),
             background: header.background,
+            signature: header.signature.clone(),
+            require_signature: header.require_signature,
             secret_mappings: header.secret_mappings.clone().into_iter().collect(),
         };
         self.transfers.import_stream(&header.parent, &header.checksum, options, parts).await
@@ -384,7 +386,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<ExportAgentsRequest>,
     ) -> Result<Response<ExportAgentsResponse>, Status> {
         let (call, r) = self.auth.check(request, "ExportAgents").await?;
-        Ok(Response::new(call.finish(self.transfers.export(&r.parent, &r.agent_ids).await)?))
+        Ok(Response::new(call.finish(self.transfers.export(&r.parent, &r.agent_ids, &r.signing_key_id).await)?))
     }
 
     type StreamExportAgentsStream = ResponseStream<StreamExportAgentsResponse>;
@@ -394,7 +396,7 @@ impl AgentService for AgentServiceAdapter {
         request: Request<StreamExportAgentsRequest>,
     ) -> Result<Response<Self::StreamExportAgentsStream>, Status> {
         let (call, r) = self.auth.check(request, "StreamExportAgents").await?;
-        let plan = call.finish(self.transfers.plan_export(&r.parent, &r.agent_ids).await)?;
+        let plan = call.finish(self.transfers.plan_export(&r.parent, &r.agent_ids, &r.signing_key_id).await)?;
         let items = self.transfers.run_export(plan).await.map_err(Status::from)?;
         Ok(Response::new(Box::pin(items.map(|item| {
             let part = match item.map_err(Status::from)? {
@@ -417,6 +419,7 @@ impl AgentService for AgentServiceAdapter {
         let parts = rest.map(|message| match message.map(|m| m.part) {
             Ok(Some(stream_import_agents_request::Part::Chunk(chunk))) => Ok(ImportPart::Bytes(chunk)),
             Ok(Some(stream_import_agents_request::Part::Checksum(checksum))) => Ok(ImportPart::Checksum(checksum)),
+            Ok(Some(stream_import_agents_request::Part::Signature(envelope))) => Ok(ImportPart::Signature(envelope)),
             Ok(_) => Err(crate::error::Error::invalid_field("header", "only the first message is a header")),
             Err(status) => {
                 Err(crate::error::Error::invalid_field("data", format!("the stream was cut: {}", status.message())))
@@ -435,6 +438,8 @@ impl AgentService for AgentServiceAdapter {
             policy: r.conflict_policy(),
             request_id: r.request_id,
             background: r.background,
+            signature: r.signature,
+            require_signature: r.require_signature,
             secret_mappings: r.secret_mappings.into_iter().collect(),
         };
         Ok(Response::new(call.finish(self.transfers.import(&r.parent, &r.data, &r.checksum, options).await)?))

@@ -22,6 +22,7 @@ pub struct RestState {
     pub agents: Arc<AgentServiceAdapter>,
     pub jobs: Arc<JobServiceAdapter>,
     pub templates: Arc<TemplateServiceAdapter>,
+    pub signing: Arc<crate::grpc::SigningServiceAdapter>,
     pub auth: Authorizer,
     /// Tenant of xpander-dialect calls (whose paths name none) when the credentials name none.
     pub default_tenant: String,

@@ -1,7 +1,7 @@
-//! TLS for the one listener (rustls on the ring provider): the certificate and key come from
-//! PEM files that are re-read when they change, through a resolver that hands each new
-//! handshake the current pair, so open connections keep the one they started with. With a
-//! client CA the server asks for a client certificate and verifies it against that CA;
+//! TLS for the one listener (rustls on the ring provider): the certificate, key and client CA
+//! come from PEM files that are re-read when any of them changes. Each new handshake takes the
+//! configuration in use at that moment, so open connections keep the one they started with.
+//! With a client CA the server asks for a client certificate and verifies it against that CA;
 //! connections without one are still accepted (their calls authenticate with headers).
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
-use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::server::WebPkiClientVerifier;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -27,15 +27,14 @@ pub struct TlsFiles {
     /// PEM certificates of the CA that signs client certificates; none asks for no client
     /// certificate.
     pub client_ca: Option<PathBuf>,
-    /// How often the certificate and key files are checked for changes.
+    /// How often the files are checked for changes.
     pub reload_interval: Duration,
 }
 
-/// The listener's TLS: the acceptor, and the certificate it serves (reloadable).
+/// The listener's TLS: the acceptor built from the files as they were last read whole.
 #[derive(Clone)]
 pub struct Tls {
-    acceptor: TlsAcceptor,
-    current: Arc<CurrentCertificate>,
+    current: Arc<RwLock<TlsAcceptor>>,
     files: TlsFiles,
 }
 
@@ -43,46 +42,24 @@ impl Tls {
     /// Reads the files; any that is missing, unreadable or does not hold what it should stops
     /// the start with a message naming it.
     pub fn load(files: TlsFiles) -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let pair = load_pair(&files.cert, &files.key, &provider)?;
-        let current = Arc::new(CurrentCertificate { pair: RwLock::new(Arc::new(pair)) });
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS protocol versions: {e}"))?;
-        let builder = match &files.client_ca {
-            Some(path) => {
-                let mut roots = RootCertStore::empty();
-                for cert in read_certificates(path)? {
-                    roots.add(cert).map_err(|e| format!("{}: not a CA certificate: {e}", path.display()))?;
-                }
-                let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    // A connection without a certificate authenticates each call with headers.
-                    .allow_unauthenticated()
-                    .build()
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                builder.with_client_cert_verifier(verifier)
-            }
-            None => builder.with_no_client_auth(),
-        };
-        let mut config = builder.with_cert_resolver(current.clone());
-        // gRPC needs HTTP/2; REST and grpc-web clients may speak HTTP/1.1.
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(Self { acceptor: TlsAcceptor::from(Arc::new(config)), current, files })
+        let acceptor = build_acceptor(&files)?;
+        Ok(Self { current: Arc::new(RwLock::new(acceptor)), files })
     }
 
-    pub fn acceptor(&self) -> &TlsAcceptor {
-        &self.acceptor
+    /// The acceptor for the next handshake (a cheap handle on the configuration in use).
+    pub fn acceptor(&self) -> TlsAcceptor {
+        self.current.read().expect("TLS configuration lock").clone()
     }
 
     pub fn asks_client_certificates(&self) -> bool {
         self.files.client_ca.is_some()
     }
 
-    /// Re-reads the certificate and key whenever either file's modification time or size
-    /// changes, until `stop` changes. A pair that does not load (half written, mismatched) is
-    /// logged and the one in use kept; it is tried again once the files change again.
+    /// Re-reads the certificate, key and client CA whenever one file's modification time or
+    /// size changes, until `stop` changes. Files that do not load together (half written, a
+    /// mismatched pair, no CA certificate) are logged and the configuration in use kept; they
+    /// are tried again once the files change again.
     pub async fn reload_on_change(self, mut stop: watch::Receiver<bool>) {
-        let provider = rustls::crypto::ring::default_provider();
         let mut seen = stamp(&self.files);
         loop {
             tokio::select! {
@@ -94,36 +71,52 @@ impl Tls {
                 continue;
             }
             seen = now;
-            match load_pair(&self.files.cert, &self.files.key, &provider) {
-                Ok(pair) => {
-                    *self.current.pair.write().expect("certificate lock") = Arc::new(pair);
+            match build_acceptor(&self.files) {
+                Ok(acceptor) => {
+                    *self.current.write().expect("TLS configuration lock") = acceptor;
                     tracing::info!(cert = %self.files.cert.display(), "TLS certificate reloaded");
                 }
-                Err(e) => tracing::error!(error = %e, "TLS certificate not reloaded; the previous one stays in use"),
+                Err(e) => tracing::error!(error = %e, "TLS files not reloaded; the configuration in use stays"),
             }
         }
     }
 }
 
-/// Hands every handshake the certificate in use at that moment.
-#[derive(Debug)]
-struct CurrentCertificate {
-    pair: RwLock<Arc<CertifiedKey>>,
-}
-
-impl ResolvesServerCert for CurrentCertificate {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.pair.read().expect("certificate lock").clone())
-    }
+/// The server configuration the files describe.
+fn build_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let pair = load_pair(&files.cert, &files.key, &provider)?;
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS protocol versions: {e}"))?;
+    let builder = match &files.client_ca {
+        Some(path) => {
+            let mut roots = RootCertStore::empty();
+            for cert in read_certificates(path)? {
+                roots.add(cert).map_err(|e| format!("{}: not a CA certificate: {e}", path.display()))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                // A connection without a certificate authenticates each call with headers.
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(pair)));
+    // gRPC needs HTTP/2; REST and grpc-web clients may speak HTTP/1.1.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// What tells that a file changed: its modification time and size (`None` when unreadable).
-type Stamp = [Option<(SystemTime, u64)>; 2];
+type Stamp = [Option<(SystemTime, u64)>; 3];
 
 fn stamp(files: &TlsFiles) -> Stamp {
     let of =
         |path: &Path| std::fs::metadata(path).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
-    [of(&files.cert), of(&files.key)]
+    [of(&files.cert), of(&files.key), files.client_ca.as_deref().and_then(of)]
 }
 
 /// The certificate chain and its key, checked to belong together.

@@ -21,6 +21,7 @@ pub fn job_status(state: JobState) -> JobStatus {
         JobState::Success => JobStatus::Success,
         JobState::Failure => JobStatus::Failure,
         JobState::Skipped => JobStatus::Skipped,
+        JobState::NeedsReview => JobStatus::NeedsReview,
     }
 }
 
@@ -31,6 +32,7 @@ pub fn job_state(status: JobStatus) -> Option<JobState> {
         JobStatus::Success => Some(JobState::Success),
         JobStatus::Failure => Some(JobState::Failure),
         JobStatus::Skipped => Some(JobState::Skipped),
+        JobStatus::NeedsReview => Some(JobState::NeedsReview),
     }
 }
 

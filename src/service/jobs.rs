@@ -224,6 +224,10 @@ fn check_chat_job(job: &Job, violations: &mut Vec<FieldViolation>) -> Option<Cha
     }
     let state = match JobStatus::try_from(job.status) {
         Ok(JobStatus::Unspecified) => JobState::InProgress,
+        Ok(JobStatus::NeedsReview) => {
+            violations.push(FieldViolation::new("job.status", "only imports are held for review"));
+            JobState::InProgress
+        }
         Ok(status) => job_state(status).expect("specified"),
         Err(_) => {
             violations.push(FieldViolation::new("job.status", "unknown status"));

@@ -173,3 +173,51 @@ pub mod store_task {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod signing_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "signing_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// SPKI PEM.
+        #[sea_orm(column_type = "Text")]
+        pub public_key: String,
+        /// Sealed PKCS#8 PEM of the tenant's own keys; `None` for a publisher's key.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub private_key: Option<String>,
+        pub trusted: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod signing_policy {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "signing_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant: String,
+        pub require_signed: bool,
+        pub trusted_only: bool,
+        /// `refuse` or `hold`.
+        pub action: String,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

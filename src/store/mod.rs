@@ -16,6 +16,7 @@ mod pool;
 pub mod query_sql;
 mod refs;
 mod resources;
+mod signing;
 mod sweep;
 mod tasks;
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub use job_changes::JobChanges;
 pub use keyring::{KeyCensus, Keyring, Rotation, Sealer, TenantKeys};
 pub use pool::PoolSettings;
 pub use resources::StoredDocument;
+pub use signing::{SigningKeyRecord, key_name as signing_key_name};
 pub use sweep::SweepCursor;
 pub use tx::Tx;
 

@@ -85,7 +85,11 @@ async fn logs_of_a_full_scenario_hold_no_credential_and_audit_every_mutation() {
         .await
         .unwrap();
     let bundle = agents
-        .export_agents(key!(ExportAgentsRequest { parent: "tenants/acme".into(), agent_ids: vec!["audited".into()] }))
+        .export_agents(key!(ExportAgentsRequest {
+            parent: "tenants/acme".into(),
+            agent_ids: vec!["audited".into()],
+            ..Default::default()
+        }))
         .await
         .unwrap()
         .into_inner();

@@ -391,7 +391,11 @@ async fn raw_tables_hold_no_planted_secret_and_every_secret_opens() {
     // Exports, imports and templates move no credential.
     let export = app
         .agents
-        .export_agents(ExportAgentsRequest { parent: "tenants/acme".into(), agent_ids: vec!["planted".into()] })
+        .export_agents(ExportAgentsRequest {
+            parent: "tenants/acme".into(),
+            agent_ids: vec!["planted".into()],
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();

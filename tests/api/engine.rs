@@ -144,7 +144,11 @@ async fn two_processes_share_the_queue_and_run_each_job_once() {
         .await
         .unwrap();
     let bundle = agents
-        .export_agents(ExportAgentsRequest { parent: "tenants/source".into(), agent_ids: vec!["solo".into()] })
+        .export_agents(ExportAgentsRequest {
+            parent: "tenants/source".into(),
+            agent_ids: vec!["solo".into()],
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();

@@ -268,6 +268,7 @@ pub async fn export(app: &mut TestApp, tenant: &str, ids: &[&str]) -> ExportAgen
         .export_agents(ExportAgentsRequest {
             parent: format!("tenants/{tenant}"),
             agent_ids: ids.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
         })
         .await
         .unwrap()

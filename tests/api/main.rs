@@ -30,6 +30,7 @@ mod routing;
 mod safe_imports;
 mod secrets;
 mod server;
+mod signing;
 mod streaming;
 mod templates;
 mod tenancy;

@@ -43,11 +43,15 @@ pub async fn seed(app: &mut TestApp, tenant: &str, docs: usize, size: usize) -> 
 }
 
 fn export_request(tenant: &str) -> ExportAgentsRequest {
-    ExportAgentsRequest { parent: format!("tenants/{tenant}"), agent_ids: vec!["support".into()] }
+    ExportAgentsRequest { parent: format!("tenants/{tenant}"), agent_ids: vec!["support".into()], ..Default::default() }
 }
 
 fn stream_request(tenant: &str) -> StreamExportAgentsRequest {
-    StreamExportAgentsRequest { parent: format!("tenants/{tenant}"), agent_ids: vec!["support".into()] }
+    StreamExportAgentsRequest {
+        parent: format!("tenants/{tenant}"),
+        agent_ids: vec!["support".into()],
+        ..Default::default()
+    }
 }
 
 async fn stream_export(app: &mut TestApp, tenant: &str) -> (Vec<u8>, ExportedBundle) {

@@ -389,6 +389,48 @@ async fn changed_certificate_files_are_served_to_new_connections_and_old_ones_ke
     }
 }
 
+#[tokio::test]
+async fn a_changed_client_ca_authenticates_new_connections_with_its_certificates() {
+    let (server_pki, old_clients, new_clients) =
+        (Pki::new("server CA"), Pki::new("old clients"), Pki::new("new clients"));
+    let files = ServerFiles::new(&server_pki.server());
+    let app = spawn_tls_app(
+        |s| {
+            files.apply_with_clients(s, &old_clients);
+            s.jwt_hs256_secret = Some(HS_SECRET.into());
+            s.tls_reload_interval_ms = 20;
+        },
+        trusting(&server_pki),
+    )
+    .await;
+    let newcomer = new_clients.client("deployer", Some("acme"), &[MANAGE, READ]);
+    let refused = match connect(&app, presenting(&server_pki, &newcomer)).await {
+        Ok(channel) => serving(channel).await.is_err(),
+        Err(_) => true,
+    };
+    assert!(refused, "a certificate of a CA the server does not trust yet is refused");
+
+    std::fs::write(&files.client_ca, new_clients.ca_pem()).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut as_newcomer = loop {
+        if let Ok(channel) = connect(&app, presenting(&server_pki, &newcomer)).await {
+            if serving(channel.clone()).await.is_ok() {
+                break AgentServiceClient::new(channel);
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the new client CA was not used within 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let created = as_newcomer.create_agent(create("tenants/acme", "bot")).await.expect("the certificate authenticates");
+    assert_eq!(created.into_inner().name, "tenants/acme/agents/bot");
+    let old = old_clients.client("deployer", Some("acme"), &[MANAGE, READ]);
+    let dropped = match connect(&app, presenting(&server_pki, &old)).await {
+        Ok(channel) => serving(channel).await.is_err(),
+        Err(_) => true,
+    };
+    assert!(dropped, "certificates of the replaced CA are refused on new connections");
+}
+
 /// The start's error with `adjust` applied, as its message.
 async fn start_error(adjust: impl FnOnce(&mut Settings)) -> String {
     let database = TestDatabase::create().await;

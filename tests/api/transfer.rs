@@ -123,6 +123,7 @@ async fn export_errors_name_every_missing_id_and_enforce_the_limit() {
             .export_agents(ExportAgentsRequest {
                 parent: "tenants/source".into(),
                 agent_ids: vec!["support".into(), "ghost-1".into(), "ghost-2".into()],
+                ..Default::default()
             })
             .await,
         Code::NotFound,
@@ -131,13 +132,25 @@ async fn export_errors_name_every_missing_id_and_enforce_the_limit() {
     assert!(status.message().contains("ghost-1") && status.message().contains("ghost-2"), "{}", status.message());
     let too_many: Vec<String> = (0..101).map(|i| format!("a{i}")).collect();
     let status = expect_error(
-        app.agents.export_agents(ExportAgentsRequest { parent: "tenants/source".into(), agent_ids: too_many }).await,
+        app.agents
+            .export_agents(ExportAgentsRequest {
+                parent: "tenants/source".into(),
+                agent_ids: too_many,
+                ..Default::default()
+            })
+            .await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );
     assert!(violated_fields(&status).contains(&"agent_ids".to_owned()));
     expect_error(
-        app.agents.export_agents(ExportAgentsRequest { parent: "tenants/source".into(), agent_ids: vec![] }).await,
+        app.agents
+            .export_agents(ExportAgentsRequest {
+                parent: "tenants/source".into(),
+                agent_ids: vec![],
+                ..Default::default()
+            })
+            .await,
         Code::InvalidArgument,
         "INVALID_ARGUMENT",
     );

@@ -183,6 +183,7 @@ async fn export(client: &mut AgentServiceClient<Channel>, mut sink: Option<&mut 
     let mut request = tonic::Request::new(StreamExportAgentsRequest {
         parent: format!("tenants/{TENANT}"),
         agent_ids: vec![AGENT.into()],
+        ..Default::default()
     });
     request.set_timeout(CALL_TIMEOUT);
     let mut stream = client.stream_export_agents(request).await.expect("StreamExportAgents").into_inner();

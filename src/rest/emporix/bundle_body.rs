@@ -36,13 +36,18 @@ where
                     let exported_at = done.exported_at.as_ref().map(iso8601).unwrap_or_default();
                     out.extend_from_slice(
                         format!(
-                            "\",\"checksum\":{},\"exportedAt\":{},\"jobId\":{}}}",
+                            "\",\"checksum\":{},\"exportedAt\":{},\"jobId\":{}",
                             text(&done.checksum),
                             text(&exported_at),
                             text(&done.job_id)
                         )
                         .as_bytes(),
                     );
+                    if let Some(signature) = &done.signature {
+                        out.extend_from_slice(b",\"signature\":");
+                        out.extend_from_slice(&serde_json::to_vec(signature).expect("a signature serializes"));
+                    }
+                    out.push(b'}');
                     yield Bytes::from(out);
                 }
                 None => {}

@@ -72,6 +72,8 @@ pub enum JobStatus {
     Success,
     Failure,
     Skipped,
+    /// agentport extension: an import the tenant's signing policy holds until it is approved.
+    NeedsReview,
 }
 
 /// Type of the job.
@@ -102,6 +104,10 @@ pub struct ImportResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub summary: Option<ImportSummary>,
+    /// agentport extension: who signed the imported bundle; absent when it was not signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub signer: Option<super::signing::Signer>,
 }
 
 fn text(value: String) -> Option<String> {
@@ -115,6 +121,7 @@ impl From<proto::Job> for Job {
             Ok(proto::JobStatus::Success) => Some(JobStatus::Success),
             Ok(proto::JobStatus::Failure) => Some(JobStatus::Failure),
             Ok(proto::JobStatus::Skipped) => Some(JobStatus::Skipped),
+            Ok(proto::JobStatus::NeedsReview) => Some(JobStatus::NeedsReview),
             Ok(proto::JobStatus::Unspecified) | Err(_) => None,
         };
         let job_type = match proto::JobType::try_from(job.r#type) {
@@ -129,9 +136,11 @@ impl From<proto::Job> for Job {
             status,
             job_type,
             export_result: job.export_result.map(|r| ExportResult { data: r.data, checksum: r.checksum }),
-            import_result: job
-                .import_result
-                .map(|r| ImportResult { message: text(r.message), summary: r.summary.map(ImportSummary::from) }),
+            import_result: job.import_result.map(|r| ImportResult {
+                message: text(r.message),
+                summary: r.summary.map(ImportSummary::from),
+                signer: r.signer.map(super::signing::Signer::from),
+            }),
             session_id: text(job.session_id),
             agent_id: text(job.agent_id),
             message: text(job.message),

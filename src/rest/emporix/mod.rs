@@ -12,6 +12,7 @@ mod kinds;
 mod patch;
 mod resources;
 mod schema;
+mod signing;
 mod transfer;
 
 use crate::domain::timestamp::Timestamp;
@@ -37,6 +38,14 @@ pub(crate) const OAUTH2: &str = "OAuth2";
         jobs::search_jobs,
         jobs::get_job,
         jobs::delete_job,
+        signing::create_key,
+        signing::list_keys,
+        signing::get_key,
+        signing::trust_key,
+        signing::untrust_key,
+        signing::get_policy,
+        signing::put_policy,
+        signing::approve_import,
         resources::list_agents,
         resources::search_agents,
         resources::get_agent,
@@ -80,6 +89,13 @@ pub(crate) const OAUTH2: &str = "OAuth2";
         jobs::JobType,
         jobs::ExportResult,
         jobs::ImportResult,
+        signing::BundleSignature,
+        signing::DsseSignature,
+        signing::Signer,
+        signing::SigningKey,
+        signing::CreateSigningKeyRequest,
+        signing::TrustRequest,
+        signing::SigningPolicy,
         QParamSearchBody,
         MetadataResponse,
         schema::IdResponse,
@@ -114,6 +130,7 @@ pub(crate) const OAUTH2: &str = "OAuth2";
         (name = "Tool", description = "Manage Tools"),
         (name = "MCP Server", description = "Manage MCP Servers"),
         (name = "Token", description = "Manage Tokens"),
+        (name = "Signing", description = "agentport: signing keys, trusted publishers and the signing policy of imports"),
     )
 )]
 pub struct ApiDoc;
@@ -145,6 +162,14 @@ pub fn router() -> Router<RestState> {
         .route("/ai-service/{tenant}/jobs", get(jobs::list_jobs))
         .route("/ai-service/{tenant}/jobs/search", post(jobs::search_jobs))
         .route("/ai-service/{tenant}/jobs/{job_id}", get(jobs::get_job).delete(jobs::delete_job))
+        .route("/ai-service/{tenant}/jobs/{job_id}/approve", post(signing::approve_import))
+        .route("/ai-service/{tenant}/agentic/signing-keys", get(signing::list_keys).post(signing::create_key))
+        .route("/ai-service/{tenant}/agentic/signing-keys/{key_id}", get(signing::get_key))
+        .route(
+            "/ai-service/{tenant}/agentic/signing-keys/{key_id}/trust",
+            put(signing::trust_key).delete(signing::untrust_key),
+        )
+        .route("/ai-service/{tenant}/agentic/signing-policy", get(signing::get_policy).put(signing::put_policy))
         .route("/ai-service/{tenant}/agentic/agents", get(resources::list_agents))
         .route("/ai-service/{tenant}/agentic/agents/search", post(resources::search_agents))
         .route(

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::bundle_body;
 use super::error::{ApiError, Body, ErrorMessage, ErrorMessageFault, Ids, Params};
 use super::jobs::Job;
+use super::signing::{BundleSignature, Signer};
 use super::{RestState, iso8601, parent};
 use crate::proto;
 use crate::proto::agent_service_server::AgentService as _;
@@ -24,6 +25,10 @@ pub struct ExportRequest {
     /// IDs of the agents to export, at most 100.
     #[schema(max_items = 100)]
     pub agent_ids: Vec<String>,
+    /// Sign the bundle with this signing key of the tenant; the response carries `signature`.
+    #[serde(default)]
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub signing_key_id: Option<String>,
 }
 
 /// Emporix `ExportResponse`.
@@ -39,6 +44,10 @@ pub struct ExportResponse {
     pub exported_at: String,
     /// ID of the job.
     pub job_id: String,
+    /// DSSE envelope without payload (the payload is `data`), when `signingKeyId` was given.
+    /// Emporix ignores it on import.
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub signature: Option<BundleSignature>,
 }
 
 /// Emporix `ImportRequest`; other keys (e.g. `exportedAt` of a downloaded export) are ignored.
@@ -51,6 +60,9 @@ pub struct ImportRequest {
     pub data: String,
     /// The bundle's checksum, as exported.
     pub checksum: String,
+    /// The bundle's signature, as exported; verified right after the checksum.
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub signature: Option<BundleSignature>,
     /// agentport extension: token id the bundle requires -> id of a token of this tenant (an
     /// empty value leaves it unbound). Without it a bundle's token references bind to this
     /// tenant's tokens of the same id (the documented behaviour); with it, only as it says.
@@ -76,6 +88,11 @@ pub struct ImportResponse {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     #[schema(extensions(("x-agentport-extension" = json!(true))))]
     pub dry_run: bool,
+    /// Who signed the bundle; absent when it was not signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub signer: Option<Signer>,
     /// Dry runs only: every token the bundle's entities refer to, and what it is bound to
     /// (the documented response shape of an import stays as it is).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,7 +256,11 @@ pub async fn export_agents(
     Ids(tenant): Ids<String>,
     Body(body): Body<ExportRequest>,
 ) -> Result<Response, ApiError> {
-    let request = proto::StreamExportAgentsRequest { parent: parent(&tenant), agent_ids: body.agent_ids };
+    let request = proto::StreamExportAgentsRequest {
+        parent: parent(&tenant),
+        agent_ids: body.agent_ids,
+        signing_key_id: body.signing_key_id.unwrap_or_default(),
+    };
     let items = match state.agents.stream_export_agents(grpc_request(&headers, request)).await {
         Ok(items) => items.into_inner(),
         // The documented export answers 400, 401 or 403 only: an unknown id is a bad request.
@@ -261,6 +282,7 @@ pub struct ImportParams {
     request_id: Option<String>,
     #[serde(rename = "async")]
     background: Option<bool>,
+    require_signature: Option<bool>,
 }
 
 fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiError> {
@@ -301,13 +323,19 @@ fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiErro
         ("async" = Option<bool>, Query,
             description = "Answer 202 with the IN_PROGRESS job at once and import in the background.",
             extensions(("x-agentport-extension" = json!(true)))),
+        ("requireSignature" = Option<bool>, Query,
+            description = "Refuse the bundle unless its `signature` verifies with a key the tenant trusts.",
+            extensions(("x-agentport-extension" = json!(true)))),
     ),
     request_body = ImportRequest,
     responses(
         (status = 200, description = "The outcome of the import.", body = ImportResponse),
-        (status = 202, description = "The background import's job (`async=true`).", body = Job,
+        (status = 202, description = "The background import's job (`async=true`), or the job of an import \
+            the signing policy held (status `needs_review`).", body = Job,
             extensions(("x-agentport-extension" = json!(true)))),
-        (status = 400, description = "Invalid body, checksum mismatch or invalid bundle.", body = ErrorMessage),
+        (status = 400, description = "Invalid body, checksum mismatch, invalid bundle, invalid signature \
+            (`SIGNATURE_INVALID`) or a bundle the signing policy refuses (`SIGNATURE_REQUIRED`, \
+            `SIGNER_NOT_TRUSTED`).", body = ErrorMessage),
         (status = 401, description = "The authorization token is invalid or has expired.", body = ErrorMessageFault),
         (status = 403, description = "The token's scopes are not sufficient.", body = ErrorMessage),
         (status = 409, description = "An agent's id is taken and `conflictPolicy=fail`.", body = ErrorMessage),
@@ -329,6 +357,8 @@ pub async fn import_agents(
         conflict_policy: conflict_policy(params.conflict_policy.as_deref())? as i32,
         request_id: params.request_id.or(idempotency_key).unwrap_or_default(),
         background: params.background.unwrap_or(false),
+        signature: None,
+        require_signature: params.require_signature.unwrap_or(false),
         // The body's `secretMappings` come with its parts.
         secret_mappings: Default::default(),
     };
@@ -343,6 +373,7 @@ pub async fn import_agents(
         message: imported.message,
         job_id: text(imported.job_id),
         dry_run: imported.dry_run,
+        signer: imported.signer.map(Signer::from),
         secret_requirements: imported
             .dry_run
             .then(|| imported.secret_requirements.into_iter().map(SecretRequirement::from).collect()),

@@ -156,6 +156,7 @@ impl TemplateService {
             exported_at: Some(timestamp(now)),
             size_bytes: staged.blob.size as i64,
             sha256: staged.blob.sha256.clone(),
+            signature: None,
         }));
         let written = async {
             let tx = self.store.begin().await?;
@@ -295,6 +296,7 @@ impl TemplateService {
             imported_at: Some(timestamp(now)),
             dry_run: true,
             secret_requirements: bindings.requirements.clone(),
+            signer: None,
         })
     }
 
@@ -348,6 +350,7 @@ impl TemplateService {
             summary: Some(summary),
             imported_at: Some(timestamp(now)),
             dry_run: false,
+            signer: None,
             secret_requirements: prepared.bindings.requirements.clone(),
         };
         let mut job =

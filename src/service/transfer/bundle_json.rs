@@ -1,5 +1,6 @@
-//! The JSON of a bundle file or an Emporix import body, `{"data": "<base64>", "checksum": ...}`,
-//! read as a stream: REST import bodies and the CLI's bundle files of any size.
+//! The JSON of a bundle file or an Emporix import body, `{"data": "<base64>", "checksum": ...,
+//! "signature": {...}}`, read as a stream: REST import bodies and the CLI's bundle files of any
+//! size.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -10,9 +11,11 @@ use struson::reader::{JsonReader, JsonStreamReader, ValueType};
 
 use super::ImportPart;
 use crate::error::{Error, ErrorCode, Result};
+use crate::proto::BundleSignature;
 
-/// Reads a bundle's JSON (`{"data": "<base64>", "checksum": ..., "secretMappings": {...}}`,
-/// other keys ignored, in any order) from a blocking reader, handing each part to `emit` as it is read: `data` decoded
+/// Reads a bundle's JSON (`{"data": "<base64>", "checksum": ..., "signature": {...},
+/// "secretMappings": {...}}`, other keys ignored, in any order) from a blocking reader, handing
+/// each part to `emit` as it is read: `data` decoded
 /// from base64 a piece at a time. Stops early when `emit` returns false.
 pub fn read_bundle_json<R: Read>(reader: R, mut emit: impl FnMut(ImportPart) -> bool) -> Result<()> {
     let invalid = |why: String| Error::invalid_field("body", format!("the request body is not valid: {why}"));
@@ -45,6 +48,17 @@ pub fn read_bundle_json<R: Read>(reader: R, mut emit: impl FnMut(ImportPart) -> 
                     return Ok(());
                 }
             }
+            "signature" if json.peek().map_err(|e| invalid(e.to_string()))? == ValueType::Object => {
+                let envelope: BundleSignature =
+                    json.deserialize_next().map_err(|e| invalid(format!("`signature`: {e}")))?;
+                if !emit(ImportPart::Signature(envelope)) {
+                    return Ok(());
+                }
+            }
+            "signature" if json.peek().map_err(|e| invalid(e.to_string()))? == ValueType::Null => {
+                json.next_null().map_err(|e| invalid(e.to_string()))?
+            }
+            "signature" => return Err(invalid("`signature` must be an object".to_owned())),
             "secretMappings" => {
                 let mappings = read_mappings(&mut json).map_err(|e| {
                     Error::invalid_field("secretMappings", format!("must be an object of strings: {e}"))

@@ -20,7 +20,10 @@ use crate::domain::names::{Parent, ResourceKind, check_id};
 use crate::domain::resource::timestamp;
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::proto::{ExportAgentsResponse, ExportResult, ExportedBundle};
+use crate::service::signatures::sign_staged;
+use crate::service::signing::signing_key;
 use crate::store::{Owner, Store};
+use ed25519_dalek::SigningKey;
 
 pub const STREAM_CALL: &str = "agentport.v1.AgentService/StreamExportAgents";
 
@@ -39,12 +42,19 @@ pub struct ExportPlan {
     /// The bundle's size when no content needs escaping: a lower bound.
     least_size: u64,
     job: JobRecord,
+    /// The key that signs the bundle, and its id.
+    signer: Option<(String, SigningKey)>,
 }
 
 impl TransferService {
     /// Checks the request and collects the closure; nothing is read of document contents yet.
-    pub async fn plan_export(&self, parent: &str, agent_ids: &[String]) -> Result<ExportPlan> {
-        let parent = self.check_export(parent, agent_ids)?;
+    /// A signing key is opened here, so that a wrong one fails before anything is written.
+    pub async fn plan_export(&self, parent: &str, agent_ids: &[String], signing_key_id: &str) -> Result<ExportPlan> {
+        let parent = self.check_export(parent, agent_ids, signing_key_id)?;
+        let signer = match signing_key_id {
+            "" => None,
+            id => Some((id.to_owned(), signing_key(&self.store, &parent.tenant, id).await?)),
+        };
         let mut bundle = closure::collect(&self.store, &parent.tenant, agent_ids, self.max_depth).await?;
         self.check_importable(&bundle)?;
         let mark = mark();
@@ -83,7 +93,7 @@ impl TransferService {
         }
         tracing::info!(tenant = %parent.tenant, agents = bundle.agents.len(), tools = bundle.tools.len(),
             mcp_servers = bundle.mcp_servers.len(), documents = contents.len(), job = %job.id, "export planned");
-        Ok(ExportPlan { tenant: parent.tenant, counts: bundle.counts(), parts, least_size, job })
+        Ok(ExportPlan { tenant: parent.tenant, counts: bundle.counts(), parts, least_size, job, signer })
     }
 
     /// The bundle as a stream. The job is IN_PROGRESS while it runs, SUCCESS once the last item
@@ -95,7 +105,7 @@ impl TransferService {
         self.store.insert_job(&plan.job).await?;
         let service = self.clone();
         Ok(async_stream::try_stream! {
-            let ExportPlan { tenant, parts, job, counts, .. } = plan;
+            let ExportPlan { tenant, parts, job, counts, signer, .. } = plan;
             let mut guard = JobGuard { store: service.store.clone(), job: Some(job.clone()) };
             let mut hasher = Hasher::new(service.export_key.as_ref().map(secrecy::ExposeSecret::expose_secret));
             let mut upload = service.store.begin_upload(&tenant).await?;
@@ -107,12 +117,17 @@ impl TransferService {
                 yield ExportItem::Bytes(piece);
             }
             let staged = upload.finish().await?;
+            let signature = match signer {
+                Some((key_id, key)) => Some(sign_staged(&service.store, key, &key_id, &staged).await?),
+                None => None,
+            };
             let exported_at = now_micros();
             let done = ExportedBundle {
                 checksum: hasher.finish(),
                 exported_at: Some(timestamp(exported_at)),
                 job_id: job.id.clone(),
                 size_bytes: staged.blob.size as i64,
+                signature: signature.clone(),
             };
             yield ExportItem::Done(done.clone());
             // Only once the last item was taken: the caller has seen the whole bundle.
@@ -122,6 +137,7 @@ impl TransferService {
                 exported_at: done.exported_at,
                 size_bytes: done.size_bytes,
                 sha256: staged.blob.sha256.clone(),
+                signature,
             };
             let mut finished = job.clone();
             finished.state = JobState::Success;
@@ -138,8 +154,13 @@ impl TransferService {
     }
 
     /// The unary export: refused before any content is read when the bundle cannot fit.
-    pub async fn export(&self, parent: &str, agent_ids: &[String]) -> Result<ExportAgentsResponse> {
-        let plan = self.plan_export(parent, agent_ids).await?;
+    pub async fn export(
+        &self,
+        parent: &str,
+        agent_ids: &[String],
+        signing_key_id: &str,
+    ) -> Result<ExportAgentsResponse> {
+        let plan = self.plan_export(parent, agent_ids, signing_key_id).await?;
         let least = base64_len(plan.least_size) + 256;
         if least > self.max_message_bytes as u64 {
             return Err(Error::too_large("the bundle", least, self.max_message_bytes, STREAM_CALL));
@@ -155,6 +176,7 @@ impl TransferService {
                         checksum: done.checksum,
                         exported_at: done.exported_at,
                         job_id: done.job_id,
+                        signature: done.signature,
                     };
                     if response.encoded_len() + 16 > self.max_message_bytes {
                         // Dropping the stream records the job as failed.
@@ -171,9 +193,12 @@ impl TransferService {
         Err(Error::internal("export", "the stream ended without its last message"))
     }
 
-    fn check_export(&self, parent: &str, agent_ids: &[String]) -> Result<Parent> {
+    fn check_export(&self, parent: &str, agent_ids: &[String], signing_key_id: &str) -> Result<Parent> {
         let mut violations = Vec::new();
         let parent = Parent::parse(ResourceKind::Agent, parent, "parent").map_err(|v| violations.push(v)).ok();
+        if let (false, Err(v)) = (signing_key_id.is_empty(), check_id(signing_key_id, "signing_key_id")) {
+            violations.push(v);
+        }
         if agent_ids.is_empty() {
             violations.push(FieldViolation::new("agent_ids", "name at least one agent"));
         }

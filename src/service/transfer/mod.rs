@@ -42,12 +42,14 @@ use crate::domain::json;
 use crate::domain::limits::DocumentLimits;
 use crate::domain::names::{Parent, ResourceKind};
 use crate::domain::resource::timestamp;
+use crate::domain::signing::{Verdict, decide};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
 use crate::observability::metrics;
-use crate::proto::{ConflictPolicy, ImportAgentsResponse, ImportResult};
+use crate::proto::{BundleSignature, ConflictPolicy, ImportAgentsResponse, ImportResult, Signer};
 use crate::service::SettingsService;
 use crate::service::documents::content::{StagedContents, discard_all};
 use crate::service::documents::set_content;
+use crate::service::signatures::{refusal, verify_staged};
 use crate::store::{Owner, Store};
 
 const MAX_REQUEST_ID_CHARS: usize = 128;
@@ -61,6 +63,10 @@ pub struct ImportOptions {
     pub policy: ConflictPolicy,
     pub request_id: String,
     pub background: bool,
+    /// The bundle's signature, when the request carries it (a stream may carry it later).
+    pub signature: Option<BundleSignature>,
+    /// Refuse a bundle not signed by a trusted key, whatever the tenant's policy.
+    pub require_signature: bool,
     /// Required secret id -> the tenant's secret id (see `domain::requirements`).
     pub secret_mappings: BTreeMap<String, String>,
 }
@@ -75,6 +81,9 @@ struct ImportPayload {
     data: String,
     checksum: String,
     policy: i32,
+    /// Who signed the bundle, for the job's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signer: Option<Signer>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     secret_mappings: BTreeMap<String, String>,
 }
@@ -160,15 +169,25 @@ impl TransferService {
             // A REST body carries its mappings beside the data.
             options.secret_mappings.extend(mappings.clone());
         }
-        if let Err(e) = self.verify(&spooled) {
-            self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
-            return Err(e);
+        let checked = match self.verify(&spooled) {
+            Ok(()) => self.check_signature(&tenant, &spooled, &options).await,
+            Err(e) => Err(e),
+        };
+        let (signer, verdict) = match checked {
+            Ok(checked) => checked,
+            Err(e) => {
+                self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
+                return Err(e);
+            }
+        };
+        if let Verdict::Hold { why } = verdict {
+            return self.enqueue(&tenant, spooled, &options, signer, Some(why)).await;
         }
         if options.background {
-            return self.enqueue(&tenant, spooled, &options).await;
+            return self.enqueue(&tenant, spooled, &options, signer, None).await;
         }
         let bytes = self.store.read_staged(&spooled.staged);
-        let result = self.import_bytes(&tenant, bytes, &options, spooled.staged.blob.size).await;
+        let result = self.import_bytes(&tenant, bytes, &options, spooled.staged.blob.size, signer).await;
         self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
         result
     }
@@ -187,6 +206,37 @@ impl TransferService {
             (Some(parent), true) => Ok(parent.tenant),
             _ => Err(Error::invalid(violations)),
         }
+    }
+
+    /// Who signed the stored bundle, and what the tenant's policy makes of it: an invalid
+    /// signature or a refusal is an error; a dry run is never held (it writes nothing).
+    async fn check_signature(
+        &self,
+        tenant: &str,
+        spooled: &Spooled,
+        options: &ImportOptions,
+    ) -> Result<(Option<Signer>, Verdict)> {
+        let envelope = spooled.signature.as_ref().or(options.signature.as_ref());
+        let signer = verify_staged(&self.store, tenant, envelope, &spooled.staged).await?;
+        let policy = self.store.signing_policy(tenant).await?;
+        let verdict = match decide(&policy, signer.as_ref(), options.require_signature) {
+            Verdict::Hold { why } if options.dry_run => Verdict::Refuse {
+                code: if signer.as_ref().is_some_and(|s| s.verified) {
+                    ErrorCode::SignerNotTrusted
+                } else {
+                    ErrorCode::SignatureRequired
+                },
+                why: format!("{why}; a real import would be held for review"),
+            },
+            verdict => verdict,
+        };
+        if let Some(e) = refusal(&verdict) {
+            return Err(e);
+        }
+        if let Some(s) = &signer {
+            tracing::info!(tenant, key = %s.key_id, verified = s.verified, trusted = s.trusted, "bundle signature checked");
+        }
+        Ok((signer, verdict))
     }
 
     /// The checksum the caller gave must be the one computed as the bytes passed.
@@ -214,12 +264,13 @@ impl TransferService {
         bytes: S,
         options: &ImportOptions,
         size: u64,
+        signer: Option<Signer>,
     ) -> Result<ImportAgentsResponse>
     where
         S: Stream<Item = Result<Bytes>> + Send + 'static,
     {
         let (bundle, contents) = self.open(tenant, bytes).await?;
-        let result = self.import_staged(tenant, &bundle, &contents, options).await;
+        let result = self.import_staged(tenant, &bundle, &contents, options, signer).await;
         discard_all(&self.store, contents).await;
         if result.is_ok() && !options.dry_run {
             metrics::transferred("import", size as usize, &bundle.counts());
@@ -278,6 +329,7 @@ impl TransferService {
         bundle: &Bundle,
         contents: &StagedContents,
         options: &ImportOptions,
+        signer: Option<Signer>,
     ) -> Result<ImportAgentsResponse> {
         let sealer = bundle_sealer(&self.store, tenant, bundle).await?;
         let settings = SettingsService::for_tenant(&self.store, tenant).await?;
@@ -324,6 +376,7 @@ impl TransferService {
             summary: Some(applied.summary.clone()),
             imported_at: Some(timestamp(now)),
             dry_run: options.dry_run,
+            signer,
             secret_requirements: applied.requirements.clone(),
         };
         if options.dry_run {
@@ -340,12 +393,27 @@ impl TransferService {
         Ok(response(&result, job.id))
     }
 
-    /// Queues a background import: the job holds the stored bundle until it finishes.
-    async fn enqueue(&self, tenant: &str, spooled: Spooled, options: &ImportOptions) -> Result<ImportAgentsResponse> {
+    /// Queues a background import: the job holds the stored bundle until it finishes. With
+    /// `held` (why), the job waits in NEEDS_REVIEW for an approval instead.
+    async fn enqueue(
+        &self,
+        tenant: &str,
+        spooled: Spooled,
+        options: &ImportOptions,
+        signer: Option<Signer>,
+        held: Option<String>,
+    ) -> Result<ImportAgentsResponse> {
         let now = now_micros();
-        let mut job =
-            JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::InProgress, now);
+        let state = if held.is_some() { JobState::NeedsReview } else { JobState::InProgress };
+        let mut job = JobRecord::new(tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, state, now);
         job.background = true;
+        if let Some(why) = held {
+            let message = format!("Held for review; nothing was imported: {why}");
+            tracing::info!(tenant, job = %job.id, why, "import held for review");
+            let result = ImportResult { message: message.clone(), signer: signer.clone(), ..Default::default() };
+            job.import_result = Some(json::to_json(&result));
+            job.message = Some(message);
+        }
         job.trace_parent = crate::telemetry::current_traceparent();
         job.request_id = (!options.request_id.is_empty()).then(|| options.request_id.clone());
         let payload = ImportPayload {
@@ -353,6 +421,7 @@ impl TransferService {
             data: String::new(),
             checksum: spooled.given.clone(),
             policy: options.policy as i32,
+            signer,
             secret_mappings: options.secret_mappings.clone(),
         };
         job.payload = Some(serde_json::to_string(&payload).map_err(|e| Error::internal("encode payload", e))?);
@@ -425,6 +494,7 @@ fn response(result: &ImportResult, job_id: String) -> ImportAgentsResponse {
         job_id,
         dry_run: result.dry_run,
         job: None,
+        signer: result.signer.clone(),
         secret_requirements: result.secret_requirements.clone(),
     }
 }

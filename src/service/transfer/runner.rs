@@ -91,6 +91,7 @@ impl TransferRunner {
             summary: Some(applied.summary),
             imported_at: Some(timestamp(now)),
             dry_run: false,
+            signer: payload.signer.clone(),
             secret_requirements: applied.requirements,
         };
         let mut done = job.clone();

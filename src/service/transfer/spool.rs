@@ -8,13 +8,16 @@ use futures_util::{Stream, StreamExt};
 
 use crate::domain::checksum::Hasher;
 use crate::error::{Error, Result};
+use crate::proto::BundleSignature;
 use crate::store::{Staged, Store};
 
-/// A piece of an import stream: the bundle's bytes, or its checksum (which may come last).
+/// A piece of an import stream: the bundle's bytes, or its checksum or signature (which may
+/// come last).
 #[derive(Debug, Clone)]
 pub enum ImportPart {
     Bytes(Bytes),
     Checksum(String),
+    Signature(BundleSignature),
     /// The `secretMappings` of a REST import body.
     Mappings(BTreeMap<String, String>),
 }
@@ -24,6 +27,8 @@ pub struct Spooled {
     pub staged: Staged,
     pub computed: String,
     pub given: String,
+    /// The signature a part of the stream carried, if any.
+    pub signature: Option<BundleSignature>,
     /// Mappings that came with the bytes (REST bodies).
     pub mappings: Option<BTreeMap<String, String>>,
 }
@@ -43,6 +48,7 @@ where
     let mut parts = std::pin::pin!(parts);
     let mut upload = store.begin_upload(tenant).await?;
     let mut hasher = Hasher::new(key);
+    let mut signature = None;
     let mut mappings = None;
     let outcome: Result<()> = async {
         while let Some(part) = parts.next().await {
@@ -58,6 +64,7 @@ where
                     upload.write(&bytes).await?;
                 }
                 ImportPart::Checksum(checksum) => given = checksum,
+                ImportPart::Signature(envelope) => signature = Some(envelope),
                 ImportPart::Mappings(found) => mappings = Some(found),
             }
         }
@@ -68,5 +75,5 @@ where
         upload.abort().await;
         return Err(e);
     }
-    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given, mappings })
+    Ok(Spooled { staged: upload.finish().await?, computed: hasher.finish(), given, signature, mappings })
 }

@@ -29,6 +29,9 @@ use crate::proto::{
 };
 use crate::service::transfer::{ImportPart, read_bundle_json};
 
+mod signing;
+pub use signing::signing_key;
+
 /// Why a client command failed.
 #[derive(Debug)]
 pub enum Failure {
@@ -54,7 +57,11 @@ pub async fn import(args: ImportArgs) -> ExitCode {
 
 async fn export_bundle(args: ExportArgs) -> Result<(), Failure> {
     let mut client = connect(&args.connection).await?;
-    let message = StreamExportAgentsRequest { parent: parent(&args.connection.tenant), agent_ids: args.agents.clone() };
+    let message = StreamExportAgentsRequest {
+        parent: parent(&args.connection.tenant),
+        agent_ids: args.agents.clone(),
+        signing_key_id: args.sign.clone().unwrap_or_default(),
+    };
     let request = authorized(message, &args.connection)?;
     let mut stream = client.stream_export_agents(request).await.map_err(Failure::Refused)?.into_inner();
     let out = args.out.as_deref().filter(|p| *p != Path::new("-"));
@@ -84,15 +91,24 @@ async fn export_bundle(args: ExportArgs) -> Result<(), Failure> {
     let exported_at = done.exported_at.as_ref().map(iso8601).unwrap_or_default();
     text.extend_from_slice(
         format!(
-            "\",\n  \"checksum\": {},\n  \"exportedAt\": {},\n  \"jobId\": {}\n}}\n",
+            "\",\n  \"checksum\": {},\n  \"exportedAt\": {},\n  \"jobId\": {}",
             quoted(&done.checksum),
             quoted(&exported_at),
             quoted(&done.job_id)
         )
         .as_bytes(),
     );
+    // Beside `data`, which it signs; Emporix and agentport releases without signing ignore it.
+    if let Some(signature) = &done.signature {
+        text.extend_from_slice(b",\n  \"signature\": ");
+        text.extend_from_slice(&serde_json::to_vec(signature).expect("a signature serializes"));
+    }
+    text.extend_from_slice(b"\n}\n");
     file.write(&text)?;
     file.commit()?;
+    if let Some(key) = &args.sign {
+        eprintln!("agentport: signed with key {key}");
+    }
     eprintln!(
         "agentport: exported {} ({}, {} bytes) to {}, job {}",
         plural(args.agents.len(), "agent"),
@@ -114,6 +130,8 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
         conflict_policy: args.conflict_policy.map_or(0, |p| conflict_policy(p) as i32),
         request_id: args.request_id.clone().unwrap_or_default(),
         background: args.background,
+        signature: None,
+        require_signature: args.require_signature,
         secret_mappings: args.map_secret.iter().cloned().collect(),
     };
     let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -128,6 +146,7 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
         read_bundle_json(std::io::BufReader::new(counted), |part| {
             let part = match part {
                 ImportPart::Bytes(bytes) => stream_import_agents_request::Part::Chunk(bytes),
+                ImportPart::Signature(envelope) => stream_import_agents_request::Part::Signature(envelope),
                 // Sent last, once the whole file was read: a file without one is refused here.
                 ImportPart::Checksum(text) => {
                     checksum = Some(text);
@@ -214,8 +233,13 @@ fn open_input(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>), Failur
     Ok((Box::new(file), size))
 }
 
-/// A channel to `--server`; answers of any size are accepted.
+/// An AgentService client on `--server`; answers of any size are accepted.
 async fn connect(connection: &ConnectionArgs) -> Result<AgentServiceClient<Channel>, Failure> {
+    Ok(AgentServiceClient::new(channel(connection).await?).max_decoding_message_size(usize::MAX))
+}
+
+/// A channel to `--server`.
+async fn channel(connection: &ConnectionArgs) -> Result<Channel, Failure> {
     let server = &connection.server;
     let mut endpoint = Endpoint::from_shared(server.clone())
         .map_err(|e| Failure::Invalid(format!("--server {server}: {e}")))?
@@ -223,9 +247,7 @@ async fn connect(connection: &ConnectionArgs) -> Result<AgentServiceClient<Chann
     if let Some(tls) = tls_config(connection)? {
         endpoint = endpoint.tls_config(tls).map_err(|e| Failure::Invalid(format!("--server {server}: {e}")))?;
     }
-    let channel =
-        endpoint.connect().await.map_err(|e| Failure::Unreachable(format!("cannot reach {server}: {}", causes(&e))))?;
-    Ok(AgentServiceClient::new(channel).max_decoding_message_size(usize::MAX))
+    endpoint.connect().await.map_err(|e| Failure::Unreachable(format!("cannot reach {server}: {}", causes(&e))))
 }
 
 /// TLS for an `https://` server: the service's certificate is checked against `--ca-file`
@@ -309,6 +331,9 @@ fn import_report(response: &ImportAgentsResponse) -> Value {
     });
     if let Some(job) = &response.job {
         report["job"] = job_status(job);
+    }
+    if let Some(signer) = &response.signer {
+        report["signer"] = json!({"keyId": signer.key_id, "verified": signer.verified, "trusted": signer.trusted});
     }
     report
 }
