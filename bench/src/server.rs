@@ -181,16 +181,37 @@ pub fn agentport_binary(smoke: bool) -> PathBuf {
     target.join(if smoke { "debug/agentport" } else { "release/agentport" })
 }
 
-/// agentport serving `database_url` (migrated on start), job engine off so nothing else runs.
+/// agentport serving `database_url`, job engine off so nothing else runs; returned once its
+/// `/readyz` says the migrations are done (it accepts connections before that, and the
+/// scenarios seed its tables directly).
 pub fn agentport(binary: &Path, database_url: &str) -> Process {
-    let addr = free_addr();
+    let (addr, probes) = (free_addr(), free_addr());
     let mut command = Command::new(binary);
     command
         .args(["serve", "--listen", &addr.to_string(), "--database-url", database_url])
         .env("AGENTPORT_JOB_WORKERS", "0")
         .env("AGENTPORT_MAX_EXPORT_AGENTS", "1000")
+        .env("AGENTPORT_METRICS_LISTEN", probes.to_string())
         .env("RUST_LOG", "warn");
-    Process::spawn(command, addr)
+    let process = Process::spawn(command, addr);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready(probes) {
+        assert!(Instant::now() < deadline, "agentport at {addr} never became ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    process
+}
+
+/// Whether `GET /readyz` on `probes` answers 200.
+fn ready(probes: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(probes) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream.write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
 /// The baseline servers answering from memory.
