@@ -133,6 +133,7 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
         signature: None,
         require_signature: args.require_signature,
         secret_mappings: args.map_secret.iter().cloned().collect(),
+        plan_id: String::new(),
     };
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let first = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Header(header)) };

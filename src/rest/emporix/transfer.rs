@@ -361,6 +361,7 @@ pub async fn import_agents(
         require_signature: params.require_signature.unwrap_or(false),
         // The body's `secretMappings` come with its parts.
         secret_mappings: Default::default(),
+        plan_id: String::new(),
     };
     let parts = bundle_body::import_parts(body);
     let imported = state.agents.import_agents_parts(grpc_request(&headers, header), parts).await?;
