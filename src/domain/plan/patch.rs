@@ -64,6 +64,21 @@ pub fn json_to_value(json: serde_json::Value) -> prost_types::Value {
     prost_types::Value { kind: Some(kind) }
 }
 
+/// A `google.protobuf.Value` as JSON (the inverse of [`json_to_value`]; a whole double that
+/// fits an integer reads as one).
+pub fn value_to_json(value: prost_types::Value) -> serde_json::Value {
+    use prost_types::value::Kind;
+    match value.kind {
+        None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+        Some(Kind::BoolValue(b)) => b.into(),
+        Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9e15 => (n as i64).into(),
+        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into),
+        Some(Kind::StringValue(s)) => s.into(),
+        Some(Kind::ListValue(list)) => list.values.into_iter().map(value_to_json).collect(),
+        Some(Kind::StructValue(s)) => s.fields.into_iter().map(|(k, v)| (k, value_to_json(v))).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
