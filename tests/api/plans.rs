@@ -3,10 +3,14 @@
 
 use agentport::proto::*;
 use prost_types::value::Kind;
+use reqwest::StatusCode;
+use serde_json::json;
 use tonic::Code;
 
+use crate::cli::{agentport, stderr, stdout_json};
 use crate::fixtures::{counts, export, import_request, sample_agent, seed_source};
 use crate::helpers::{TestApp, expect_error, spawn_app, violated_fields};
+use crate::rest_emporix::{Rest, assert_valid};
 
 /// Puts agent `id` with this English description into `tenant`, exported as a bundle.
 async fn bundle_of(app: &mut TestApp, tenant: &str, id: &str, description: &str) -> ExportAgentsResponse {
@@ -159,4 +163,74 @@ async fn a_plan_is_refused_once_the_target_changed_and_nothing_is_written() {
     let bogus = ImportAgentsRequest { plan_id: "not-a-plan".into(), ..import_request("target", &second) };
     let status = expect_error(app.agents.import_agents(bogus).await, Code::InvalidArgument, "INVALID_ARGUMENT");
     assert_eq!(violated_fields(&status), ["plan_id"]);
+}
+
+#[tokio::test]
+async fn the_emporix_dry_run_carries_the_plan_and_plan_id_applies_it() {
+    let mut app = spawn_app().await;
+    let first = bundle_of(&mut app, "v1", "helper", "first version").await;
+    app.agents.import_agents(import_request("target", &first)).await.unwrap();
+    let second = bundle_of(&mut app, "v2", "helper", "second version").await;
+    let rest = Rest::new(&app);
+    let body = json!({ "data": second.data, "checksum": second.checksum });
+    let import = "/ai-service/target/agentic/agents/import?conflictPolicy=overwrite";
+
+    let dry = rest.post(&format!("{import}&dryRun=true"), &body).await.expect(StatusCode::OK).body;
+    assert_valid("import-response", &dry);
+    let plan = &dry["plan"];
+    let helper = &plan["entities"][0];
+    assert_eq!(
+        (&helper["entityKind"], &helper["targetId"], &helper["action"]),
+        (&json!("agents"), &json!("helper"), &json!("OVERWRITE"))
+    );
+    assert_eq!(helper["patch"], json!([{ "op": "replace", "path": "/description/en", "value": "second version" }]));
+    assert_eq!(helper["details"][0]["code"], "OVERWRITTEN");
+    let plan_id = plan["planId"].as_str().unwrap();
+
+    let stale = format!("{import}&planId=0.{}", "0".repeat(64));
+    rest.post(&stale, &body).await.error(StatusCode::CONFLICT, "PLAN_STALE");
+    let applied = rest.post(&format!("{import}&planId={plan_id}"), &body).await.expect(StatusCode::OK).body;
+    assert_valid("import-response", &applied);
+    assert_eq!(applied["plan"]["planId"], plan_id);
+    assert_eq!(get_agent(&mut app, "helper").await.description["en"], "second version");
+}
+
+#[tokio::test]
+async fn the_cli_prints_the_plan_as_a_table_or_json_and_applies_it_by_id() {
+    let mut app = spawn_app().await;
+    let first = bundle_of(&mut app, "v1", "helper", "first version").await;
+    app.agents.import_agents(import_request("target", &first)).await.unwrap();
+    let second = bundle_of(&mut app, "v2", "helper", "second version").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bundle.json");
+    std::fs::write(&path, json!({ "data": second.data, "checksum": second.checksum }).to_string()).unwrap();
+    let server = format!("http://{}", app.addr);
+    let base = ["import", "--server", &server, "--tenant", "target", "--file", path.to_str().unwrap()];
+    let run = async |extra: &[&str]| agentport(&[&base[..], extra].concat(), &[], None).await;
+
+    let table = run(&["--plan", "--conflict-policy", "overwrite"]).await;
+    assert_eq!(table.status.code(), Some(0), "{table:?}");
+    let text = String::from_utf8(table.stdout).unwrap();
+    let lines: Vec<String> = text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(lines[0], "ENTITY ID ACTION DETAILS");
+    assert_eq!(
+        lines[1],
+        "agents helper overwrite, disabled OVERWRITTEN; MISSING_TOKEN anthropic-token; AGENT_IMPORTED_DISABLED; \
+         replace /description/en"
+    );
+    assert_eq!(lines[2], "secret anthropic-token (agents helper llm.token_id): unbound");
+    let plan_id = lines[3].strip_prefix("plan id: ").expect("the plan id is last").to_owned();
+
+    let json = run(&["--plan", "--conflict-policy", "overwrite", "--output", "json"]).await;
+    let plan = stdout_json(&json);
+    assert_eq!(plan["planId"], plan_id.as_str(), "the same plan either way");
+    assert_eq!(plan["entities"][0]["patch"][0]["value"], "second version");
+    assert_eq!(get_agent(&mut app, "helper").await.description["en"], "first version", "a plan writes nothing");
+
+    let applied = run(&["--plan-id", &plan_id, "--conflict-policy", "overwrite"]).await;
+    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    assert_eq!(get_agent(&mut app, "helper").await.description["en"], "second version");
+    let stale = run(&["--plan-id", &plan_id, "--conflict-policy", "overwrite"]).await;
+    assert_ne!(stale.status.code(), Some(0), "the tenant changed: the plan is stale");
+    assert!(stderr(&stale).contains("PLAN_STALE") || stderr(&stale).contains("plan no longer holds"), "{stale:?}");
 }

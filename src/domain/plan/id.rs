@@ -17,7 +17,7 @@ pub struct PlanInputs<'a> {
     pub bundle_sha256: &'a str,
     pub policy: i32,
     pub mappings: &'a BTreeMap<String, String>,
-    /// Milliseconds since the epoch that renamed ids carry.
+    /// Milliseconds since the epoch that renamed ids carry; 0 when the plan renames nothing.
     pub rename_millis: i64,
     /// `{kind}/{id}` -> revision, of every target entity the import looks at.
     pub revisions: &'a BTreeMap<String, i64>,

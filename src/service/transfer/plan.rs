@@ -41,11 +41,13 @@ pub async fn build(
     decided: Decided<'_>,
 ) -> Result<ImportPlan> {
     let mut entities = entities(bundle, decided.summary);
+    // Only a rename depends on the instant: without one, the same target state gives the same id.
+    let renames = entities.iter().any(|e| e.action == PlanAction::Rename as i32);
     let id = plan_id(&PlanInputs {
         bundle_sha256: request.bundle_sha256,
         policy: ctx.policy as i32,
         mappings: ctx.mappings,
-        rename_millis: ctx.rename_millis,
+        rename_millis: if renames { ctx.rename_millis } else { 0 },
         revisions: decided.revisions,
         entities: &entities,
         requirements: decided.requirements,
