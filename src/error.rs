@@ -168,16 +168,49 @@ impl ErrorCode {
     }
 }
 
+/// What is wrong with a field, for error bodies that type each problem (the xpander dialect's
+/// FastAPI `type`). gRPC carries only the description; a violation that crossed it is `Invalid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ViolationKind {
+    /// A value that breaks a rule of its own (too long, malformed, unknown reference, ...).
+    #[default]
+    Invalid,
+    /// A required field is absent or `null`.
+    Missing,
+    /// A value of the wrong JSON type: a string, boolean, integer, number, object or array was
+    /// expected.
+    NotString,
+    NotBool,
+    NotInteger,
+    NotNumber,
+    NotObject,
+    NotArray,
+    /// A string outside its enumeration.
+    NotInEnum,
+    /// An empty string where at least one character is needed.
+    TooShort,
+}
+
 /// One offending input field: its path (proto field names, `agent.display_name`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
     pub field: String,
     pub description: String,
+    pub kind: ViolationKind,
 }
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
+        Self::of_kind(ViolationKind::Invalid, field, description)
+    }
+
+    pub fn of_kind(kind: ViolationKind, field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self { field: field.into(), description: description.into(), kind }
+    }
+
+    /// A required field that is absent or `null`.
+    pub fn missing(field: impl Into<String>) -> Self {
+        Self::of_kind(ViolationKind::Missing, field, "is required")
     }
 
     /// Prefixes the path with a parent field: `display_name` -> `agent.display_name`.

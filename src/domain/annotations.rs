@@ -62,8 +62,20 @@ mod tests {
         let resources = declared_resources();
         let messages: BTreeSet<String> =
             resources.iter().filter_map(|(_, _, m)| m.as_ref().map(|m| m.name().to_owned())).collect();
-        let expected =
-            ["Agent", "ApiKey", "Document", "Job", "KnowledgeBase", "McpServer", "Secret", "Template", "Tool"];
+        let expected = [
+            "Agent",
+            "ApiKey",
+            "Document",
+            "Job",
+            "KnowledgeBase",
+            "McpServer",
+            "Secret",
+            "SigningKey",
+            "SigningPolicy",
+            "Template",
+            "TenantSettings",
+            "Tool",
+        ];
         assert_eq!(messages, expected.iter().map(|s| s.to_string()).collect());
         for (kind, patterns, message) in &resources {
             assert!(kind.starts_with("agentport.io/"), "{kind}");

@@ -25,6 +25,7 @@ mod references;
 mod resilience;
 mod rest_emporix;
 mod rest_xpander;
+mod rest_xpander_contract;
 mod rest_xpander_edges;
 mod routing;
 mod safe_imports;

@@ -19,7 +19,7 @@ pub(crate) mod graph;
 mod knowledge;
 mod patch;
 pub(crate) mod portable;
-mod settings;
+pub(crate) mod settings;
 mod tools;
 
 #[cfg(test)]

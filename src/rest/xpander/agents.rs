@@ -1,5 +1,7 @@
 //! `/v1/agents`: agent CRUD and deploy, and the template export / import (reference §2, §6).
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,10 +13,10 @@ use super::dto::{
     HttpValidationError, MinimalAgentPage,
 };
 use super::http::{
-    ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, blank, body_problems, bool_query, list_request,
+    ApiError, Caller, PageQuery, Params, QueryMap, Scope, Wire, body_problems, bool_query, list_request,
 };
-use super::{agent_json, enums};
-use crate::domain::template::fields::{required_string, string_map};
+use super::wire::{Check, Origins};
+use super::{agent_in, agent_out};
 use crate::domain::unique_name;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::template_service_server::TemplateService;
@@ -39,12 +41,19 @@ async fn get(state: &RestState, caller: &Caller, agent_id: &str) -> Result<Agent
     Ok(state.agents.get_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner())
 }
 
-/// Replaces the `paths` of `agent` (as read with its etag, so a concurrent change is a 409).
-async fn update(state: &RestState, caller: &Caller, agent: Agent, paths: Vec<String>) -> Result<AiAgent, ApiError> {
+/// Replaces the `paths` of `agent` (as read with its etag, so a concurrent change is a 409);
+/// `origins` names the body keys the new values came from.
+async fn update(
+    state: &RestState,
+    caller: &Caller,
+    agent: Agent,
+    paths: Vec<String>,
+    origins: Origins,
+) -> Result<AiAgent, ApiError> {
     let request = UpdateAgentRequest { agent: Some(agent), update_mask: Some(FieldMask { paths }) };
-    let updated =
-        state.agents.update_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
-    Ok(agent_json::ai_agent(&updated, &caller.tenant, &caller.origin))
+    let updated = state.agents.update_agent(caller.request(request)).await;
+    let updated = updated.map_err(ApiError::status_from(Scope::Agent, origins))?.into_inner();
+    Ok(agent_out::ai_agent(&updated, &caller.tenant, &caller.origin))
 }
 
 /// A `unique_name` no agent of the caller's tenant has (xpander names every agent it creates).
@@ -96,7 +105,7 @@ pub async fn list_agents(
     query: PageQuery,
 ) -> Result<Json<MinimalAgentPage>, ApiError> {
     let (agents, total) = agent_page(&state, &caller, &query).await?;
-    let items = agents.iter().map(|a| agent_json::minimal(a, &caller.tenant)).collect();
+    let items = agents.iter().map(|a| agent_out::minimal(a, &caller.tenant)).collect();
     Ok(Json(MinimalAgentPage::page(items, total, &query)))
 }
 
@@ -125,7 +134,7 @@ pub async fn list_agents_full(
     query: PageQuery,
 ) -> Result<Json<AgentPage>, ApiError> {
     let (agents, total) = agent_page(&state, &caller, &query).await?;
-    let items = agents.iter().map(|a| agent_json::ai_agent(a, &caller.tenant, &caller.origin)).collect();
+    let items = agents.iter().map(|a| agent_out::ai_agent(a, &caller.tenant, &caller.origin)).collect();
     Ok(Json(AgentPage::page(items, total, &query)))
 }
 
@@ -149,21 +158,17 @@ pub async fn list_agents_full(
 pub async fn create_agent(
     State(state): State<RestState>,
     caller: Caller,
-    body: Body,
+    Wire(body): Wire<AgentBuilderCreateAgentRequest>,
 ) -> Result<(StatusCode, Json<AiAgent>), ApiError> {
-    let mut errs = Vec::new();
-    let object = body.object()?;
-    let mut agent = agent_json::create(&object, &mut errs);
-    errs.extend(blank(&object, "name"));
-    errs.extend(enums::violations(&object));
+    let (mut agent, Check { errs, origins, .. }) = agent_in::create(body);
     body_problems(errs)?;
     if agent.unique_name.is_empty() {
         agent.unique_name = free_unique_name(&state, &caller).await?;
     }
     let request = CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent) };
-    let created =
-        state.agents.create_agent(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?.into_inner();
-    Ok((StatusCode::CREATED, Json(agent_json::ai_agent(&created, &caller.tenant, &caller.origin))))
+    let created = state.agents.create_agent(caller.request(request)).await;
+    let created = created.map_err(ApiError::status_from(Scope::Agent, origins))?.into_inner();
+    Ok((StatusCode::CREATED, Json(agent_out::ai_agent(&created, &caller.tenant, &caller.origin))))
 }
 
 /// Get Agent
@@ -188,7 +193,7 @@ pub async fn get_agent(
     Params(agent_id): Params<String>,
 ) -> Result<Json<AiAgent>, ApiError> {
     let agent = get(&state, &caller, &agent_id).await?;
-    Ok(Json(agent_json::ai_agent(&agent, &caller.tenant, &caller.origin)))
+    Ok(Json(agent_out::ai_agent(&agent, &caller.tenant, &caller.origin)))
 }
 
 /// Update AI Agent
@@ -218,28 +223,23 @@ pub async fn update_agent(
     caller: Caller,
     Params(agent_id): Params<String>,
     QueryMap(query): QueryMap,
-    body: Body,
+    Wire(body): Wire<AgentBuilderCreateAgentRequest>,
 ) -> Result<Json<AiAgent>, ApiError> {
     let deploy = bool_query(&query, "deploy")?;
-    let object = body.object()?;
     let mut agent = get(&state, &caller, &agent_id).await?;
-    let mut errs = Vec::new();
-    let mut touched = agent_json::apply(&object, &mut agent, &mut errs);
-    errs.extend(blank(&object, "name"));
-    errs.extend(enums::violations(&object));
+    let Check { errs, mut touched, origins, .. } = agent_in::apply(body, &mut agent);
     body_problems(errs)?;
     if touched.is_empty() {
         let violation = crate::error::FieldViolation::new("", "must change at least one field");
         return Err(ApiError::invalid_at("body", &[violation]));
     }
     agent.flags.get_or_insert_with(AgentFlags::default).has_pending_changes = Some(true);
-    touched.insert("flags");
+    touched.insert("flags".to_owned());
     if deploy {
         deploy_onto(&mut agent);
-        touched.insert("deployed_version");
+        touched.insert("deployed_version".to_owned());
     }
-    let paths = touched.into_iter().map(str::to_owned).collect();
-    Ok(Json(update(&state, &caller, agent, paths).await?))
+    Ok(Json(update(&state, &caller, agent, touched.into_iter().collect(), origins).await?))
 }
 
 /// Deploy AI Agent
@@ -267,7 +267,7 @@ pub async fn deploy_agent(
     let mut agent = get(&state, &caller, &agent_id).await?;
     deploy_onto(&mut agent);
     let paths = vec!["deployed_version".to_owned(), "flags".to_owned()];
-    Ok(Json(update(&state, &caller, agent, paths).await?))
+    Ok(Json(update(&state, &caller, agent, paths, Origins::default()).await?))
 }
 
 /// Delete AI Agent
@@ -296,21 +296,35 @@ pub async fn delete_agent(
     Ok((StatusCode::ACCEPTED, Json(Value::Null)))
 }
 
-/// Reads an `ExportAgentRequest`.
-fn export_request(body: &Body) -> Result<ExportAgentRequest, ApiError> {
-    let object = body.object()?;
-    let mut errs = Vec::new();
-    let request = ExportAgentRequest {
-        name: required_string(&object, "name", &mut errs),
-        description: object.string("description", &mut errs),
-        icon: object.string("icon", &mut errs),
-        with_knowledge_bases: object.bool("with_knowledge_bases", &mut errs),
-        environment_id: object.string("environment_id", &mut errs),
-        secret_mappings: object.get("secret_mappings").map(|_| string_map(&object, "secret_mappings", &mut errs)),
-    };
-    errs.extend(blank(&object, "name"));
-    body_problems(errs)?;
-    Ok(request)
+/// What an `ExportAgentRequest` says, checked.
+struct Export {
+    name: String,
+    description: String,
+    icon: String,
+    with_knowledge_bases: Option<bool>,
+    environment_id: String,
+    secret_mappings: HashMap<String, String>,
+    origins: Origins,
+}
+
+fn export_request(body: ExportAgentRequest) -> Result<Export, ApiError> {
+    let mut c = Check::default();
+    let name = c.required_text("name", "display_name", body.name).unwrap_or_default();
+    let description = c.take("description", "description", body.description).unwrap_or_default();
+    let icon = c.take("icon", "icon", body.icon).unwrap_or_default();
+    let with_knowledge_bases = c.take("with_knowledge_bases", "with_knowledge_bases", body.with_knowledge_bases);
+    let environment_id = c.take("environment_id", "environment_id", body.environment_id).unwrap_or_default();
+    let mappings = c.take("secret_mappings", "secret_mappings", body.secret_mappings).unwrap_or_default();
+    let secret_mappings = c.within("secret_mappings", "secret_mappings", |c| {
+        let mut out = HashMap::new();
+        for (id, target) in mappings {
+            let key = format!("[{id:?}]");
+            out.extend(c.take(&key, &key, target).map(|t| (id, t)));
+        }
+        out
+    });
+    body_problems(std::mem::take(&mut c.errs))?;
+    Ok(Export { name, description, icon, with_knowledge_bases, environment_id, secret_mappings, origins: c.origins })
 }
 
 /// Export Agent
@@ -335,17 +349,17 @@ pub async fn export_agent(
     State(state): State<RestState>,
     caller: Caller,
     Params(agent_id): Params<String>,
-    body: Body,
+    Wire(body): Wire<ExportAgentRequest>,
 ) -> Result<axum::response::Response, ApiError> {
-    let request = export_request(&body)?;
+    let request = export_request(body)?;
     let message = ExportAgentTemplateRequest {
         agent: caller.name(AGENTS, &agent_id),
         display_name: request.name,
-        description: request.description.unwrap_or_default(),
-        icon: request.icon.unwrap_or_default(),
+        description: request.description,
+        icon: request.icon,
         with_knowledge_bases: request.with_knowledge_bases,
     };
-    let fail = ApiError::status(Scope::Template);
+    let fail = ApiError::status_from(Scope::Template, request.origins);
     let template = state.templates.export_agent_template(caller.request(message)).await.map_err(&fail)?.into_inner();
     super::templates::download(&state, &caller, template.name).await
 }
@@ -372,36 +386,33 @@ pub async fn import_agent(
     State(state): State<RestState>,
     caller: Caller,
     Params(template_id): Params<String>,
-    body: Body,
+    Wire(body): Wire<ExportAgentRequest>,
 ) -> Result<Json<AiAgent>, ApiError> {
-    let request = export_request(&body)?;
+    let request = export_request(body)?;
     let message = ImportAgentTemplateRequest {
         parent: caller.parent(),
         template_id,
         display_name: request.name,
-        description: request.description.unwrap_or_default(),
-        icon: request.icon.unwrap_or_default(),
+        description: request.description,
+        icon: request.icon,
         with_knowledge_bases: request.with_knowledge_bases,
-        secret_mappings: request.secret_mappings.unwrap_or_default(),
+        secret_mappings: request.secret_mappings,
     };
-    let mut root = state
-        .templates
-        .import_agent_template(caller.request(message))
-        .await
-        .map_err(ApiError::status(Scope::Template))?
-        .into_inner();
-    if let Some(environment_id) = request.environment_id.filter(|e| !e.is_empty()) {
+    let imported = state.templates.import_agent_template(caller.request(message)).await;
+    let mut root = imported.map_err(ApiError::status_from(Scope::Template, request.origins.clone()))?.into_inner();
+    let environment_id = request.environment_id;
+    if !environment_id.is_empty() {
         let change = Agent { name: root.name.clone(), environment_id, ..Default::default() };
-        let request = UpdateAgentRequest {
+        let update = UpdateAgentRequest {
             agent: Some(change),
             update_mask: Some(FieldMask { paths: vec!["environment_id".to_owned()] }),
         };
         root = state
             .agents
-            .update_agent(caller.request(request))
+            .update_agent(caller.request(update))
             .await
-            .map_err(ApiError::status(Scope::Agent))?
+            .map_err(ApiError::status_from(Scope::Agent, request.origins))?
             .into_inner();
     }
-    Ok(Json(agent_json::ai_agent(&root, &caller.tenant, &caller.origin)))
+    Ok(Json(agent_out::ai_agent(&root, &caller.tenant, &caller.origin)))
 }

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 use super::dto::{ErrorDetail, HttpValidationError, KbDocumentItem};
 use super::http::{ApiError, Caller, Params, Scope};
 use super::knowledge::{KNOWLEDGE_BASES, document_item, get_kb};
+use super::wire::Origins;
 use crate::error::{Error, Result};
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::{Document, DownloadDocumentRequest, UploadDocumentHeader, download_document_response};
@@ -185,7 +186,9 @@ where
     S: Stream<Item = Result<Bytes>> + Send,
 {
     let request = caller.request(header);
-    state.agents.upload_document_bytes(request, content).await.map_err(ApiError::status(Scope::Document))
+    // The upload's fields as the service names them, in the dialect's document.
+    let origins = Origins::new(&[("content", "raw_data"), ("url", "document_urls"), ("display_name", "name")]);
+    state.agents.upload_document_bytes(request, content).await.map_err(ApiError::status_from(Scope::Document, origins))
 }
 
 fn cut(why: &str) -> Error {

@@ -1,10 +1,11 @@
 //! The xpander schemas (shared spec `xpander-export-agent-api.md`, reference `xpander.md` §2,
-//! §4, §5, §7), field for field. Responses are built from these types; request bodies are read
-//! by hand (see `agent_json` and the handlers) so that every problem is reported with its path,
-//! and their types here document them.
+//! §4, §5, §7), field for field. Request bodies deserialize into these types (their keys are
+//! [`Field`]s, so that every problem is reported), responses serialize from them, and
+//! `/openapi.json` is generated from them.
 
-use serde::Serialize;
-use serde_json::Value;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::enums::{
@@ -13,25 +14,35 @@ use super::enums::{
     ReasoningEffort, SourceNodeType,
 };
 use super::http::PageQuery;
+use super::wire::{Field, object_dto};
+
+/// A list of strings in a body.
+pub type Strings = Field<Vec<Field<String>>>;
 
 /// `ExportAgentRequest`: the body of both export and template import.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct ExportAgentRequest {
     /// Template name (export) or the new agent's name (import).
-    pub name: String,
-    pub description: Option<String>,
+    #[schema(value_type = String, required = true)]
+    pub name: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub description: Field<String>,
     /// Emoji icon; defaults to the agent's (export) or the template's (import).
-    pub icon: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub icon: Field<String>,
     /// Include (export) or copy (import) knowledge bases and their documents.
-    #[schema(default = true)]
-    pub with_knowledge_bases: Option<bool>,
+    #[schema(value_type = Option<bool>, default = true)]
+    pub with_knowledge_bases: Field<bool>,
     /// Import only: the environment of the new agent (reference §2, 2026 pages).
-    pub environment_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub environment_id: Field<String>,
     /// Import only (agentport extension): required secret id of the template (`secret-1`, ...)
     /// -> id of a secret of the importing organization; an empty value leaves it unbound. A
     /// template binds no secret otherwise: entities whose secrets stay unbound are imported
     /// disabled.
-    pub secret_mappings: Option<std::collections::HashMap<String, String>>,
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
+    pub secret_mappings: Field<IndexMap<String, Field<String>>>,
 }
 
 /// `AgentTemplate`.
@@ -49,31 +60,45 @@ pub struct AgentTemplate {
 }
 
 /// `AIAgentInstructions`.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = AIAgentInstructions)]
+#[serde(default)]
 pub struct Instructions {
-    pub role: Vec<String>,
-    pub goal: Vec<String>,
-    pub general: String,
+    #[schema(value_type = Vec<String>)]
+    pub role: Strings,
+    #[schema(value_type = Vec<String>)]
+    pub goal: Strings,
+    #[schema(value_type = String)]
+    pub general: Field<String>,
 }
 
 /// `Connector`: a toolkit and the operations attached from it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct Connector {
-    pub id: String,
-    pub operation_ids: Vec<String>,
+    #[schema(value_type = String, required = true)]
+    pub id: Field<String>,
+    #[schema(value_type = Vec<String>)]
+    pub operation_ids: Strings,
 }
 
 /// `AgentKnowledgeBase`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct AgentKnowledgeBase {
-    pub id: String,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// `vanilla` or `agentic_rag`.
-    pub strategy: String,
-    pub rw: bool,
-    pub documents: Vec<String>,
+    #[schema(value_type = String, required = true)]
+    pub id: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub name: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub description: Field<String>,
+    /// `vanilla` (default) or `agentic_rag`.
+    #[schema(value_type = String)]
+    pub strategy: Field<String>,
+    #[schema(value_type = bool)]
+    pub rw: Field<bool>,
+    #[schema(value_type = Vec<String>)]
+    pub documents: Strings,
 }
 
 /// `AIAgent`: the full agent (reference §4 and §4.1). Unset fields carry the documented
@@ -94,24 +119,21 @@ pub struct AiAgent {
     pub has_pending_changes: bool,
     pub name: String,
     #[schema(value_type = Object)]
-    pub connectivity_details: Value,
+    pub connectivity_details: ConnectivityDetails,
     pub framework: String,
     pub description: String,
     #[schema(value_type = Vec<Object>)]
     pub tools: Vec<Value>,
     pub icon: String,
     pub avatar: String,
-    #[schema(value_type = Vec<AiAgentSourceNode>)]
-    pub source_nodes: Vec<Value>,
+    pub source_nodes: Vec<AiAgentSourceNode>,
     pub attached_tools: Vec<Connector>,
     pub access_scope: AccessScope,
     pub instructions: Instructions,
     #[schema(value_type = Object)]
     pub oas: Value,
-    #[schema(value_type = Vec<AiAgentGraphItem>)]
-    pub graph: Vec<Value>,
-    #[schema(value_type = Vec<AiAgentGraphItemLlmSettings>)]
-    pub llm_settings: Vec<Value>,
+    pub graph: Vec<AiAgentGraphItem>,
+    pub llm_settings: Vec<AiAgentGraphItemLlmSettings>,
     pub status: AgentStatus,
     pub knowledge_bases: Vec<AgentKnowledgeBase>,
     pub version: i32,
@@ -147,7 +169,7 @@ pub struct AiAgent {
     pub llm_reasoning_effort: ReasoningEffort,
     /// Values are write-only: always `{}` in responses.
     #[schema(value_type = Object)]
-    pub llm_extra_headers: Value,
+    pub llm_extra_headers: Map<String, Value>,
     pub deep_planning: bool,
     pub enforce_deep_planning: bool,
     pub voice_id: Option<String>,
@@ -156,7 +178,7 @@ pub struct AiAgent {
     #[schema(value_type = Option<Object>)]
     pub task_level_strategies: Option<Value>,
     #[schema(value_type = Object)]
-    pub notification_settings: Value,
+    pub notification_settings: NotificationSettings,
     pub use_oidc_pre_auth: bool,
     pub pre_auth_audiences: Vec<String>,
     pub use_oidc_pre_auth_token_for_llm: bool,
@@ -189,142 +211,338 @@ pub struct MinimalAiAgent {
 }
 
 /// `AgentBuilderCreateAgentRequest`: every `AIAgent` field but the derived ones (`id`,
-/// `organization_id`, `created_at`, `webhook_url`, `origin_template`); only `name` is required.
-/// Unknown keys are ignored. The update body (`AgentBuilderUpdateAgentRequest`) has the same
-/// fields plus `status`, all optional; only the given ones change.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// `organization_id`, `created_at`, `webhook_url`, `origin_template`, `version`); only `name`
+/// is required. Unknown keys are ignored; `null` is the same as leaving a key out. The update
+/// body (`AgentBuilderUpdateAgentRequest`) has the same fields, all optional; only the given
+/// ones change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct AgentBuilderCreateAgentRequest {
     // Sizes of `domain::limits`.
-    #[schema(max_length = 1024)]
-    pub name: String,
-    #[schema(max_length = 10000)]
-    pub description: Option<String>,
-    #[schema(max_length = 256)]
-    pub icon: Option<String>,
-    pub avatar: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 1024)]
+    pub name: Field<String>,
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub description: Field<String>,
+    #[schema(value_type = Option<String>, max_length = 256)]
+    pub icon: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub avatar: Field<String>,
     /// `manager` when not given.
     #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub kind: Option<AgentType>,
+    #[schema(rename = "type", value_type = Option<AgentType>)]
+    pub kind: Field<AgentType>,
     /// `ACTIVE` when not given.
-    pub status: Option<AgentStatus>,
-    pub unique_name: Option<String>,
-    pub created_by: Option<String>,
-    pub created_by_prompt: Option<String>,
-    pub model_provider: Option<ModelProvider>,
-    pub model_name: Option<String>,
-    pub llm_reasoning_effort: Option<ReasoningEffort>,
-    pub llm_api_base: Option<String>,
-    pub llm_credentials_key: Option<String>,
-    pub llm_credentials_key_type: Option<CredentialsKeyType>,
+    #[schema(value_type = Option<AgentStatus>)]
+    pub status: Field<AgentStatus>,
+    #[schema(value_type = Option<String>)]
+    pub unique_name: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub created_by: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub created_by_prompt: Field<String>,
+    #[schema(value_type = Option<ModelProvider>)]
+    pub model_provider: Field<ModelProvider>,
+    #[schema(value_type = Option<String>)]
+    pub model_name: Field<String>,
+    #[schema(value_type = Option<ReasoningEffort>)]
+    pub llm_reasoning_effort: Field<ReasoningEffort>,
+    #[schema(value_type = Option<String>)]
+    pub llm_api_base: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub llm_credentials_key: Field<String>,
+    #[schema(value_type = Option<CredentialsKeyType>)]
+    pub llm_credentials_key_type: Field<CredentialsKeyType>,
     /// `{name, description, value}`; the value is write-only.
     #[schema(value_type = Option<Object>)]
-    pub llm_credentials: Option<Value>,
+    pub llm_credentials: Field<LlmCredentials>,
     /// Values are write-only.
     #[schema(value_type = Option<Object>)]
-    pub llm_extra_headers: Option<Value>,
-    pub instructions: Option<Instructions>,
-    pub expected_output: Option<String>,
-    pub output_format: Option<OutputFormat>,
+    pub llm_extra_headers: Field<Map<String, Value>>,
+    #[schema(value_type = Option<Instructions>)]
+    pub instructions: Field<Instructions>,
+    #[schema(value_type = Option<String>)]
+    pub expected_output: Field<String>,
+    #[schema(value_type = Option<OutputFormat>)]
+    pub output_format: Field<OutputFormat>,
     #[schema(value_type = Option<Object>)]
-    pub output_schema: Option<Value>,
-    pub voice_id: Option<String>,
-    pub framework: Option<String>,
-    pub delegation_type: Option<DelegationType>,
-    pub delegation_memory_strategy: Option<DelegationMemoryStrategy>,
-    pub delegation_end_strategy: Option<DelegationEndStrategy>,
-    pub sub_agents_continuous_thread: Option<bool>,
-    pub deep_planning: Option<bool>,
-    pub enforce_deep_planning: Option<bool>,
-    pub attached_tools: Option<Vec<Connector>>,
-    pub graph: Option<Vec<AiAgentGraphItem>>,
-    pub llm_settings: Option<Vec<AiAgentGraphItemLlmSettings>>,
-    pub knowledge_bases: Option<Vec<AgentKnowledgeBase>>,
-    pub source_nodes: Option<Vec<AiAgentSourceNode>>,
-    pub prompts: Option<Vec<String>>,
-    pub deployment_type: Option<DeploymentType>,
-    pub access_scope: Option<AccessScope>,
-    pub environment_id: Option<String>,
+    pub output_schema: Field<Value>,
+    #[schema(value_type = Option<String>)]
+    pub voice_id: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub framework: Field<String>,
+    #[schema(value_type = Option<DelegationType>)]
+    pub delegation_type: Field<DelegationType>,
+    #[schema(value_type = Option<DelegationMemoryStrategy>)]
+    pub delegation_memory_strategy: Field<DelegationMemoryStrategy>,
+    #[schema(value_type = Option<DelegationEndStrategy>)]
+    pub delegation_end_strategy: Field<DelegationEndStrategy>,
+    #[schema(value_type = Option<bool>)]
+    pub sub_agents_continuous_thread: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub deep_planning: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub enforce_deep_planning: Field<bool>,
+    #[schema(value_type = Option<Vec<Connector>>)]
+    pub attached_tools: Field<Vec<Field<Connector>>>,
+    #[schema(value_type = Option<Vec<AiAgentGraphItem>>)]
+    pub graph: Field<Vec<Field<AiAgentGraphItem>>>,
+    #[schema(value_type = Option<Vec<AiAgentGraphItemLlmSettings>>)]
+    pub llm_settings: Field<Vec<Field<AiAgentGraphItemLlmSettings>>>,
+    #[schema(value_type = Option<Vec<AgentKnowledgeBase>>)]
+    pub knowledge_bases: Field<Vec<Field<AgentKnowledgeBase>>>,
+    #[schema(value_type = Option<Vec<AiAgentSourceNode>>)]
+    pub source_nodes: Field<Vec<Field<AiAgentSourceNode>>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub prompts: Strings,
+    #[schema(value_type = Option<DeploymentType>)]
+    pub deployment_type: Field<DeploymentType>,
+    #[schema(value_type = Option<AccessScope>)]
+    pub access_scope: Field<AccessScope>,
+    #[schema(value_type = Option<String>)]
+    pub environment_id: Field<String>,
     #[schema(value_type = Option<Object>)]
-    pub connectivity_details: Option<Value>,
+    pub connectivity_details: Field<ConnectivityDetails>,
     #[schema(value_type = Option<Object>)]
-    pub notification_settings: Option<Value>,
+    pub notification_settings: Field<NotificationSettings>,
     #[schema(value_type = Option<Object>)]
-    pub agno_settings: Option<Value>,
+    pub agno_settings: Field<Value>,
     #[schema(value_type = Option<Object>)]
-    pub task_level_strategies: Option<Value>,
+    pub task_level_strategies: Field<Value>,
     #[schema(value_type = Option<Vec<Object>>)]
-    pub orchestration_nodes: Option<Vec<Value>>,
+    pub orchestration_nodes: Field<Value>,
     #[schema(value_type = Option<Object>)]
-    pub oas: Option<Value>,
+    pub oas: Field<Value>,
     #[schema(value_type = Option<Vec<Object>>)]
-    pub tools: Option<Vec<Value>>,
-    pub is_ai_employee: Option<bool>,
-    pub using_nemo: Option<bool>,
-    pub deletable: Option<bool>,
-    pub is_generalist: Option<bool>,
-    pub prompts_caching_enabled: Option<bool>,
-    pub on_prem_event_streaming: Option<bool>,
-    pub use_oidc_pre_auth: Option<bool>,
-    pub pre_auth_audiences: Option<Vec<String>>,
-    pub use_oidc_pre_auth_token_for_llm: Option<bool>,
-    pub oidc_pre_auth_token_llm_audience: Option<String>,
-    pub oidc_pre_auth_token_mcp_audience: Option<String>,
+    pub tools: Field<Vec<Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub created_by_details: Field<Map<String, Value>>,
+    #[schema(value_type = Option<bool>)]
+    pub is_ai_employee: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub using_nemo: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub deletable: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub is_latest: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub has_pending_changes: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub is_generalist: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub prompts_caching_enabled: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub on_prem_event_streaming: Field<bool>,
+    #[schema(value_type = Option<bool>)]
+    pub use_oidc_pre_auth: Field<bool>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub pre_auth_audiences: Strings,
+    #[schema(value_type = Option<bool>)]
+    pub use_oidc_pre_auth_token_for_llm: Field<bool>,
+    #[schema(value_type = Option<String>)]
+    pub oidc_pre_auth_token_llm_audience: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub oidc_pre_auth_token_mcp_audience: Field<String>,
+}
+
+/// `{name, description, value}` of `llm_credentials`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LlmCredentials {
+    pub name: Field<String>,
+    pub description: Field<String>,
+    pub value: Field<String>,
+}
+
+/// `connectivity_details` of an `a2a` / `curl` agent. Responses leave out the write-only
+/// values (`custom_headers` is `{}`, `auth_value` is `null`, `curl_command` is left out).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectivityDetails {
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub custom_headers: Field<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub auth_type: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub api_key_header_name: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub auth_value: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub agent_url: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub curl_command: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub invoke_url: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub method: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub prompt_field_name: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub files_field_name: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub task_id_field_name: Field<String>,
+}
+
+/// `notification_settings`: notifications by outcome, then by channel (`email`, `slack`,
+/// `webhook`), in the caller's order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub on_success: Field<Channels>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub on_error: Field<Channels>,
+}
+
+/// Notifications by channel.
+pub type Channels = IndexMap<String, Field<Vec<Field<Notification>>>>;
+
+/// One notification; which keys apply depends on the channel. Credentials and header values are
+/// write-only: responses show `{}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Notification {
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub subject: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub body: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub approve_button_text: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub deny_button_text: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub logo_url: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub to: Strings,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub channels: Strings,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub credentials: Field<SlackCredentials>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub url: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub headers: Field<Map<String, Value>>,
+}
+
+/// The Slack app's credentials of a notification (write-only).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlackCredentials {
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub authed_user_id: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub access_token: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub client_id: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub client_secret: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub verification_token: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub signing_secret: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub app_configuration_token: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub app_configuration_refresh_token: Field<String>,
 }
 
 /// `AIAgentSourceNode`: what triggers the agent.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = AIAgentSourceNode)]
+#[serde(default)]
 pub struct AiAgentSourceNode {
-    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<String>)]
+    pub id: Field<String>,
     #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub kind: SourceNodeType,
-    pub targets: Option<Vec<String>>,
+    #[schema(rename = "type", value_type = SourceNodeType, required = true)]
+    pub kind: Field<SourceNodeType>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub targets: Strings,
+    #[serde(skip_serializing_if = "Field::is_absent")]
     #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
+    pub metadata: Field<Value>,
 }
 
 /// `AIAgentGraphItemLLMSettings`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = AIAgentGraphItemLLMSettings)]
+#[serde(default)]
 pub struct AiAgentGraphItemLlmSettings {
-    #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub kind: LlmSettingsType,
-    #[schema(default = "openai")]
-    pub provider: Option<String>,
-    #[schema(default = "gpt-4.1")]
-    pub model: Option<String>,
-    #[schema(default = 0.0)]
-    pub temperature: Option<f64>,
+    #[serde(rename = "type", skip_serializing_if = "Field::is_absent")]
+    #[schema(rename = "type", value_type = LlmSettingsType, required = true)]
+    pub kind: Field<LlmSettingsType>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<String>, default = "openai")]
+    pub provider: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<String>, default = "gpt-4.1")]
+    pub model: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<f64>, default = 0.0)]
+    pub temperature: Field<f64>,
 }
 
 /// `AIAgentGraphItem`: one node of the agent's graph (a sub-agent, tool, MCP server, ...).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = AIAgentGraphItem)]
+#[serde(default)]
 pub struct AiAgentGraphItem {
-    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<String>)]
+    pub id: Field<String>,
     /// The sub-agent, operation or custom function id the item stands for.
-    pub item_id: String,
-    pub name: Option<String>,
+    #[schema(value_type = String, required = true)]
+    pub item_id: Field<String>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<String>)]
+    pub name: Field<String>,
     #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub kind: GraphItemType,
-    pub sub_type: Option<GraphItemSubType>,
-    pub targets: Vec<String>,
+    #[schema(rename = "type", value_type = GraphItemType, required = true)]
+    pub kind: Field<GraphItemType>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<GraphItemSubType>)]
+    pub sub_type: Field<GraphItemSubType>,
+    #[schema(value_type = Vec<String>, required = true)]
+    pub targets: Strings,
     /// `AIAgentGraphItemSettings`; MCP and HITL credentials are write-only.
+    #[serde(skip_serializing_if = "Field::is_absent")]
     #[schema(value_type = Option<Object>)]
-    pub settings: Option<Value>,
-    pub llm_settings: Option<Vec<AiAgentGraphItemLlmSettings>>,
-    pub is_first: Option<bool>,
+    pub settings: Field<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<Vec<AiAgentGraphItemLlmSettings>>)]
+    pub llm_settings: Field<Vec<Field<AiAgentGraphItemLlmSettings>>>,
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    #[schema(value_type = Option<bool>)]
+    pub is_first: Field<bool>,
 }
 
+object_dto!(
+    ExportAgentRequest,
+    Instructions,
+    Connector,
+    AgentKnowledgeBase,
+    AgentBuilderCreateAgentRequest,
+    LlmCredentials,
+    ConnectivityDetails,
+    NotificationSettings,
+    Notification,
+    SlackCredentials,
+    AiAgentSourceNode,
+    AiAgentGraphItemLlmSettings,
+    AiAgentGraphItem,
+    CreateManagedKnowledgeBaseRequest,
+    AddDocumentsRequest,
+);
+
 /// `CreateManagedKnowledgeBaseRequest`: the body of create and update.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct CreateManagedKnowledgeBaseRequest {
-    pub name: String,
-    pub description: Option<String>,
+    #[schema(value_type = String, required = true)]
+    pub name: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub description: Field<String>,
 }
 
 /// `KnowledgeBaseItem`.
@@ -343,9 +561,11 @@ pub struct KnowledgeBaseItem {
 }
 
 /// `AddDocumentsRequest`: one document per URL.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct AddDocumentsRequest {
-    pub document_urls: Vec<String>,
+    #[schema(value_type = Vec<String>, required = true)]
+    pub document_urls: Strings,
 }
 
 /// `KBDocumentItem`: a document in lists.

@@ -1,56 +1,56 @@
 //! The enumerations of the xpander schemas (shared spec `xpander-export-agent-api.md`,
-//! reference `xpander.md` §5.12). Each is a string newtype whose `/openapi.json` schema lists the
-//! same values that request bodies are checked against, so the document cannot drift from the
-//! checks. The canonical model keeps free text (other dialects and gRPC may store other values);
-//! responses show an undocumented value as the field's documented default, or leave it out.
+//! reference `xpander.md` §5.12), as Rust enums: serde reads and writes them and their schema
+//! in `/openapi.json` lists the same values, so the document and the checks are one definition. The canonical
+//! model keeps free text (other dialects and gRPC may store other values); responses show an
+//! undocumented value as the field's documented default, or leave it out.
 
 use std::borrow::Cow;
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
-use crate::domain::bundle::read::Obj;
-use crate::domain::template::enums as spec;
-use crate::error::FieldViolation;
+use super::wire::Expect;
+use crate::error::ViolationKind;
 
-/// What every enumeration offers the response writers.
-pub trait WireEnum: Sized {
-    const VALUES: &'static [&'static str];
+/// What every enumeration offers the converters.
+pub trait WireEnum: Copy + Sized + 'static {
+    /// Every value, in the documented order.
+    const ALL: &'static [Self];
 
-    fn new(value: String) -> Self;
+    fn as_str(self) -> &'static str;
 
-    /// `value` when documented, else `default`.
-    fn or(value: &str, default: &str) -> Self {
-        Self::new(if Self::VALUES.contains(&value) { value } else { default }.to_owned())
+    /// The documented value `text` names.
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == text)
     }
 
-    /// `value` when documented.
-    fn documented(value: &str) -> Option<Self> {
-        Self::VALUES.contains(&value).then(|| Self::new(value.to_owned()))
+    /// The documented value `text` names, else `default`.
+    fn or(text: &str, default: Self) -> Self {
+        Self::parse(text).unwrap_or(default)
+    }
+}
+
+/// FastAPI's wording: `Input should be 'a', 'b' or 'c'`.
+pub fn expected(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => format!("Input should be {last}"),
+        Some((last, rest)) => format!("Input should be {} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
 macro_rules! wire_enum {
-    ($(#[doc = $doc:literal])+ $name:ident as $schema:literal = $values:expr) => {
+    ($(#[doc = $doc:literal])+ $name:ident as $schema:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
         $(#[doc = $doc])+
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(pub String);
-
-        impl $name {
-            pub const VALUES: &'static [&'static str] = $values;
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $value)] $variant,)+
         }
 
-        impl WireEnum for $name {
-            const VALUES: &'static [&'static str] = $values;
-
-            fn new(value: String) -> Self {
-                Self(value)
-            }
-        }
-
+        // By hand rather than derived: utoipa's derive does not see serde renames written
+        // through a macro, and the document must list the wire values.
         impl utoipa::PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
                 let description = [$($doc),+].map(str::trim).join("\n");
@@ -64,7 +64,29 @@ macro_rules! wire_enum {
 
         impl utoipa::ToSchema for $name {
             fn name() -> Cow<'static, str> {
-                Cow::Borrowed($schema)
+                Cow::Borrowed(stringify!($schema))
+            }
+        }
+
+        impl $name {
+            pub const VALUES: &'static [&'static str] = &[$($value),+];
+        }
+
+        impl WireEnum for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $value,)+
+                }
+            }
+        }
+
+        impl Expect for $name {
+            const KIND: ViolationKind = ViolationKind::NotInEnum;
+
+            fn expected() -> String {
+                expected(Self::VALUES)
             }
         }
     };
@@ -72,159 +94,115 @@ macro_rules! wire_enum {
 
 wire_enum! {
     /// The kind of agent (`manager` when created without one).
-    AgentType as "AgentType" = spec::AGENT_TYPES
+    AgentType as AgentType {
+        Manager = "manager", Regular = "regular", A2a = "a2a", Curl = "curl", Orchestration = "orchestration",
+    }
 }
 wire_enum! {
     /// `DRAFT`, `ACTIVE` (on create) or `INACTIVE`.
-    AgentStatus as "AgentStatus" = &["DRAFT", "ACTIVE", "INACTIVE"]
+    AgentStatus as AgentStatus { Draft = "DRAFT", Active = "ACTIVE", Inactive = "INACTIVE" }
 }
 wire_enum! {
     /// Who may use the agent.
-    AccessScope as "AIAgentAccessScope" = spec::ACCESS_SCOPES
+    AccessScope as AIAgentAccessScope { Personal = "personal", Organizational = "organizational" }
 }
 wire_enum! {
     /// Where the agent runs (`container` is in beta).
-    DeploymentType as "AIAgentDeploymentType" = &["serverless", "container"]
+    DeploymentType as AIAgentDeploymentType { Serverless = "serverless", Container = "container" }
 }
 wire_enum! {
     /// How the agent hands work to its sub-agents.
-    DelegationType as "AIAgentDelegationType" = spec::DELEGATION_TYPES
+    DelegationType as AIAgentDelegationType { Router = "router", Sequence = "sequence" }
 }
 wire_enum! {
     /// What a sub-agent gets of the conversation.
-    DelegationMemoryStrategy as "AIAgentDelegationMemoryStrategy" = spec::MEMORY_STRATEGIES
+    DelegationMemoryStrategy as AIAgentDelegationMemoryStrategy {
+        Full = "full", Summarization = "summarization", OriginalInput = "original-input",
+    }
 }
 wire_enum! {
     /// Where a delegation ends.
-    DelegationEndStrategy as "AIAgentDelegationEndStrategy" = &["return-to-start", "finish-with-last"]
+    DelegationEndStrategy as AIAgentDelegationEndStrategy {
+        ReturnToStart = "return-to-start", FinishWithLast = "finish-with-last",
+    }
 }
 wire_enum! {
     /// The LLM provider.
-    ModelProvider as "LLMModelProvider" = spec::MODEL_PROVIDERS
+    ModelProvider as LLMModelProvider {
+        OpenAi = "openai", Nim = "nim", AmazonBedrock = "amazon_bedrock", AzureAiFoundary = "azure_ai_foundary",
+        HuggingFace = "huggingFace", FriendlyAi = "friendlyAI", Anthropic = "anthropic", Gemini = "gemini",
+        Fireworks = "fireworks", GoogleAiStudio = "google_ai_studio", Helicone = "helicone", Bytedance = "bytedance",
+        TzafonLightcone = "tzafon_lightcone", OpenRouter = "open_router", Nebius = "nebius",
+        CloudflareAiGw = "cloudflare_ai_gw",
+    }
 }
 wire_enum! {
     /// The form of the agent's answers (`voice` needs a `voice_id`).
-    OutputFormat as "OutputFormat" = &["text", "markdown", "json", "voice"]
+    OutputFormat as OutputFormat { Text = "text", Markdown = "markdown", Json = "json", Voice = "voice" }
 }
 wire_enum! {
     /// How hard the model reasons.
-    ReasoningEffort as "LLMReasoningEffort" = &["low", "medium", "high", "xhigh"]
+    ReasoningEffort as LLMReasoningEffort { Low = "low", Medium = "medium", High = "high", XHigh = "xhigh" }
 }
 wire_enum! {
     /// Whose LLM credentials the agent uses.
-    CredentialsKeyType as "LLMCredentialsKeyType" = &["xpander", "custom"]
+    CredentialsKeyType as LLMCredentialsKeyType { Xpander = "xpander", Custom = "custom" }
 }
 wire_enum! {
     /// What triggers the agent.
-    SourceNodeType as "SourceNodeType" = spec::SOURCE_NODE_TYPES
+    SourceNodeType as SourceNodeType {
+        Workbench = "workbench", Sdk = "sdk", Task = "task", Assistant = "assistant", Webhook = "webhook",
+        Mcp = "mcp", A2a = "a2a", Telegram = "telegram", Slack = "slack",
+    }
 }
 wire_enum! {
     /// What a graph item is.
-    GraphItemType as "AIAgentGraphItemType" = spec::GRAPH_ITEM_TYPES
+    GraphItemType as AIAgentGraphItemType {
+        SourceNode = "source_node", Agent = "agent", Workflow = "workflow", Tool = "tool",
+        HumanInTheLoop = "human_in_the_loop", AgentDelay = "xpsleep-agent-delay", CustomAgent = "custom_agent",
+        Storage = "storage", LocalDb = "local_db", CodingAgent = "coding_agent", Mcp = "mcp", Skills = "skills",
+    }
 }
 wire_enum! {
     /// The kind of source node or tool a graph item is.
-    GraphItemSubType as "AIAgentGraphItemSubType" = spec::GRAPH_ITEM_SUB_TYPES
+    GraphItemSubType as AIAgentGraphItemSubType {
+        Sdk = "sdk", Task = "task", Assistant = "assistant", Webhook = "webhook", Operation = "operation",
+        CustomFunction = "custom_function", LocalTool = "local_tool",
+    }
 }
 wire_enum! {
     /// Whether LLM settings apply before or after the item.
-    LlmSettingsType as "AIAgentGraphItemLLMSettingsType" = spec::LLM_SETTINGS_TYPES
-}
-
-/// The enumerated keys of a create or update body, at the top level.
-const TOP: &[(&str, &[&str])] = &[
-    ("type", AgentType::VALUES),
-    ("access_scope", AccessScope::VALUES),
-    ("deployment_type", DeploymentType::VALUES),
-    ("delegation_type", DelegationType::VALUES),
-    ("delegation_memory_strategy", DelegationMemoryStrategy::VALUES),
-    ("delegation_end_strategy", DelegationEndStrategy::VALUES),
-    ("model_provider", ModelProvider::VALUES),
-    ("output_format", OutputFormat::VALUES),
-    ("llm_reasoning_effort", ReasoningEffort::VALUES),
-    ("llm_credentials_key_type", CredentialsKeyType::VALUES),
-];
-
-/// FastAPI's wording: `Input should be 'a', 'b' or 'c'`.
-pub fn expected(values: &[&str]) -> String {
-    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
-    match quoted.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
-/// The message of a value outside its enumeration; `http::detail` types it `enum`.
-pub fn message(values: &[&str]) -> String {
-    format!("{ENUM_PREFIX}{}", expected(values))
-}
-
-pub const ENUM_PREFIX: &str = "Input should be ";
-
-/// Every enumerated value of a create or update body that is not one of its values (type
-/// errors are the readers' to report).
-pub fn violations(body: &Obj) -> Vec<FieldViolation> {
-    let mut out = Vec::new();
-    for (key, values) in TOP {
-        check(body.map.get(*key), &body.path(key), values, &mut out);
-    }
-    for (i, node) in items(body, "source_nodes") {
-        check(node.get("type"), &format!("source_nodes[{i}].type"), SourceNodeType::VALUES, &mut out);
-    }
-    for (i, item) in items(body, "graph") {
-        check(item.get("type"), &format!("graph[{i}].type"), GraphItemType::VALUES, &mut out);
-        check(item.get("sub_type"), &format!("graph[{i}].sub_type"), GraphItemSubType::VALUES, &mut out);
-        let nested = item.get("llm_settings").and_then(Value::as_array).into_iter().flatten().enumerate();
-        for (j, settings) in nested {
-            let path = format!("graph[{i}].llm_settings[{j}].type");
-            check(settings.get("type"), &path, LlmSettingsType::VALUES, &mut out);
-        }
-    }
-    for (i, settings) in items(body, "llm_settings") {
-        check(settings.get("type"), &format!("llm_settings[{i}].type"), LlmSettingsType::VALUES, &mut out);
-    }
-    out
-}
-
-fn items<'a>(body: &'a Obj, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
-    body.map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate()
-}
-
-/// A string outside `values` is a violation; absent, null and non-strings are not (here).
-fn check(value: Option<&Value>, path: &str, values: &[&str], out: &mut Vec<FieldViolation>) {
-    if let Some(Value::String(text)) = value {
-        if !values.contains(&text.as_str()) {
-            out.push(FieldViolation::new(path, message(values)));
-        }
-    }
+    LlmSettingsType as AIAgentGraphItemLLMSettingsType { Before = "before", After = "after" }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::template::enums as spec;
 
     #[test]
     fn messages_list_the_values_as_fastapi_does() {
-        assert_eq!(message(&["a"]), "Input should be 'a'");
-        assert_eq!(message(&["a", "b"]), "Input should be 'a' or 'b'");
-        assert_eq!(message(&["a", "b", "c"]), "Input should be 'a', 'b' or 'c'");
+        assert_eq!(expected(&["a"]), "Input should be 'a'");
+        assert_eq!(expected(&["a", "b"]), "Input should be 'a' or 'b'");
+        assert_eq!(expected(&["a", "b", "c"]), "Input should be 'a', 'b' or 'c'");
     }
 
     #[test]
-    fn every_enumerated_key_of_a_body_is_checked() {
-        let body = serde_json::json!({
-            "type": "boss", "deployment_type": "serverless", "output_format": "pdf",
-            "source_nodes": [{"type": "sdk"}, {"type": "fax"}],
-            "graph": [{"type": "tool", "sub_type": "nope", "llm_settings": [{"type": "during"}]}],
-            "llm_settings": [{"type": "after"}, {"type": 3}],
-        });
-        let obj = Obj { map: body.as_object().unwrap(), path: String::new() };
-        let mut fields: Vec<String> = violations(&obj).into_iter().map(|v| v.field).collect();
-        fields.sort();
-        assert_eq!(
-            fields,
-            ["graph[0].llm_settings[0].type", "graph[0].sub_type", "output_format", "source_nodes[1].type", "type"]
-        );
+    fn the_enums_are_the_ones_the_export_schema_documents() {
+        for (wire, documented) in [
+            (AgentType::VALUES, spec::AGENT_TYPES),
+            (AccessScope::VALUES, spec::ACCESS_SCOPES),
+            (DelegationType::VALUES, spec::DELEGATION_TYPES),
+            (DelegationMemoryStrategy::VALUES, spec::MEMORY_STRATEGIES),
+            (ModelProvider::VALUES, spec::MODEL_PROVIDERS),
+            (SourceNodeType::VALUES, spec::SOURCE_NODE_TYPES),
+            (GraphItemType::VALUES, spec::GRAPH_ITEM_TYPES),
+            (GraphItemSubType::VALUES, spec::GRAPH_ITEM_SUB_TYPES),
+            (LlmSettingsType::VALUES, spec::LLM_SETTINGS_TYPES),
+        ] {
+            assert_eq!(wire, documented);
+        }
+        assert_eq!(serde_json::to_value(DelegationEndStrategy::ReturnToStart).unwrap(), "return-to-start");
+        assert_eq!(ReasoningEffort::parse("xhigh"), Some(ReasoningEffort::XHigh));
     }
 }

@@ -1,24 +1,18 @@
 //! What the xpander dialect does with a caller's agent body, for the `xpander_body` fuzz
-//! target: read it as a new agent (`POST /v1/agents`) and as changes to a stored one (`PATCH
-//! /v1/agents/{id}`), with the checks those routes add, and render the result as the dialect's
+//! target: decode it as the routes do, read it as a new agent (`POST /v1/agents`) and as
+//! changes to a stored one (`PATCH /v1/agents/{id}`), and render the result as the dialect's
 //! `AIAgent`. Errors are fine; panics are not.
 
-use serde_json::Value;
-
-use super::http::{Body, blank};
-use super::{agent_json, enums};
+use super::dto::AgentBuilderCreateAgentRequest;
+use super::http::decode;
+use super::{agent_in, agent_out};
 
 pub fn agent_body(data: &[u8]) {
-    let Ok(value) = serde_json::from_slice::<Value>(data) else { return };
-    let body = Body(value);
-    let Ok(object) = body.object() else { return };
-    let mut errs = Vec::new();
-    let created = agent_json::create(&object, &mut errs);
-    errs.extend(blank(&object, "name"));
-    errs.extend(enums::violations(&object));
-    let _ = agent_json::ai_agent(&created, "fuzz", "http://127.0.0.1");
+    let Ok(body) = decode::<AgentBuilderCreateAgentRequest>(data) else { return };
+    let (created, _) = agent_in::create(body.clone());
+    let _ = agent_out::ai_agent(&created, "fuzz", "http://127.0.0.1");
 
     let mut stored = crate::fuzzing::samples::agent();
-    let _ = agent_json::apply(&object, &mut stored, &mut errs);
-    let _ = agent_json::ai_agent(&stored, "fuzz", "http://127.0.0.1");
+    let _ = agent_in::apply(body, &mut stored);
+    let _ = agent_out::ai_agent(&stored, "fuzz", "http://127.0.0.1");
 }

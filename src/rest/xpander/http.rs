@@ -14,10 +14,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::dto::{ErrorDetail, HttpValidationError, LocItem, ValidationError};
-use crate::domain::bundle::read::{Obj, Violations};
+use super::wire::{Expect, Field, Origins};
 use crate::domain::names::check_tenant;
 use crate::domain::page::MAX_SKIP;
-use crate::error::FieldViolation;
+use crate::error::{FieldViolation, ViolationKind};
 use crate::rest::RestState;
 use crate::rest::call::{Failure, grpc_request};
 
@@ -99,15 +99,26 @@ pub enum ApiError {
 impl ApiError {
     /// A failed gRPC call: INVALID_ARGUMENT is a 422 naming each field the dialect's way.
     pub fn status(scope: Scope) -> impl Fn(tonic::Status) -> ApiError {
+        Self::status_from(scope, Origins::default())
+    }
+
+    /// A failed gRPC call on a message read from a body: a refused field is named where
+    /// `origins` says the body gave it.
+    pub fn status_from(scope: Scope, origins: Origins) -> impl Fn(tonic::Status) -> ApiError {
         move |status| {
             let failure = Failure::from(status);
             if failure.code != tonic::Code::InvalidArgument {
                 return ApiError::Plain(failure.http, failure.message);
             }
             if failure.violations.is_empty() {
-                return ApiError::Invalid(vec![detail(vec![LocItem::from("body")], &failure.message)]);
+                let why = FieldViolation::new("", failure.message);
+                return ApiError::Invalid(vec![detail(vec![LocItem::from("body")], &why)]);
             }
-            ApiError::Invalid(failure.violations.iter().map(|(field, why)| detail(loc(field, scope), why)).collect())
+            let details = failure.violations.iter().map(|(field, why)| {
+                // gRPC carries no kind: what the service refuses breaks a rule of its own.
+                detail(loc(field, scope, &origins), &FieldViolation::new(field, why))
+            });
+            ApiError::Invalid(details.collect())
         }
     }
 
@@ -125,7 +136,7 @@ impl ApiError {
                 .map(|v| {
                     let mut at = vec![LocItem::from(location)];
                     at.extend(split_path(&v.field));
-                    detail(at, &v.description)
+                    detail(at, v)
                 })
                 .collect(),
         )
@@ -143,21 +154,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn detail(loc: Vec<LocItem>, why: &str) -> ValidationError {
-    let kind = match why {
-        "is required" => "missing",
-        w if w.starts_with("must be a string") => "string_type",
-        w if w.starts_with("must be a boolean") => "bool_type",
-        w if w.starts_with("must be a 32-bit integer") || w.starts_with("must be an integer") => "int_type",
-        w if w.starts_with("must be a number") => "float_type",
-        w if w.starts_with("must be an object") => "dict_type",
-        w if w.starts_with("must be an array") => "list_type",
-        w if w.starts_with(super::enums::ENUM_PREFIX) => "enum",
-        w if w.starts_with(TOO_SHORT) => "string_too_short",
-        _ => "value_error",
+/// FastAPI's `type` of each kind of problem.
+fn fastapi_type(kind: ViolationKind) -> &'static str {
+    match kind {
+        ViolationKind::Invalid => "value_error",
+        ViolationKind::Missing => "missing",
+        ViolationKind::NotString => "string_type",
+        ViolationKind::NotBool => "bool_type",
+        ViolationKind::NotInteger => "int_type",
+        ViolationKind::NotNumber => "float_type",
+        ViolationKind::NotObject => "dict_type",
+        ViolationKind::NotArray => "list_type",
+        ViolationKind::NotInEnum => "enum",
+        ViolationKind::TooShort => "string_too_short",
+    }
+}
+
+fn detail(loc: Vec<LocItem>, violation: &FieldViolation) -> ValidationError {
+    let msg = match violation.kind {
+        ViolationKind::Missing => "Field required".to_owned(),
+        _ => violation.description.clone(),
     };
-    let msg = if kind == "missing" { "Field required".to_owned() } else { why.to_owned() };
-    ValidationError { loc, msg, kind: kind.to_owned() }
+    ValidationError { loc, msg, kind: fastapi_type(violation.kind).to_owned() }
 }
 
 /// `graph[0].settings` -> `graph`, `0`, `settings`; quoted keys (`display_name["en"]`) unquoted.
@@ -186,8 +204,9 @@ fn split_path(path: &str) -> Vec<LocItem> {
     out
 }
 
-/// Where a field the service names is in the dialect: location, then the dialect's field path.
-fn loc(field: &str, scope: Scope) -> Vec<LocItem> {
+/// Where a field the service names is in the dialect: location, then the dialect's field path
+/// (where `origins` says the body gave it, else the service's).
+fn loc(field: &str, scope: Scope, origins: &Origins) -> Vec<LocItem> {
     let path_param = |name: &str| vec![LocItem::from("path"), LocItem::from(name)];
     let own = match scope {
         Scope::Agent => "agent",
@@ -207,86 +226,41 @@ fn loc(field: &str, scope: Scope) -> Vec<LocItem> {
         _ => {}
     }
     let field = field.strip_prefix(own).and_then(|f| f.strip_prefix('.')).unwrap_or(field);
-    let mut segments = split_path(field);
-    rename(&mut segments, scope);
+    let field = origins.wire(field).unwrap_or_else(|| field.to_owned());
     let mut out = vec![LocItem::from("body")];
-    out.extend(segments);
+    out.extend(split_path(&field));
     out
 }
 
-/// Canonical field names -> the dialect's (docs/canonical-model.md, the xpander tables).
-fn rename(segments: &mut Vec<LocItem>, scope: Scope) {
-    let Some(LocItem::Key(first)) = segments.first().cloned() else { return };
-    let key = |s: &str| LocItem::from(s);
-    match first.as_str() {
-        // A localized map is one plain string in this dialect.
-        "display_name" => *segments = vec![key("name")],
-        "description" => segments.truncate(1),
-        "url" if scope == Scope::Document => *segments = vec![key("document_urls")],
-        "content" if scope == Scope::Document => segments[0] = key("raw_data"),
-        _ if scope != Scope::Agent => {}
-        "kind" => segments[0] = key("type"),
-        "deployed_version" => segments[0] = key("version"),
-        "tools" => {
-            segments[0] = key("attached_tools");
-            if segments.get(2) == Some(&key("tool_id")) {
-                segments[2] = key("id");
-            }
-        }
-        "knowledge_bases" if segments.get(2) == Some(&key("knowledge_base_id")) => segments[2] = key("id"),
-        "source_nodes" if segments.get(2) == Some(&key("metadata_json")) => segments[2] = key("metadata"),
-        "graph" => match segments.get(3) {
-            Some(LocItem::Key(k)) if k == "input_schema_json" || k == "output_schema_json" => {
-                let which = if k.starts_with("input") { "input" } else { "output" };
-                segments.splice(3..4, [key("schemas"), key(which)]);
-            }
-            _ => {}
-        },
-        "llm" | "delegation" | "flags" | "oidc" if segments.len() > 1 => {
-            let LocItem::Key(second) = segments[1].clone() else { return };
-            let renamed = match (first.as_str(), second.as_str()) {
-                ("llm", "provider") => "model_provider".to_owned(),
-                ("llm", "model") => "model_name".to_owned(),
-                ("llm", other) => format!("llm_{other}"),
-                ("delegation", "type") => "delegation_type".to_owned(),
-                ("delegation", "sub_agents_continuous_thread") => second.clone(),
-                ("delegation", other) => format!("delegation_{other}"),
-                (_, other) => other.to_owned(),
-            };
-            segments.splice(0..2, [LocItem::Key(renamed)]);
-        }
-        "connectivity" => segments[0] = key("connectivity_details"),
-        "notifications" => segments[0] = key("notification_settings"),
-        other => {
-            if let Some(base) = other.strip_suffix("_json").filter(|b| *b != "extra") {
-                segments[0] = key(base);
-            }
-        }
-    }
-}
+/// A JSON body read into its DTO: malformed or missing JSON is a 422 like any other problem
+/// with the body, and so is JSON that is not the DTO's kind (an object).
+pub struct Wire<T>(pub T);
 
-/// A JSON body: malformed or missing JSON is a 422 like any other problem with the body.
-pub struct Body(pub Value);
-
-impl<S: Send + Sync> FromRequest<S> for Body {
+impl<T: DeserializeOwned + Expect, S: Send + Sync> FromRequest<S> for Wire<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::Plain(e.status(), e.body_text()))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::invalid_at("body", &[FieldViolation::new("", "is required")]));
-        }
-        match serde_json::from_slice(&bytes) {
-            Ok(value) => Ok(Body(value)),
-            Err(e) => {
-                let offset = byte_offset(&bytes, e.line(), e.column());
-                Err(ApiError::Invalid(vec![ValidationError {
-                    loc: vec![LocItem::from("body"), LocItem::Index(offset as u64)],
-                    msg: format!("JSON decode error: {e}"),
-                    kind: "json_invalid".to_owned(),
-                }]))
-            }
-        }
+        decode(&bytes).map(Wire)
+    }
+}
+
+/// The DTO of a body's bytes, as [`Wire`] reads it.
+pub fn decode<T: DeserializeOwned + Expect>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_at("body", &[FieldViolation::missing("")]));
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let offset = byte_offset(bytes, e.line(), e.column());
+        ApiError::Invalid(vec![ValidationError {
+            loc: vec![LocItem::from("body"), LocItem::Index(offset as u64)],
+            msg: format!("JSON decode error: {e}"),
+            kind: "json_invalid".to_owned(),
+        }])
+    })?;
+    match Field::<T>::read(value) {
+        Field::Given(dto) => Ok(dto),
+        _ => Err(ApiError::invalid_at("body", &[FieldViolation::of_kind(T::KIND, "", T::expected())])),
     }
 }
 
@@ -295,33 +269,8 @@ fn byte_offset(bytes: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(bytes.len())
 }
 
-impl Body {
-    /// The body as an object; anything else is a 422.
-    pub fn object(&self) -> Result<Obj<'_>, ApiError> {
-        match &self.0 {
-            Value::Object(map) => Ok(Obj { map, path: String::new() }),
-            _ => Err(ApiError::invalid_at("body", &[FieldViolation::new("", "must be an object")])),
-        }
-    }
-}
-
-const TOO_SHORT: &str = "String should have at least 1 character";
-
-/// A given `key` that is an empty string (FastAPI: too short) or only blanks. Whether it is
-/// there and a string is the readers' to report.
-pub fn blank(object: &Obj, key: &str) -> Option<FieldViolation> {
-    let text = object.map.get(key)?.as_str()?;
-    if text.is_empty() {
-        Some(FieldViolation::new(object.path(key), TOO_SHORT))
-    } else if text.trim().is_empty() {
-        Some(FieldViolation::new(object.path(key), "must not be blank"))
-    } else {
-        None
-    }
-}
-
-/// Reading problems of the body as a 422, or nothing.
-pub fn body_problems(errs: Violations) -> Result<(), ApiError> {
+/// The problems of a body as a 422, or nothing.
+pub fn body_problems(errs: Vec<FieldViolation>) -> Result<(), ApiError> {
     if errs.is_empty() { Ok(()) } else { Err(ApiError::invalid_at("body", &errs)) }
 }
 
@@ -464,20 +413,20 @@ mod tests {
             (Scope::Agent, "agent.display_name", "body name"),
             (Scope::Agent, "agent.display_name[\"en\"]", "body name"),
             (Scope::Agent, "agent.tools[2].tool_id", "body attached_tools 2 id"),
-            (Scope::Agent, "agent.graph[0].settings.input_schema_json", "body graph 0 settings schemas input"),
             (Scope::Agent, "agent.llm.provider", "body model_provider"),
-            (Scope::Agent, "agent.llm.credentials.value", "body llm_credentials value"),
-            (Scope::Agent, "agent.agno_settings_json", "body agno_settings"),
+            (Scope::Agent, "agent.revision", "body revision"),
             (Scope::Agent, "name", "path agent_id"),
             (Scope::Agent, "parent", "header x-agentport-tenant"),
-            (Scope::Template, "display_name", "body name"),
             (Scope::Template, "agent", "path agent_id"),
-            (Scope::KnowledgeBase, "knowledge_base.display_name", "body name"),
-            (Scope::Document, "document.url", "body document_urls"),
             (Scope::Document, "parent", "path kb_id"),
         ];
+        let origins = Origins::new(&[
+            ("display_name", "name"),
+            ("tools[2].tool_id", "attached_tools[2].id"),
+            ("llm.provider", "model_provider"),
+        ]);
         for (scope, field, expected) in cases {
-            assert_eq!(texts(loc(field, scope)).join(" "), expected, "{field}");
+            assert_eq!(texts(loc(field, scope, &origins)).join(" "), expected, "{field}");
         }
     }
 

@@ -13,11 +13,10 @@ use super::dto::{
     KbDocumentFull, KbDocumentItem, KnowledgeBaseItem, KnowledgeBasePage,
 };
 use super::http::{
-    ApiError, Body, Caller, PageQuery, Params, QueryMap, Scope, blank, body_problems, bool_query, id_of, list_request,
+    ApiError, Caller, PageQuery, Params, QueryMap, Scope, Wire, body_problems, bool_query, id_of, list_request,
 };
+use super::wire::{Check, Origins};
 use crate::domain::encode::Encoding;
-use crate::domain::template::fields::required_string;
-use crate::error::FieldViolation;
 use crate::proto::agent_service_server::AgentService;
 use crate::proto::{
     CreateDocumentRequest, CreateKnowledgeBaseRequest, DeleteDocumentRequest, DeleteKnowledgeBaseRequest, Document,
@@ -59,17 +58,16 @@ fn name_from_url(url: &str) -> String {
     segments.next_back().or(host).filter(|s| !s.is_empty()).unwrap_or(url).to_owned()
 }
 
-/// Reads a `CreateManagedKnowledgeBaseRequest`.
-fn kb_request(body: &Body) -> Result<CreateManagedKnowledgeBaseRequest, ApiError> {
-    let object = body.object()?;
-    let mut errs = Vec::new();
-    let request = CreateManagedKnowledgeBaseRequest {
-        name: required_string(&object, "name", &mut errs),
-        description: object.string("description", &mut errs),
-    };
-    errs.extend(blank(&object, "name"));
-    body_problems(errs)?;
-    Ok(request)
+/// A `CreateManagedKnowledgeBaseRequest` as the knowledge base it sets, whether it gives a
+/// description, and where each field came from.
+fn kb_request(body: CreateManagedKnowledgeBaseRequest) -> Result<(KnowledgeBase, bool, Origins), ApiError> {
+    let mut c = Check::default();
+    let display_name = c.required_text("name", "display_name", body.name).unwrap_or_default();
+    let description = c.take("description", "description", body.description);
+    body_problems(std::mem::take(&mut c.errs))?;
+    let given = description.is_some();
+    let kb = KnowledgeBase { display_name, description: description.unwrap_or_default(), ..Default::default() };
+    Ok((kb, given, c.origins))
 }
 
 pub(super) async fn get_kb(state: &RestState, caller: &Caller, kb_id: &str) -> Result<KnowledgeBase, ApiError> {
@@ -130,22 +128,17 @@ pub async fn list_knowledge_bases(
 pub async fn create_knowledge_base(
     State(state): State<RestState>,
     caller: Caller,
-    body: Body,
+    Wire(body): Wire<CreateManagedKnowledgeBaseRequest>,
 ) -> Result<(StatusCode, Json<KnowledgeBaseItem>), ApiError> {
-    let request = kb_request(&body)?;
-    let kb = KnowledgeBase {
-        display_name: request.name,
-        description: request.description.unwrap_or_default(),
-        r#type: "managed".to_owned(),
-        ..Default::default()
-    };
+    let (kb, _, origins) = kb_request(body)?;
+    let kb = KnowledgeBase { r#type: "managed".to_owned(), ..kb };
     let message = CreateKnowledgeBaseRequest {
         parent: caller.parent(),
         knowledge_base_id: String::new(),
         knowledge_base: Some(kb),
     };
     let created = state.agents.create_knowledge_base(caller.request(message)).await;
-    let created = created.map_err(ApiError::status(Scope::KnowledgeBase))?.into_inner();
+    let created = created.map_err(ApiError::status_from(Scope::KnowledgeBase, origins))?.into_inner();
     Ok((StatusCode::CREATED, Json(item(created, &caller.tenant))))
 }
 
@@ -192,22 +185,17 @@ pub async fn update_knowledge_base(
     State(state): State<RestState>,
     caller: Caller,
     Params(kb_id): Params<String>,
-    body: Body,
+    Wire(body): Wire<CreateManagedKnowledgeBaseRequest>,
 ) -> Result<Json<KnowledgeBaseItem>, ApiError> {
-    let request = kb_request(&body)?;
+    let (kb, described, origins) = kb_request(body)?;
     let mut paths = vec!["display_name".to_owned()];
-    if request.description.is_some() {
+    if described {
         paths.push("description".to_owned());
     }
-    let kb = KnowledgeBase {
-        name: caller.name(KNOWLEDGE_BASES, &kb_id),
-        display_name: request.name,
-        description: request.description.unwrap_or_default(),
-        ..Default::default()
-    };
+    let kb = KnowledgeBase { name: caller.name(KNOWLEDGE_BASES, &kb_id), ..kb };
     let message = UpdateKnowledgeBaseRequest { knowledge_base: Some(kb), update_mask: Some(FieldMask { paths }) };
     let updated = state.agents.update_knowledge_base(caller.request(message)).await;
-    let updated = updated.map_err(ApiError::status(Scope::KnowledgeBase))?.into_inner();
+    let updated = updated.map_err(ApiError::status_from(Scope::KnowledgeBase, origins))?.into_inner();
     Ok(Json(item(updated, &caller.tenant)))
 }
 
@@ -303,28 +291,28 @@ pub async fn add_documents(
     State(state): State<RestState>,
     caller: Caller,
     Params(kb_id): Params<String>,
-    body: Body,
+    Wire(body): Wire<AddDocumentsRequest>,
 ) -> Result<Json<Vec<KbDocumentItem>>, ApiError> {
-    let object = body.object()?;
-    let mut errs = Vec::new();
-    if object.get("document_urls").is_none() {
-        errs.push(FieldViolation::new("document_urls", "is required"));
-    }
-    let request = AddDocumentsRequest { document_urls: object.strings("document_urls", &mut errs).unwrap_or_default() };
-    for (i, url) in request.document_urls.iter().enumerate() {
+    let mut c = Check::default();
+    let urls = c.required("document_urls", "url", body.document_urls).unwrap_or_default();
+    let urls = c.items("document_urls", "url", urls, |c, url: String| {
         if url.trim().is_empty() {
-            errs.push(FieldViolation::new(format!("document_urls[{i}]"), "must not be empty"));
+            c.push(crate::error::ViolationKind::Invalid, "", "must not be empty");
         }
-    }
-    body_problems(errs)?;
+        url
+    });
+    body_problems(c.errs)?;
     let kb = get_kb(&state, &caller, &kb_id).await?;
-    let mut items = Vec::with_capacity(request.document_urls.len());
-    for url in request.document_urls {
+    let mut items = Vec::with_capacity(urls.len());
+    // Each document is created alone: what the service refuses is the URL as a whole.
+    let origins = Origins::new(&[("url", "document_urls")]);
+    for url in urls {
         let document = Document { display_name: name_from_url(&url), url, ..Default::default() };
         let message =
             CreateDocumentRequest { parent: kb.name.clone(), document_id: String::new(), document: Some(document) };
         let created = state.agents.create_document(caller.request(message)).await;
-        items.push(document_item(created.map_err(ApiError::status(Scope::Document))?.into_inner(), &kb_id));
+        let created = created.map_err(ApiError::status_from(Scope::Document, origins.clone()))?;
+        items.push(document_item(created.into_inner(), &kb_id));
     }
     Ok(Json(items))
 }

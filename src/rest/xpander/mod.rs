@@ -4,7 +4,10 @@
 //! header, else the configured default). Every route calls the gRPC adapter method a gRPC client
 //! reaches; handlers only translate.
 
-mod agent_json;
+mod agent_in;
+mod agent_out;
+#[cfg(test)]
+mod agent_tests;
 mod agents;
 mod content;
 mod dto;
@@ -13,6 +16,7 @@ pub(crate) mod fuzz_entry;
 mod http;
 mod knowledge;
 mod templates;
+mod wire;
 
 use axum::Router;
 use axum::routing::{get, post};
