@@ -85,7 +85,7 @@ mod tests {
     use crate::proto::Agent;
 
     #[test]
-    fn an_overwrite_shows_changed_fields_and_hides_secrets() {
+    fn an_overwrite_shows_the_changed_field_without_identity() {
         let text = |t: &str| [("en".to_owned(), t.to_owned())].into();
         let before =
             Agent { description: text("old"), name: "tenants/t/agents/a".into(), revision: 4, ..Default::default() };
@@ -94,5 +94,19 @@ mod tests {
         assert_eq!(ops.len(), 1, "{ops:?}");
         assert_eq!((ops[0].op.as_str(), ops[0].path.as_str()), ("replace", "/description/en"));
         assert_eq!(ops[0].value, Some(json_to_value(serde_json::json!("new"))));
+    }
+
+    #[test]
+    fn a_secret_value_never_shows_only_that_it_is_set() {
+        use crate::proto::LlmConfig;
+        let keyed = |key: &str| Agent {
+            llm: Some(LlmConfig { api_key: key.into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let ops = diff(&canonical(&keyed("")), &canonical(&keyed("sk-live-123")));
+        assert_eq!(ops.len(), 1, "{ops:?}");
+        assert_eq!((ops[0].op.as_str(), ops[0].path.as_str()), ("replace", "/llm/apiKey"));
+        assert_eq!(ops[0].value, Some(json_to_value(serde_json::json!(REDACTED))));
+        assert!(diff(&canonical(&keyed("sealed-old")), &canonical(&keyed("sk-new"))).is_empty());
     }
 }
