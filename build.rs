@@ -17,6 +17,7 @@ const PROTOS: &[&str] = &[
     "agentport/v1/components.proto",
     "agentport/v1/agent_service.proto",
     "agentport/v1/job.proto",
+    "agentport/v1/plan.proto",
     "agentport/v1/job_service.proto",
     "agentport/v1/template.proto",
     "agentport/v1/template_service.proto",

@@ -195,6 +195,26 @@ pub struct ImportArgs {
     /// leaves it unbound). With any, the bundle binds no secret by id.
     #[arg(long, value_name = "REQUIRED=MINE", value_parser = secret_mapping)]
     pub map_secret: Vec<(String, String)>,
+    /// Show what the import would do to each entity and write nothing (a dry run): a table,
+    /// or the plan's JSON with `--output json`. Its plan id is for `--plan-id`.
+    #[arg(long, conflicts_with_all = ["plan_id", "background"])]
+    pub plan: bool,
+    /// Apply exactly the plan `--plan` showed with this id; refused, writing nothing, when
+    /// the bundle, the options or the tenant changed since.
+    #[arg(long, value_name = "ID", conflicts_with = "background")]
+    pub plan_id: Option<String>,
+    /// How `--plan` prints the plan.
+    #[arg(long, value_enum, default_value = "table", requires = "plan")]
+    pub output: PlanOutput,
+}
+
+/// How `agentport import --plan` prints the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanOutput {
+    /// One line per entity: kind, id, action, details.
+    Table,
+    /// The plan as JSON (the `plan` of the REST dry run).
+    Json,
 }
 
 fn secret_mapping(text: &str) -> Result<(String, String), String> {

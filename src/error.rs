@@ -39,6 +39,9 @@ pub enum ErrorCode {
     EtagMismatch,
     /// Another change landed between read and write; retry.
     ConcurrentModification,
+    /// An import named a `plan_id` that no longer matches: the bundle, the options or the
+    /// target tenant changed since the plan was made; nothing was written.
+    PlanStale,
     /// The request conflicts with the state of other resources.
     FailedPrecondition,
     /// An export would write an entity that an import refuses (a value the bundle format does
@@ -84,6 +87,7 @@ impl ErrorCode {
             ErrorCode::AlreadyExists => "RESOURCE_ALREADY_EXISTS",
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
             ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
+            ErrorCode::PlanStale => "PLAN_STALE",
             ErrorCode::FailedPrecondition => "FAILED_PRECONDITION",
             ErrorCode::NotExportable => "NOT_EXPORTABLE",
             ErrorCode::ResourceInUse => "RESOURCE_IN_USE",
@@ -111,7 +115,7 @@ impl ErrorCode {
             | ErrorCode::MalformedMessage => tonic::Code::InvalidArgument,
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
-            ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => tonic::Code::Aborted,
+            ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification | ErrorCode::PlanStale => tonic::Code::Aborted,
             ErrorCode::FailedPrecondition
             | ErrorCode::SignatureRequired
             | ErrorCode::SignerNotTrusted
@@ -148,7 +152,10 @@ impl ErrorCode {
             | ErrorCode::SubAgentDepthExceeded
             | ErrorCode::MessageTooLarge => 400,
             ErrorCode::NotFound => 404,
-            ErrorCode::AlreadyExists | ErrorCode::EtagMismatch | ErrorCode::ConcurrentModification => 409,
+            ErrorCode::AlreadyExists
+            | ErrorCode::EtagMismatch
+            | ErrorCode::ConcurrentModification
+            | ErrorCode::PlanStale => 409,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::PermissionDenied => 403,
             ErrorCode::Unavailable => 503,

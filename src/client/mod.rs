@@ -19,7 +19,7 @@ use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_types::StatusExt;
 
-use crate::cli::{ConflictPolicyArg, ConnectionArgs, Credential, ExportArgs, ImportArgs};
+use crate::cli::{ConflictPolicyArg, ConnectionArgs, Credential, ExportArgs, ImportArgs, PlanOutput};
 use crate::domain::encode::{Encoder, Encoding};
 use crate::proto::agent_service_client::AgentServiceClient;
 use crate::proto::{
@@ -27,8 +27,10 @@ use crate::proto::{
     StreamExportAgentsRequest, StreamImportAgentsHeader, StreamImportAgentsRequest, stream_export_agents_response,
     stream_import_agents_request,
 };
+use crate::rest::emporix::plan::ImportPlan;
 use crate::service::transfer::{ImportPart, read_bundle_json};
 
+mod plan_table;
 mod signing;
 pub use signing::signing_key;
 
@@ -126,13 +128,14 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
     let header = StreamImportAgentsHeader {
         parent: parent(&args.connection.tenant),
         checksum: String::new(),
-        dry_run: args.dry_run,
+        dry_run: args.dry_run || args.plan,
         conflict_policy: args.conflict_policy.map_or(0, |p| conflict_policy(p) as i32),
         request_id: args.request_id.clone().unwrap_or_default(),
         background: args.background,
         signature: None,
         require_signature: args.require_signature,
         secret_mappings: args.map_secret.iter().cloned().collect(),
+        plan_id: args.plan_id.clone().unwrap_or_default(),
     };
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let first = StreamImportAgentsRequest { part: Some(stream_import_agents_request::Part::Header(header)) };
@@ -169,7 +172,14 @@ async fn import_bundle(args: ImportArgs) -> Result<(), Failure> {
     if let Ok(Err(why)) = reading.await {
         return Err(Failure::Invalid(format!("{path}: not a bundle file: {why}")));
     }
-    emit(None, &pretty(&import_report(&response.map_err(Failure::Refused)?.into_inner())))
+    let response = response.map_err(Failure::Refused)?.into_inner();
+    match (args.plan, &response.plan) {
+        (true, Some(plan)) if args.output == PlanOutput::Json => {
+            emit(None, &pretty(&serde_json::to_value(ImportPlan::from(plan.clone())).expect("a plan serializes")))
+        }
+        (true, Some(plan)) => emit(None, &plan_table::render(plan)),
+        _ => emit(None, &pretty(&import_report(&response))),
+    }
 }
 
 /// A bundle file written under a temporary name and renamed once complete, or standard output.

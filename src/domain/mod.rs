@@ -15,6 +15,7 @@ pub mod json;
 pub mod limits;
 pub mod names;
 pub mod page;
+pub mod plan;
 pub mod query;
 pub mod references;
 pub mod reflect;

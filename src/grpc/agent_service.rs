@@ -101,6 +101,7 @@ impl AgentServiceAdapter {
             signature: header.signature.clone(),
             require_signature: header.require_signature,
             secret_mappings: header.secret_mappings.clone().into_iter().collect(),
+            plan_id: header.plan_id.clone(),
         };
         self.transfers.import_stream(&header.parent, &header.checksum, options, parts).await
     }
@@ -441,6 +442,7 @@ impl AgentService for AgentServiceAdapter {
             signature: r.signature,
             require_signature: r.require_signature,
             secret_mappings: r.secret_mappings.into_iter().collect(),
+            plan_id: r.plan_id,
         };
         Ok(Response::new(call.finish(self.transfers.import(&r.parent, &r.data, &r.checksum, options).await)?))
     }

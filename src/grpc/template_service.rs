@@ -3,6 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use crate::auth::Authorizer;
+use crate::domain::plan::patch::json_to_value;
 use crate::domain::resource::timestamp;
 use crate::proto::template_service_server::TemplateService as TemplateServiceApi;
 use crate::proto::*;
@@ -74,24 +75,6 @@ fn to_proto(view: TemplateView, definition: TemplateDefinition) -> Template {
         create_time: Some(timestamp(view.create_time)),
         document_contents_omitted: definition.contents_omitted,
     }
-}
-
-/// JSON as a `google.protobuf.Value` (numbers become doubles, as the well-known type defines).
-fn json_to_value(json: serde_json::Value) -> prost_types::Value {
-    use prost_types::value::Kind;
-    let kind = match json {
-        serde_json::Value::Null => Kind::NullValue(0),
-        serde_json::Value::Bool(b) => Kind::BoolValue(b),
-        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
-        serde_json::Value::String(s) => Kind::StringValue(s),
-        serde_json::Value::Array(items) => {
-            Kind::ListValue(prost_types::ListValue { values: items.into_iter().map(json_to_value).collect() })
-        }
-        serde_json::Value::Object(map) => Kind::StructValue(prost_types::Struct {
-            fields: map.into_iter().map(|(k, v)| (k, json_to_value(v))).collect(),
-        }),
-    };
-    prost_types::Value { kind: Some(kind) }
 }
 
 #[tonic::async_trait]

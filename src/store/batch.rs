@@ -3,7 +3,7 @@
 //! so none exceeds the bound-parameter limits (SQLite 32766, PostgreSQL 65535) or grows with
 //! the size of what is written.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ConnectionTrait, Value};
 
@@ -76,6 +76,39 @@ pub async fn existing(
             .map_err(|e| db_error("existing ids", e))?;
         for row in rows {
             found.insert(row.try_get::<String>("", "id").map_err(|e| Error::internal("read existing id", e))?);
+        }
+    }
+    Ok(found)
+}
+
+/// The revision of each top-level resource of `kind` among `ids` that exists in `tenant`.
+pub async fn revisions(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    kind: ResourceKind,
+    ids: &[&str],
+) -> Result<HashMap<String, i64>> {
+    let mut wanted: Vec<&str> = ids.iter().copied().filter(|id| !id.is_empty()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut found = HashMap::new();
+    for chunk in chunks(&wanted, 1, |id| id.len()) {
+        let sql = format!(
+            "SELECT id, revision FROM resources WHERE tenant = ? AND kind = ? AND parent = '' AND id IN ({})",
+            marks(chunk.len())
+        );
+        let mut values: Vec<Value> = vec![tenant.into(), kind.as_str().into()];
+        values.extend(chunk.iter().map(|id| Value::from(*id)));
+        let rows = conn
+            .query_all_raw(statement(conn.get_database_backend(), &sql, values))
+            .await
+            .map_err(|e| db_error("revisions", e))?;
+        for row in rows {
+            let read = |e| Error::internal("read revision", e);
+            found.insert(
+                row.try_get::<String>("", "id").map_err(read)?,
+                row.try_get::<i64>("", "revision").map_err(read)?,
+            );
         }
     }
     Ok(found)

@@ -138,6 +138,14 @@ macro_rules! resource_ops {
             ) -> Result<std::collections::HashSet<String>> {
                 batch::existing(&self.$field, tenant, kind, ids).await
             }
+            pub async fn revisions(
+                &self,
+                tenant: &str,
+                kind: ResourceKind,
+                ids: &[&str],
+            ) -> Result<std::collections::HashMap<String, i64>> {
+                batch::revisions(&self.$field, tenant, kind, ids).await
+            }
             pub async fn exists(&self, name: &ResourceName) -> Result<bool> {
                 resources::exists(&self.$field, name).await
             }

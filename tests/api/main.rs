@@ -20,6 +20,7 @@ mod limits;
 mod offset_pages;
 mod operations;
 mod pagination;
+mod plans;
 mod references;
 mod resilience;
 mod rest_emporix;

@@ -10,6 +10,7 @@ pub(crate) mod fuzz_entry;
 mod jobs;
 mod kinds;
 mod patch;
+pub(crate) mod plan;
 mod resources;
 mod schema;
 mod signing;

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::bundle_body;
 use super::error::{ApiError, Body, ErrorMessage, ErrorMessageFault, Ids, Params};
 use super::jobs::Job;
+use super::plan::ImportPlan;
 use super::signing::{BundleSignature, Signer};
 use super::{RestState, iso8601, parent};
 use crate::proto;
@@ -98,6 +99,11 @@ pub struct ImportResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, extensions(("x-agentport-extension" = json!(true))))]
     pub secret_requirements: Option<Vec<SecretRequirement>>,
+    /// Dry runs, and imports that gave `planId`: what the import does to each entity, and
+    /// the plan's id (see the gRPC `ImportPlan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, extensions(("x-agentport-extension" = json!(true))))]
+    pub plan: Option<ImportPlan>,
 }
 
 /// A token an imported entity refers to (agentport extension): see the gRPC
@@ -186,11 +192,11 @@ pub struct ImportDetail {
 }
 
 /// The enum value's name without its prefix: `IMPORT_STATE_DISABLED` -> `DISABLED`.
-fn unprefixed(name: &str, prefix: &str) -> String {
+pub(super) fn unprefixed(name: &str, prefix: &str) -> String {
     name.strip_prefix(prefix).unwrap_or(name).to_owned()
 }
 
-fn text(value: String) -> Option<String> {
+pub(super) fn text(value: String) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
@@ -201,20 +207,20 @@ impl From<proto::ImportedEntity> for ImportedEntity {
             id: entity.id,
             name: entity.name,
             state: unprefixed(state.as_str_name(), "IMPORT_STATE_"),
-            details: entity
-                .details
-                .into_iter()
-                .map(|d| ImportDetail {
-                    code: unprefixed(
-                        proto::ImportDetailCode::try_from(d.code).unwrap_or_default().as_str_name(),
-                        "IMPORT_DETAIL_CODE_",
-                    ),
-                    object_id: text(d.object_id),
-                    object_name: text(d.object_name),
-                    message: text(d.message),
-                })
-                .collect(),
+            details: entity.details.into_iter().map(ImportDetail::from).collect(),
             source_id: text(entity.source_id),
+        }
+    }
+}
+
+impl From<proto::ImportDetail> for ImportDetail {
+    fn from(d: proto::ImportDetail) -> Self {
+        let code = proto::ImportDetailCode::try_from(d.code).unwrap_or_default();
+        Self {
+            code: unprefixed(code.as_str_name(), "IMPORT_DETAIL_CODE_"),
+            object_id: text(d.object_id),
+            object_name: text(d.object_name),
+            message: text(d.message),
         }
     }
 }
@@ -283,6 +289,7 @@ pub struct ImportParams {
     #[serde(rename = "async")]
     background: Option<bool>,
     require_signature: Option<bool>,
+    plan_id: Option<String>,
 }
 
 fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiError> {
@@ -326,6 +333,10 @@ fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiErro
         ("requireSignature" = Option<bool>, Query,
             description = "Refuse the bundle unless its `signature` verifies with a key the tenant trusts.",
             extensions(("x-agentport-extension" = json!(true)))),
+        ("planId" = Option<String>, Query,
+            description = "Apply exactly the plan a dry run answered with this `plan.planId`: refused with 409 \
+                `PLAN_STALE`, writing nothing, when the bundle, the options or the tenant changed since.",
+            extensions(("x-agentport-extension" = json!(true)))),
     ),
     request_body = ImportRequest,
     responses(
@@ -338,7 +349,8 @@ fn conflict_policy(value: Option<&str>) -> Result<proto::ConflictPolicy, ApiErro
             `SIGNER_NOT_TRUSTED`).", body = ErrorMessage),
         (status = 401, description = "The authorization token is invalid or has expired.", body = ErrorMessageFault),
         (status = 403, description = "The token's scopes are not sufficient.", body = ErrorMessage),
-        (status = 409, description = "An agent's id is taken and `conflictPolicy=fail`.", body = ErrorMessage),
+        (status = 409, description = "An agent's id is taken and `conflictPolicy=fail`, or the plan of \
+            `planId` no longer holds (`PLAN_STALE`).", body = ErrorMessage),
     ),
     security(("OAuth2" = ["ai.agent_manage"]))
 )]
@@ -361,6 +373,7 @@ pub async fn import_agents(
         require_signature: params.require_signature.unwrap_or(false),
         // The body's `secretMappings` come with its parts.
         secret_mappings: Default::default(),
+        plan_id: params.plan_id.unwrap_or_default(),
     };
     let parts = bundle_body::import_parts(body);
     let imported = state.agents.import_agents_parts(grpc_request(&headers, header), parts).await?;
@@ -377,6 +390,7 @@ pub async fn import_agents(
         secret_requirements: imported
             .dry_run
             .then(|| imported.secret_requirements.into_iter().map(SecretRequirement::from).collect()),
+        plan: imported.plan.map(ImportPlan::from),
     };
     Ok(Json(response).into_response())
 }

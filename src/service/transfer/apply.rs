@@ -3,15 +3,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::plan::{self, Decided, PlanRequest};
 use crate::domain::bundle::Bundle;
 use crate::domain::names::{Parent, ResourceKind, ResourceName, import_rename};
+use crate::domain::plan::patch::canonical;
 use crate::domain::requirements::{Binder, Bound, Source, required_ids};
 use crate::domain::resource::Resource;
 use crate::domain::validate::preferred_text;
 use crate::error::{Error, ErrorCode, Result};
 use crate::proto::{
-    AgentStatus, ConflictPolicy, ImportDetail, ImportDetailCode as Code, ImportState as State, ImportSummary,
-    ImportedEntity, McpServer, SecretRequirement, TenantSettings, Tool, tool,
+    AgentStatus, ConflictPolicy, ImportDetail, ImportDetailCode as Code, ImportPlan, ImportState as State,
+    ImportSummary, ImportedEntity, McpServer, SecretRequirement, TenantSettings, Tool, tool,
 };
 use crate::service::documents::content::StagedContents;
 use crate::service::sealing;
@@ -24,8 +26,11 @@ pub struct ImportContext<'a> {
     pub sealer: &'a Sealer,
     pub tenant: &'a str,
     pub policy: ConflictPolicy,
-    /// Microseconds since the epoch; renamed ids carry it in milliseconds.
+    /// Microseconds since the epoch.
     pub now: i64,
+    /// Milliseconds since the epoch that renamed ids carry: now, or the instant of the plan
+    /// being applied.
+    pub rename_millis: i64,
     pub dry_run: bool,
     /// Testing only: fail after this many entity writes.
     pub fault_after_writes: Option<usize>,
@@ -35,6 +40,8 @@ pub struct ImportContext<'a> {
     pub mappings: &'a BTreeMap<String, String>,
     /// The importing tenant's settings (its endpoint allow-list).
     pub settings: &'a TenantSettings,
+    /// Set for a dry run and for an import applying a plan: the plan to build (and check).
+    pub plan: Option<PlanRequest<'a>>,
 }
 
 /// What was (or, in a dry run, would be) imported.
@@ -42,6 +49,8 @@ pub struct Applied {
     pub summary: ImportSummary,
     pub message: String,
     pub requirements: Vec<SecretRequirement>,
+    /// The plan, when the context asked for one.
+    pub plan: Option<ImportPlan>,
 }
 
 /// What the tenant already holds among the ids the bundle names, read before anything is
@@ -53,23 +62,37 @@ struct Known {
     mcp_servers: HashSet<String>,
     knowledge_bases: HashSet<String>,
     agents: HashSet<String>,
+    /// `{kind}/{id}` -> revision of each of them (what a plan id covers).
+    revisions: BTreeMap<String, i64>,
 }
 
 impl Known {
     async fn load(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Self> {
-        let (tx, tenant) = (ctx.tx, ctx.tenant);
         let functions = bundle.mcp_servers.iter().flat_map(|s| s.value.tools.iter().map(|t| t.function_id.as_str()));
         let tools: Vec<&str> = bundle.tools.iter().map(|t| t.id.as_str()).chain(functions).collect();
         let servers: Vec<&str> = bundle.mcp_servers.iter().map(|s| s.id.as_str()).collect();
         let bases: Vec<&str> = bundle.knowledge_bases.iter().map(|k| k.id.as_str()).collect();
         let agents: Vec<&str> = bundle.agents.iter().map(|a| a.id.as_str()).collect();
-        Ok(Known {
-            tools: tx.existing(tenant, ResourceKind::Tool, &tools).await?,
-            mcp_servers: tx.existing(tenant, ResourceKind::McpServer, &servers).await?,
-            knowledge_bases: tx.existing(tenant, ResourceKind::KnowledgeBase, &bases).await?,
-            agents: tx.existing(tenant, ResourceKind::Agent, &agents).await?,
-        })
+        let mut revisions = BTreeMap::new();
+        let tools = revised(ctx, ResourceKind::Tool, &tools, &mut revisions).await?;
+        let mcp_servers = revised(ctx, ResourceKind::McpServer, &servers, &mut revisions).await?;
+        let knowledge_bases = revised(ctx, ResourceKind::KnowledgeBase, &bases, &mut revisions).await?;
+        let agents = revised(ctx, ResourceKind::Agent, &agents, &mut revisions).await?;
+        Ok(Known { tools, mcp_servers, knowledge_bases, agents, revisions })
     }
+}
+
+/// Those of `ids` the tenant holds, their revisions added to `revisions` as `{kind}/{id}`.
+async fn revised(
+    ctx: &ImportContext<'_>,
+    kind: ResourceKind,
+    ids: &[&str],
+    revisions: &mut BTreeMap<String, i64>,
+) -> Result<HashSet<String>> {
+    let found = ctx.tx.revisions(ctx.tenant, kind, ids).await?;
+    let held = found.keys().cloned().collect();
+    revisions.extend(found.into_iter().map(|(id, revision)| (format!("{}/{id}", kind.as_str()), revision)));
+    Ok(held)
 }
 
 /// The secret ids the bundle's agents, tools and MCP servers require.
@@ -289,6 +312,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
     let rename = |id: &str| targets.get(id).map(|(target, _)| target.clone()).unwrap_or_else(|| id.to_owned());
 
     let (mut agents_written, tools_written, servers_written) = (0, writes.tools.len(), writes.mcp_servers.len());
+    let mut overwrites = BTreeMap::new();
     for entry in &bundle.agents {
         let (target, conflict) = targets[entry.id.as_str()].clone();
         let label = preferred_text(&entry.value.display_name);
@@ -337,6 +361,9 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         requirements.extend(bound.requirements);
         details.extend(bound.details);
         details.push(detail(Code::AgentImportedDisabled, &target, &label, "Imported agents start disabled."));
+        if conflict == Some(Code::Overwritten) && ctx.plan.is_some() {
+            overwrites.insert(target.clone(), canonical(&agent));
+        }
         let written = row(ctx.sealer, name(ResourceKind::Agent, &target), agent)?;
         if conflict == Some(Code::Overwritten) {
             writes.overwritten_agents.push(written);
@@ -350,6 +377,14 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         }
         summary.agents.push(imported);
     }
+    let plan = match &ctx.plan {
+        Some(request) => {
+            let decided =
+                Decided { summary: &summary, requirements: &requirements, revisions: &known.revisions, overwrites };
+            Some(plan::build(ctx, request, bundle, decided).await?)
+        }
+        None => None,
+    };
     writes.write(ctx).await?;
 
     let counts = format!("{agents_written} agents, {tools_written} tools, and {servers_written} MCP servers");
@@ -357,7 +392,7 @@ pub async fn apply(ctx: &ImportContext<'_>, bundle: &Bundle) -> Result<Applied> 
         true => format!("Dry run, nothing was written: would import {counts}."),
         false => format!("Successfully imported {counts}."),
     };
-    Ok(Applied { summary, message, requirements })
+    Ok(Applied { summary, message, requirements, plan })
 }
 
 /// New ids for the agents in `taken`, in bundle order: for each the first of
@@ -369,7 +404,7 @@ async fn rename_targets<'b>(
     bundle: &'b Bundle,
     taken: &[&'b str],
 ) -> Result<Vec<(&'b str, String)>> {
-    let millis = ctx.now / 1000;
+    let millis = ctx.rename_millis;
     let in_bundle: HashSet<&str> = bundle.agents.iter().map(|a| a.id.as_str()).collect();
     let (mut asked, mut held): (HashSet<String>, HashSet<String>) = Default::default();
     loop {

@@ -10,6 +10,7 @@ pub(crate) mod closure;
 pub(crate) mod entity_rules;
 mod export;
 mod parse;
+mod plan;
 pub(crate) mod render;
 mod runner;
 mod spool;
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use self::apply::{ImportContext, apply};
 use self::entity_rules::scoped;
+use self::plan::PlanRequest;
 use self::spool::{Spooled, spool};
 use super::job_view::to_proto;
 use crate::config::Settings;
@@ -41,6 +43,7 @@ use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::json;
 use crate::domain::limits::DocumentLimits;
 use crate::domain::names::{Parent, ResourceKind};
+use crate::domain::plan::id::rename_millis;
 use crate::domain::resource::timestamp;
 use crate::domain::signing::{Verdict, decide};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
@@ -69,6 +72,8 @@ pub struct ImportOptions {
     pub require_signature: bool,
     /// Required secret id -> the tenant's secret id (see `domain::requirements`).
     pub secret_mappings: BTreeMap<String, String>,
+    /// Apply exactly this plan (a dry run's `plan_id`), or refuse with PLAN_STALE.
+    pub plan_id: String,
 }
 
 /// The input of a background import, kept in the job's payload: the bundle is a blob the job
@@ -187,7 +192,8 @@ impl TransferService {
             return self.enqueue(&tenant, spooled, &options, signer, None).await;
         }
         let bytes = self.store.read_staged(&spooled.staged);
-        let result = self.import_bytes(&tenant, bytes, &options, spooled.staged.blob.size, signer).await;
+        let blob = &spooled.staged.blob;
+        let result = self.import_bytes(&tenant, bytes, &options, (blob.size, &blob.sha256), signer).await;
         self.store.discard_upload(&spooled.staged.tenant, &spooled.staged.upload_id).await;
         result
     }
@@ -201,6 +207,15 @@ impl TransferService {
         }
         if options.dry_run && options.background {
             violations.push(FieldViolation::new("background", "a dry run runs in the request; do not combine them"));
+        }
+        if !options.plan_id.is_empty() {
+            if rename_millis(&options.plan_id).is_none() {
+                violations.push(FieldViolation::new("plan_id", "is not a plan id (take it from a dry run's plan)"));
+            }
+            if options.background {
+                violations
+                    .push(FieldViolation::new("plan_id", "a plan is applied in the request; not with background"));
+            }
         }
         match (parent, violations.is_empty()) {
             (Some(parent), true) => Ok(parent.tenant),
@@ -263,14 +278,15 @@ impl TransferService {
         tenant: &str,
         bytes: S,
         options: &ImportOptions,
-        size: u64,
+        (size, sha256): (u64, &str),
         signer: Option<Signer>,
     ) -> Result<ImportAgentsResponse>
     where
         S: Stream<Item = Result<Bytes>> + Send + 'static,
     {
         let (bundle, contents) = self.open(tenant, bytes).await?;
-        let result = self.import_staged(tenant, &bundle, &contents, options, signer).await;
+        let staged = Staging { bundle: &bundle, contents: &contents, sha256 };
+        let result = self.import_staged(tenant, staged, options, signer).await;
         discard_all(&self.store, contents).await;
         if result.is_ok() && !options.dry_run {
             metrics::transferred("import", size as usize, &bundle.counts());
@@ -326,8 +342,7 @@ impl TransferService {
     async fn import_staged(
         &self,
         tenant: &str,
-        bundle: &Bundle,
-        contents: &StagedContents,
+        Staging { bundle, contents, sha256 }: Staging<'_>,
         options: &ImportOptions,
         signer: Option<Signer>,
     ) -> Result<ImportAgentsResponse> {
@@ -355,17 +370,23 @@ impl TransferService {
             tenant,
             policy: options.policy,
             now,
+            rename_millis: rename_millis(&options.plan_id).unwrap_or(now / 1000),
             dry_run: options.dry_run,
             fault_after_writes: self.fault_after_writes,
             contents,
             mappings: &options.secret_mappings,
             settings: &settings,
+            plan: (options.dry_run || !options.plan_id.is_empty()).then(|| PlanRequest {
+                bundle_sha256: sha256,
+                expected: (!options.plan_id.is_empty()).then_some(options.plan_id.as_str()),
+            }),
         };
         let applied = match apply(&ctx, bundle).await {
             Ok(applied) => applied,
             Err(e) => {
                 drop(tx);
-                if !options.dry_run {
+                // A stale plan is refused before anything happens: not even a failed job.
+                if !options.dry_run && e.code != ErrorCode::PlanStale {
                     self.record_failure(tenant, &e, now).await;
                 }
                 return Err(e);
@@ -381,7 +402,7 @@ impl TransferService {
         };
         if options.dry_run {
             drop(tx);
-            return Ok(response(&result, String::new()));
+            return Ok(ImportAgentsResponse { plan: applied.plan, ..response(&result, String::new()) });
         }
         let version = job.version;
         job.state = JobState::Success;
@@ -390,7 +411,7 @@ impl TransferService {
         tx.update_job(&job, version).await?;
         tx.commit().await?;
         tracing::info!(tenant, job = %job.id, agents = applied.summary.agents.len(), "agents imported");
-        Ok(response(&result, job.id))
+        Ok(ImportAgentsResponse { plan: applied.plan, ..response(&result, job.id) })
     }
 
     /// Queues a background import: the job holds the stored bundle until it finishes. With
@@ -480,6 +501,13 @@ impl TransferService {
     }
 }
 
+/// A parsed bundle with its staged document contents and the SHA-256 of its bytes.
+struct Staging<'a> {
+    bundle: &'a Bundle,
+    contents: &'a StagedContents,
+    sha256: &'a str,
+}
+
 fn bundle_error(violations: Vec<FieldViolation>) -> Error {
     let mut err = Error::invalid(violations).with_code(ErrorCode::InvalidBundle);
     err.message = format!("the bundle is invalid: {}", err.message.trim_start_matches("invalid "));
@@ -496,6 +524,7 @@ fn response(result: &ImportResult, job_id: String) -> ImportAgentsResponse {
         job: None,
         signer: result.signer.clone(),
         secret_requirements: result.secret_requirements.clone(),
+        plan: None,
     }
 }
 

@@ -79,11 +79,13 @@ impl TransferRunner {
             tenant: &job.tenant,
             policy: ConflictPolicy::try_from(payload.policy).unwrap_or_default(),
             now,
+            rename_millis: now / 1000,
             dry_run: false,
             fault_after_writes: self.transfers.fault_after_writes,
             contents,
             mappings: &payload.secret_mappings,
             settings: &settings,
+            plan: None,
         };
         let applied = apply::apply(&ctx, bundle).await?;
         let result = ImportResult {

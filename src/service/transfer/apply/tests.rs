@@ -79,11 +79,13 @@ async fn import(
         tenant,
         policy: ConflictPolicy::Rename,
         now: 1_700_000_000_000_000,
+        rename_millis: 1_700_000_000_000,
         dry_run: false,
         fault_after_writes: None,
         contents: &contents,
         mappings: &Default::default(),
         settings: &Default::default(),
+        plan: None,
     };
     let before = counter.load(Ordering::Relaxed);
     let applied = apply(&ctx, bundle).await.unwrap();
