@@ -192,6 +192,14 @@ pub fn agentport(binary: &Path, database_url: &str) -> Process {
         .env("AGENTPORT_JOB_WORKERS", "0")
         .env("AGENTPORT_MAX_EXPORT_AGENTS", "1000")
         .env("AGENTPORT_METRICS_LISTEN", probes.to_string())
+        // The load client is one principal of one tenant: the fairness limits would measure
+        // themselves, not the service.
+        .env("AGENTPORT_PRINCIPAL_RATE", "10000000")
+        .env("AGENTPORT_PRINCIPAL_BURST", "10000000")
+        .env("AGENTPORT_TENANT_RATE", "10000000")
+        .env("AGENTPORT_TENANT_BURST", "10000000")
+        .env("AGENTPORT_PRINCIPAL_CONCURRENCY", "100000")
+        .env("AGENTPORT_TENANT_CONCURRENCY", "100000")
         .env("RUST_LOG", "warn");
     let process = Process::spawn(command, addr);
     let deadline = Instant::now() + Duration::from_secs(120);
