@@ -42,6 +42,9 @@ pub enum ErrorCode {
     /// An import named a `plan_id` that no longer matches: the bundle, the options or the
     /// target tenant changed since the plan was made; nothing was written.
     PlanStale,
+    /// A bundle or template is in a newer major format version than this server reads; the
+    /// message names both versions.
+    FormatUnsupported,
     /// The request conflicts with the state of other resources.
     FailedPrecondition,
     /// An export would write an entity that an import refuses (a value the bundle format does
@@ -88,6 +91,7 @@ impl ErrorCode {
             ErrorCode::EtagMismatch => "ETAG_MISMATCH",
             ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
             ErrorCode::PlanStale => "PLAN_STALE",
+            ErrorCode::FormatUnsupported => "FORMAT_UNSUPPORTED",
             ErrorCode::FailedPrecondition => "FAILED_PRECONDITION",
             ErrorCode::NotExportable => "NOT_EXPORTABLE",
             ErrorCode::ResourceInUse => "RESOURCE_IN_USE",
@@ -112,6 +116,7 @@ impl ErrorCode {
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
             | ErrorCode::SignatureInvalid
+            | ErrorCode::FormatUnsupported
             | ErrorCode::MalformedMessage => tonic::Code::InvalidArgument,
             ErrorCode::NotFound => tonic::Code::NotFound,
             ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
@@ -142,6 +147,7 @@ impl ErrorCode {
             | ErrorCode::ChecksumMismatch
             | ErrorCode::InvalidBundle
             | ErrorCode::SignatureInvalid
+            | ErrorCode::FormatUnsupported
             | ErrorCode::SignatureRequired
             | ErrorCode::SignerNotTrusted
             | ErrorCode::MalformedMessage

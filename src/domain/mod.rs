@@ -10,6 +10,7 @@ pub mod defaults;
 pub mod encode;
 pub mod field_mask;
 pub mod filter;
+pub mod format_version;
 pub mod job;
 pub mod json;
 pub mod limits;

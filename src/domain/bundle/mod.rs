@@ -11,6 +11,7 @@ pub(crate) mod emporix_tool;
 pub(crate) mod extension;
 pub(crate) mod jackson;
 mod knowledge;
+pub mod migrate;
 pub(crate) mod read;
 pub(crate) mod rules;
 pub(crate) mod verbatim;
@@ -27,10 +28,11 @@ use serde_json::Value;
 
 use self::read::{Obj, Violations};
 use self::write::Out;
+use crate::domain::format_version;
 use crate::domain::names::check_id;
 use crate::domain::secrets::{Scrub, find_secrets, scrub};
 use crate::error::FieldViolation;
-use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool};
+use crate::proto::{Agent, Document, ImportDetail, KnowledgeBase, McpServer, Tool};
 
 /// Most entities one section (`agents`, `tools`, ..., a knowledge base's `documents`) may hold.
 pub const MAX_SECTION_ENTITIES: usize = 1000;
@@ -56,6 +58,9 @@ pub struct Bundle {
     pub tools: Vec<Entry<Tool>>,
     pub mcp_servers: Vec<Entry<McpServer>>,
     pub knowledge_bases: Vec<BundledKnowledgeBase>,
+    /// Warnings about the bundle as a whole found while reading it (a newer minor format
+    /// version, see [`migrate`]); never written.
+    pub warnings: Vec<ImportDetail>,
 }
 
 impl Bundle {
@@ -87,7 +92,9 @@ pub fn encode(bundle: &Bundle) -> Vec<u8> {
         sorted.sort_by(|a, b| a.id.cmp(&b.id));
         root.put("knowledgeBases", sorted.into_iter().map(knowledge::write).collect::<Vec<_>>());
     }
-    jackson::to_bytes(&root.take())
+    let mut root = root.take();
+    format_version::stamp(root.as_object_mut().expect("the root is an object"));
+    jackson::to_bytes(&root)
 }
 
 /// Reads a bundle, ours or Emporix's. Every problem is reported at once, with its JSON path.
@@ -130,6 +137,7 @@ pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<F
             .into_iter()
             .map(|entry| knowledge::bundled(entry.id, entry.value))
             .collect(),
+        warnings: Vec::new(),
     };
     Ok((bundle, errs))
 }

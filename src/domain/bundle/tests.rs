@@ -39,6 +39,7 @@ fn full_bundle() -> Bundle {
             knowledge_base: filled(0),
             documents: vec![entry("d1", filled(0)), entry("d2", filled(0))],
         }],
+        warnings: Vec::new(),
     }
 }
 
@@ -89,7 +90,9 @@ fn emporix_example_decodes_and_reencodes_to_the_same_bytes() {
     assert_eq!(agent.status, 0);
     assert!(agent.extra_json.is_empty());
 
-    assert_eq!(String::from_utf8(encode(&bundle)).unwrap(), EMPORIX_EXAMPLE);
+    // The same bytes, plus the format version Emporix's own export does not write.
+    let stamped = format!("{},\n  \"agentport\" : {{\n    \"formatVersion\" : \"1.0\"\n  }}\n}}", EMPORIX_EXAMPLE.trim_end().trim_end_matches('}').trim_end());
+    assert_eq!(String::from_utf8(encode(&bundle)).unwrap(), stamped);
 }
 
 #[test]
@@ -196,7 +199,10 @@ fn output_is_sorted_and_independent_of_input_order() {
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.find("\"id\" : \"a1\"").unwrap() < text.find("\"id\" : \"a2\"").unwrap());
     assert!(!text.ends_with('\n'));
-    assert_eq!(String::from_utf8(encode(&Bundle::default())).unwrap(), "{\n  \"agents\" : [ ]\n}");
+    assert_eq!(
+        String::from_utf8(encode(&Bundle::default())).unwrap(),
+        "{\n  \"agents\" : [ ],\n  \"agentport\" : {\n    \"formatVersion\" : \"1.0\"\n  }\n}"
+    );
 }
 
 #[test]
@@ -211,6 +217,7 @@ fn secrets_never_reach_the_bytes() {
             knowledge_base: filler.fill(),
             documents: vec![entry("d", filler.fill())],
         }],
+        warnings: Vec::new(),
     };
     let mut secrets = Vec::new();
     secrets.extend(find_secrets(&bundle.agents[0].value));

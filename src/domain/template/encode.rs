@@ -13,6 +13,7 @@ use super::{KnowledgeBaseCopy, TemplateTree, agent, carry, knowledge, tools};
 use crate::domain::bundle::clean;
 use crate::domain::bundle::read::{Obj, Violations};
 use crate::domain::bundle::write::Out;
+use crate::domain::format_version;
 use crate::proto::tool::Config;
 use crate::proto::{Agent, KnowledgeBase};
 
@@ -21,7 +22,7 @@ pub fn encode(tree: &TemplateTree) -> Value {
     let mut root = writer.node(&tree.root);
     let detached = writer.detached();
     let mut extra = Out::new();
-    extra.object("detached", detached);
+    extra.object("detached", detached).put(format_version::FIELD, format_version::CURRENT.to_string());
     carry::insert(root.as_object_mut().expect("a node is an object"), extra);
     root
 }

@@ -7,7 +7,8 @@
 //! credentials are never written. Everything the xpander keys cannot say rides along under
 //! `"agentport"` keys (the schema allows additional properties) as a patch on what those keys
 //! read back as, so `decode_definition(&encode_definition(&t)) == t` for any tree without secret
-//! values whose root is one of its agents.
+//! values whose root is one of its agents. The root's `"agentport"` also holds the format
+//! version ([`format`]).
 
 pub(crate) mod agent;
 mod carry;
@@ -36,7 +37,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::domain::bundle::Entry;
-use crate::error::FieldViolation;
+use crate::domain::format_version::{self, Compat};
+use crate::error::{Error, FieldViolation};
 use crate::proto::{Agent, Document, KnowledgeBase, McpServer, Tool};
 
 /// Deepest `sub_agents` nesting below the root that decoding reads.
@@ -69,6 +71,17 @@ pub struct TemplateTree {
 /// credential, whatever the tree holds.
 pub fn encode_definition(tree: &TemplateTree) -> Value {
     encode::encode(tree)
+}
+
+/// Whether this server reads the definition's format version (root `agentport.formatVersion`;
+/// none declared is 1.0, the format before versions, which is today's). A newer major version
+/// is refused with FORMAT_UNSUPPORTED naming both versions.
+pub fn format(definition: &Value, path: &str) -> Result<Compat, Error> {
+    let declared = match definition {
+        Value::Object(root) => format_version::declared(root, path)?,
+        _ => None,
+    };
+    format_version::check(declared.unwrap_or(format_version::CURRENT), "template")
 }
 
 /// Reads an `AgentDefinition`, ours or xpander's. Unknown keys are ignored; every problem is

@@ -199,7 +199,7 @@ fn presence_detached_resources_and_odd_values_round_trip() {
         TemplateTree { root: "x".into(), agents: [("x".into(), Agent::default())].into(), ..Default::default() };
     let value = round_trip(&single);
     assert_eq!(value["name"], "");
-    assert!(value.get("agentport").is_none(), "{value}");
+    assert_eq!(value["agentport"], serde_json::json!({"formatVersion": "1.0"}), "{value}");
 }
 
 fn status(value: i32) -> &'static str {

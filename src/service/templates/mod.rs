@@ -297,6 +297,7 @@ impl TemplateService {
             dry_run: true,
             secret_requirements: bindings.requirements.clone(),
             signer: None,
+            warnings: Vec::new(),
         })
     }
 
@@ -352,6 +353,7 @@ impl TemplateService {
             dry_run: false,
             signer: None,
             secret_requirements: prepared.bindings.requirements.clone(),
+            warnings: Vec::new(),
         };
         let mut job =
             JobRecord::new(&parent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::Success, now);
@@ -365,6 +367,8 @@ impl TemplateService {
 
     /// Decodes and validates a stored definition, naming every problem with its path.
     fn open(&self, definition: &serde_json::Value) -> Result<TemplateTree> {
+        // The version first: a newer major version is refused before its fields are read.
+        template::format(definition, "agent_definition.")?;
         let tree = template::decode_definition(definition).map_err(|violations| {
             Error::invalid(violations.into_iter().map(|v| v.scope("agent_definition")).collect())
         })?;

@@ -142,6 +142,7 @@ pub async fn collect(store: &Store, tenant: &str, agent_ids: &[String], max_dept
         tools: tools.into_iter().map(|(id, value)| Entry { id, value }).collect(),
         mcp_servers: servers.into_iter().map(|(id, value)| Entry { id, value }).collect(),
         knowledge_bases: bundled_kbs,
+        warnings: Vec::new(),
     })
 }
 

@@ -317,8 +317,11 @@ impl TransferService {
         let in_data = |v: FieldViolation| {
             if v.field == "data" { v } else { v.scope("data") }
         };
-        let (mut bundle, decode_problems) = bundle::decode_value(&parsed.value)
+        // The version first: a newer major version is refused before its fields are read.
+        let upgraded = bundle::migrate::upgrade(&parsed.value)?;
+        let (mut bundle, decode_problems) = bundle::decode_value(&upgraded.value)
             .map_err(|violations| bundle_error(violations.into_iter().map(in_data).collect()))?;
+        bundle.warnings = upgraded.warnings();
         let mut violations: Vec<FieldViolation> = decode_problems.into_iter().map(in_data).collect();
         // The rules of a REST PUT, in Emporix names; an export applies the same ones.
         violations.extend(entity_rules::violations(&bundle, |at| format!("data.{}[{}]", at.section, at.index)));
@@ -399,6 +402,7 @@ impl TransferService {
             dry_run: options.dry_run,
             signer,
             secret_requirements: applied.requirements.clone(),
+            warnings: bundle.warnings.clone(),
         };
         if options.dry_run {
             drop(tx);
@@ -525,6 +529,7 @@ fn response(result: &ImportResult, job_id: String) -> ImportAgentsResponse {
         signer: result.signer.clone(),
         secret_requirements: result.secret_requirements.clone(),
         plan: None,
+        warnings: result.warnings.clone(),
     }
 }
 

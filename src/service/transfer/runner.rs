@@ -95,6 +95,7 @@ impl TransferRunner {
             dry_run: false,
             signer: payload.signer.clone(),
             secret_requirements: applied.requirements,
+            warnings: bundle.warnings.clone(),
         };
         let mut done = job.clone();
         done.state = JobState::Success;
