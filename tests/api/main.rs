@@ -14,6 +14,7 @@ mod emporix_query;
 mod encryption;
 mod engine;
 mod fixtures;
+mod format_versions;
 mod grpc_web;
 mod hostile_input;
 mod limits;

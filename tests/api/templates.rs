@@ -554,3 +554,12 @@ async fn templates_are_snapshots_and_imports_are_independent() {
     assert_eq!(imports.jobs.len(), 1);
     assert_eq!(imports.jobs[0].import_result.as_ref().unwrap().summary.as_ref().unwrap().agents.len(), 4);
 }
+
+#[tokio::test]
+async fn template_definitions_carry_the_current_format_version() {
+    let mut app = spawn_app().await;
+    seed_tree(&mut app, "source").await;
+    let template = export(&app, "tenants/source/agents/concierge", None).await;
+    let definition = struct_json(template.agent_definition.as_ref().unwrap());
+    assert_eq!(definition["agentport"]["formatVersion"], "1.0", "{definition}");
+}

@@ -91,7 +91,10 @@ fn emporix_example_decodes_and_reencodes_to_the_same_bytes() {
     assert!(agent.extra_json.is_empty());
 
     // The same bytes, plus the format version Emporix's own export does not write.
-    let stamped = format!("{},\n  \"agentport\" : {{\n    \"formatVersion\" : \"1.0\"\n  }}\n}}", EMPORIX_EXAMPLE.trim_end().trim_end_matches('}').trim_end());
+    let stamped = format!(
+        "{},\n  \"agentport\" : {{\n    \"formatVersion\" : \"1.0\"\n  }}\n}}",
+        EMPORIX_EXAMPLE.trim_end().trim_end_matches('}').trim_end()
+    );
     assert_eq!(String::from_utf8(encode(&bundle)).unwrap(), stamped);
 }
 

@@ -210,3 +210,21 @@ fn status(value: i32) -> &'static str {
         AgentStatus::Unspecified => unreachable!("the filler sets a status"),
     }
 }
+
+#[test]
+fn format_versions_of_definitions() {
+    use crate::domain::format_version::{Compat, FormatVersion};
+    let stamped = |version: &str| json!({"id": "a", "agentport": {"formatVersion": version}});
+    assert_eq!(super::format(&json!({"id": "a"}), "").unwrap(), Compat::Current, "none declared is 1.0");
+    assert_eq!(super::format(&stamped("1.0"), "").unwrap(), Compat::Current);
+    assert_eq!(super::format(&stamped("1.4"), "").unwrap(), Compat::NewerMinor(FormatVersion { major: 1, minor: 4 }));
+    let err = super::format(&stamped("3.1"), "").unwrap_err();
+    assert_eq!(err.code, crate::error::ErrorCode::FormatUnsupported);
+    assert!(
+        err.message.contains("template") && err.message.contains("3.1") && err.message.contains("1.0"),
+        "{}",
+        err.message
+    );
+    let err = super::format(&stamped("x"), "agent_definition.").unwrap_err();
+    assert_eq!(err.violations[0].field, "agent_definition.agentport.formatVersion");
+}
