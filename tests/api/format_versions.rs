@@ -110,6 +110,10 @@ async fn a_newer_minor_version_imports_with_a_warning_naming_what_was_not_unders
         assert!(warning.message.contains(field), "{field} not in {}", warning.message);
     }
     assert_eq!(get_agent(&mut app, "target", "support-bot").await.framework, "agno");
+    // The agent's fields this server did not read are kept and exported again, verbatim.
+    let again: Value =
+        serde_json::from_slice(&decoded(&export(&mut app, "target", &["support-bot"]).await.data)).unwrap();
+    assert_eq!(again["agents"][0]["agentport"], json!({ "framework": "agno", "memoryPolicy": { "ttlDays": 30 } }));
     // The job keeps the warning with the rest of the result.
     let job = JobServiceClient::new(app.channel.clone())
         .get_job(GetJobRequest { name: format!("tenants/target/jobs/{}", response.job_id), ..Default::default() })

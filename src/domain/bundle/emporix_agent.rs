@@ -54,7 +54,7 @@ fn write_with(id: &str, agent: &Agent) -> Value {
         .string("outputFormat", &agent.output_schema_json)
         .opt("handOff", agent.hand_off)
         .opt("enabled", enabled(agent.status));
-    out.opt(extension::KEY, extension::write(&residue(agent, additional)));
+    out.opt(extension::KEY, extension::write_entity(&residue(agent, additional)));
     out.take()
 }
 

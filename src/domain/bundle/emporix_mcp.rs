@@ -33,7 +33,7 @@ pub fn write(id: &str, server: &McpServer) -> Value {
         tools: Vec::new(),
         ..server.clone()
     };
-    out.opt(extension::KEY, extension::write(&rest));
+    out.opt(extension::KEY, extension::write_entity(&rest));
     out.take()
 }
 

@@ -82,7 +82,7 @@ pub fn write(id: &str, tool: &Tool) -> Value {
         config: residue_config(tool),
         ..tool.clone()
     };
-    out.opt(extension::KEY, extension::write(&rest));
+    out.opt(extension::KEY, extension::write_entity(&rest));
     out.take()
 }
 

@@ -3,8 +3,9 @@
 //! Emporix ignores unknown keys, so the key costs an Emporix reader nothing.
 
 use prost_reflect::{DeserializeOptions, DynamicMessage, SerializeOptions};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::kept;
 use super::read::{Obj, Violations};
 use crate::domain::reflect::{descriptor, from_dynamic, to_dynamic};
 use crate::error::FieldViolation;
@@ -38,6 +39,19 @@ pub fn write<M: prost::Message + prost::Name>(residue: &M) -> Option<Value> {
     }
 }
 
+/// [`write`] for a bundled entity: fields kept from a newer format (see [`kept`]) go back
+/// next to the others.
+pub fn write_entity<M: prost::Message + prost::Name + Default + Clone>(residue: &M) -> Option<Value> {
+    let (rest, kept) = kept::take(residue);
+    let Some(Value::Object(mut map)) = write(&rest).or_else(|| (!kept.is_empty()).then(|| Value::Object(Map::new())))
+    else {
+        return None;
+    };
+    map.extend(kept);
+    map.sort_keys();
+    Some(Value::Object(map))
+}
+
 /// The resource carried under [`KEY`] (default when absent), without identity fields.
 pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut Violations) -> M {
     let Some(value) = object.get(KEY) else {
@@ -48,6 +62,9 @@ pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut 
         Ok(dynamic) => {
             let mut message = from_dynamic(&dynamic);
             clear_identity(&mut message);
+            if let Value::Object(ext) = value {
+                kept::store(&mut message, ext);
+            }
             message
         }
         Err(e) => {

@@ -8,6 +8,7 @@ use prost_reflect::MessageDescriptor;
 use serde_json::{Map, Value};
 
 use super::extension::KEY;
+use super::kept;
 use crate::domain::format_version::{self, CURRENT, Compat, FIELD, FormatVersion};
 use crate::domain::reflect::descriptor;
 use crate::error::Error;
@@ -147,8 +148,7 @@ fn unknown_in_extension(entity: &Map<String, Value>, message: &MessageDescriptor
     let Some(Value::Object(ext)) = entity.get(KEY) else {
         return;
     };
-    let known = |key: &str| message.get_field_by_json_name(key).or_else(|| message.get_field_by_name(key)).is_some();
-    out.extend(ext.keys().filter(|k| !known(k)).map(|k| format!("{path}.{KEY}.{k}")));
+    out.extend(kept::unknown(ext, message).map(|k| format!("{path}.{KEY}.{k}")));
 }
 
 #[cfg(test)]
@@ -182,6 +182,15 @@ mod tests {
         let upgraded = upgrade(&newer).unwrap();
         assert_eq!(upgraded.version, FormatVersion { major: 1, minor: 1 });
         assert_eq!(upgraded.not_understood, ["workflows", "agentport.publisher", "agents[0].agentport.memoryPolicy"]);
+    }
+
+    #[test]
+    fn unknown_entity_fields_survive_decode_and_encode_verbatim() {
+        let newer = fixture("v1.1.json");
+        let bundle = super::super::decode(&serde_json::to_vec(&newer).unwrap()).unwrap();
+        let written: Value = serde_json::from_slice(&super::super::encode(&bundle)).unwrap();
+        assert_eq!(written["agents"][0][KEY], newer["agents"][0][KEY]);
+        assert_eq!(written[KEY], serde_json::json!({ FIELD: "1.0" }));
     }
 
     #[test]
