@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::bundle::extension::KEY;
 use crate::error::{Error, ErrorCode, FieldViolation};
+use crate::proto::{ImportDetail, ImportDetailCode};
 
 /// The key under the root's `agentport` object.
 pub const FIELD: &str = "formatVersion";
@@ -72,6 +73,22 @@ pub fn check(found: FormatVersion, what: &str) -> Result<Compat, Error> {
         std::cmp::Ordering::Equal => Compat::Current,
         std::cmp::Ordering::Greater => Compat::NewerMinor(found),
     })
+}
+
+/// The warning of a document in a newer minor version: its version, and the JSON paths of what
+/// this server did not read (`None` when it cannot tell).
+pub fn newer_minor_warning(found: FormatVersion, what: &str, not_understood: Option<&[String]>) -> ImportDetail {
+    let fields = match not_understood {
+        Some([]) => "; every field was understood".to_owned(),
+        Some(paths) => format!("; fields not understood: {}", paths.join(", ")),
+        None => "; fields it does not know are ignored".to_owned(),
+    };
+    ImportDetail {
+        code: ImportDetailCode::FormatNewerMinor as i32,
+        object_id: found.to_string(),
+        object_name: String::new(),
+        message: format!("the {what} is in format version {found}, newer than this server's {CURRENT}{fields}"),
+    }
 }
 
 /// Writes [`CURRENT`] into the root's `agentport` object, creating it when absent.

@@ -12,7 +12,7 @@ use super::kept;
 use crate::domain::format_version::{self, CURRENT, Compat, FIELD, FormatVersion};
 use crate::domain::reflect::descriptor;
 use crate::error::Error;
-use crate::proto::{Agent, Document, ImportDetail, ImportDetailCode, KnowledgeBase, McpServer, Tool};
+use crate::proto::{Agent, Document, ImportDetail, KnowledgeBase, McpServer, Tool};
 
 /// The unversioned original format: Emporix's own bundles, and agentport's before bundles
 /// carried a version.
@@ -72,16 +72,7 @@ impl Upgraded<'_> {
         if self.version <= CURRENT {
             return Vec::new();
         }
-        let fields = if self.not_understood.is_empty() { "none".to_owned() } else { self.not_understood.join(", ") };
-        vec![ImportDetail {
-            code: ImportDetailCode::FormatNewerMinor as i32,
-            object_id: self.version.to_string(),
-            object_name: String::new(),
-            message: format!(
-                "the bundle is in format version {}, newer than this server's {CURRENT}; fields not understood: {fields}",
-                self.version
-            ),
-        }]
+        vec![format_version::newer_minor_warning(self.version, "bundle", Some(&self.not_understood))]
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::resources::{ListQuery, Listed, decode, reveal};
 use crate::domain::blob::BlobRef;
 use crate::domain::clock::now_micros;
+use crate::domain::format_version::{self, Compat};
 use crate::domain::job::{JobKind, JobRecord, JobState};
 use crate::domain::limits::{DocumentLimits, MAX_DESCRIPTION_CHARS, MAX_ICON_CHARS, MAX_LABEL_CHARS};
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
@@ -22,7 +23,7 @@ use crate::domain::resource::{Resource, timestamp};
 use crate::domain::template::{self, TemplateTree};
 use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
-use crate::proto::{Agent, ExportResult, ImportResult, ImportState, ImportSummary, ImportedEntity};
+use crate::proto::{Agent, ExportResult, ImportDetail, ImportResult, ImportState, ImportSummary, ImportedEntity};
 use crate::service::documents::content::{StagedContents, discard_all, stage_all};
 use crate::service::{sealing, unique_names};
 use crate::store::{Owner, Sealer, Store, StoredDocument, Tx};
@@ -297,7 +298,7 @@ impl TemplateService {
             dry_run: true,
             secret_requirements: bindings.requirements.clone(),
             signer: None,
-            warnings: Vec::new(),
+            warnings: prepared.warnings.clone(),
         })
     }
 
@@ -319,12 +320,12 @@ impl TemplateService {
             // The new agent looks like the template it came from, not its source agent.
             request.icon = template.icon.clone();
         }
-        let mut tree = self.open(&template.agent_definition)?;
+        let (mut tree, warnings) = self.open(&template.agent_definition)?;
         contents::resolve(&mut tree, &template);
         let binder =
             binding::binder(&self.store, &parent.tenant, &source_tenant, &tree, &request.secret_mappings).await?;
         let bindings = binding::bind(&binder, &mut tree);
-        Ok(Prepared { parent, template_id, source_tenant, request, tree, bindings })
+        Ok(Prepared { parent, template_id, source_tenant, request, tree, bindings, warnings })
     }
 
     async fn instantiate_staged(
@@ -353,7 +354,7 @@ impl TemplateService {
             dry_run: false,
             signer: None,
             secret_requirements: prepared.bindings.requirements.clone(),
-            warnings: Vec::new(),
+            warnings: prepared.warnings.clone(),
         };
         let mut job =
             JobRecord::new(&parent.tenant, &uuid::Uuid::now_v7().to_string(), JobKind::Import, JobState::Success, now);
@@ -366,9 +367,13 @@ impl TemplateService {
     }
 
     /// Decodes and validates a stored definition, naming every problem with its path.
-    fn open(&self, definition: &serde_json::Value) -> Result<TemplateTree> {
+    /// Also gives the warning of a newer minor format version.
+    fn open(&self, definition: &serde_json::Value) -> Result<(TemplateTree, Vec<ImportDetail>)> {
         // The version first: a newer major version is refused before its fields are read.
-        template::format(definition, "agent_definition.")?;
+        let warnings = match template::format(definition, "agent_definition.")? {
+            Compat::NewerMinor(found) => vec![format_version::newer_minor_warning(found, "template", None)],
+            Compat::Older(_) | Compat::Current => Vec::new(),
+        };
         let tree = template::decode_definition(definition).map_err(|violations| {
             Error::invalid(violations.into_iter().map(|v| v.scope("agent_definition")).collect())
         })?;
@@ -395,7 +400,7 @@ impl TemplateService {
                 format!("the template's sub-agents nest deeper than the limit of {}", self.max_depth),
             ));
         }
-        Ok(tree)
+        Ok((tree, warnings))
     }
 }
 
@@ -426,6 +431,8 @@ struct Prepared {
     request: TemplateRequest,
     tree: TemplateTree,
     bindings: binding::Bindings,
+    /// About the template as a whole (a newer minor format version).
+    warnings: Vec<ImportDetail>,
 }
 
 fn counts(summary: &ImportSummary) -> String {
