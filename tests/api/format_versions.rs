@@ -121,4 +121,12 @@ async fn a_newer_minor_version_imports_with_a_warning_naming_what_was_not_unders
         .unwrap()
         .into_inner();
     assert_eq!(job.import_result.unwrap().warnings, response.warnings);
+
+    // The Emporix dialect: the same warning, and the same fields kept.
+    let body = rest_import(&app, "rest", &fixture("v1.1.json")).await.expect(StatusCode::OK).body;
+    assert_eq!(body["warnings"][0]["code"], "FORMAT_NEWER_MINOR", "{body}");
+    assert!(body["warnings"][0]["message"].as_str().unwrap().contains("agents[0].agentport.memoryPolicy"));
+    let again: Value =
+        serde_json::from_slice(&decoded(&export(&mut app, "rest", &["support-bot"]).await.data)).unwrap();
+    assert_eq!(again["agents"][0]["agentport"]["memoryPolicy"], json!({ "ttlDays": 30 }));
 }

@@ -104,6 +104,11 @@ pub struct ImportResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, extensions(("x-agentport-extension" = json!(true))))]
     pub plan: Option<ImportPlan>,
+    /// Warnings about the bundle as a whole, e.g. `FORMAT_NEWER_MINOR` (its `message` lists the
+    /// fields not understood); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(extensions(("x-agentport-extension" = json!(true))))]
+    pub warnings: Vec<ImportDetail>,
 }
 
 /// A token an imported entity refers to (agentport extension): see the gRPC
@@ -177,7 +182,8 @@ pub struct ImportedEntity {
 #[serde(rename_all = "camelCase")]
 pub struct ImportDetail {
     /// `MISSING_FUNCTION`, `MISSING_TOKEN`, `NOT_IMPORTABLE`, `ALREADY_EXISTS`,
-    /// `AGENT_IMPORTED_DISABLED`, `IMPORT_FAILED`, or agentport's `RENAMED`, `SKIPPED`, `OVERWRITTEN`.
+    /// `AGENT_IMPORTED_DISABLED`, `IMPORT_FAILED`, or agentport's `RENAMED`, `SKIPPED`, `OVERWRITTEN`,
+    /// `ENDPOINT_NOT_ALLOWED`, `FORMAT_NEWER_MINOR`.
     #[schema(example = "AGENT_IMPORTED_DISABLED")]
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,6 +397,7 @@ pub async fn import_agents(
             .dry_run
             .then(|| imported.secret_requirements.into_iter().map(SecretRequirement::from).collect()),
         plan: imported.plan.map(ImportPlan::from),
+        warnings: imported.warnings.into_iter().map(ImportDetail::from).collect(),
     };
     Ok(Json(response).into_response())
 }
