@@ -1,6 +1,7 @@
 //! Fault scenarios against release servers on loopback, each an automated check:
 //! - regex bomb: one tenant sends over-limit and at-limit regexes over 100k-character messages
-//!   while another tenant's GetAgent p99 stays under 100 ms;
+//!   while another tenant's GetAgent p99 stays under 100 ms (or, on a machine busy with other
+//!   work, under 4x that tenant's p99 measured just before the bomb);
 //! - 1000 watches whose clients went away leave the server idle;
 //! - 5000 idle (and half-sent) connections do not block a real call;
 //! - three replicas started at once on a fresh database all come up SERVING;
@@ -116,6 +117,12 @@ async fn regex_bomb(run: &Run) -> Result<String, String> {
     let mut agents = Server::agents(&channel);
     let request = CreateAgentRequest { parent: "tenants/quiet".into(), agent_id: "a".into(), agent: Some(agent(0)) };
     let quiet = agents.create_agent(authed(request, &quiet_caller)).await.map_err(|e| e.to_string())?.into_inner();
+    // The anchor: the quiet tenant's p99 on this machine at this moment, before any bomb. On
+    // a shared machine the bound is the larger of 100 ms and 4x the anchor, so the check
+    // measures what the bomber costs the quiet tenant, not what other processes cost both.
+    let quiet_p99 = |mut latencies: Vec<Duration>| percentile(&mut latencies, 99.0);
+    let anchor = quiet_p99(quiet_calls(&mut agents, &quiet.name, &quiet_caller, Duration::from_secs(2)).await?);
+    let bound = Duration::from_millis(100).max(anchor * 4);
     let seconds = if run.short { 8 } else { 60 };
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut bombers = Vec::new();
@@ -140,30 +147,44 @@ async fn regex_bomb(run: &Run) -> Result<String, String> {
             Ok((refused, ran))
         }));
     }
-    let mut latencies = Vec::new();
-    while Instant::now() < until {
-        let started = Instant::now();
-        let get = GetAgentRequest { name: quiet.name.clone() };
-        agents.get_agent(authed(get, &quiet_caller)).await.map_err(|e| format!("quiet tenant: {e}"))?;
-        latencies.push(started.elapsed());
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let latencies = quiet_calls(&mut agents, &quiet.name, &quiet_caller, until - Instant::now()).await?;
+    let calls = latencies.len();
     let (mut refused, mut ran) = (0, 0);
     for b in bombers {
         let (r, n) = b.await.map_err(|e| e.to_string())??;
         refused += r;
         ran += n;
     }
-    let p99 = percentile(&mut latencies, 99.0);
+    let p99 = quiet_p99(latencies);
     drop(server);
     database.drop_now().await;
-    check(p99 < Duration::from_millis(100), || format!("quiet tenant p99 {} >= 100 ms", ms(p99)))?;
+    check(p99 < bound, || format!("quiet tenant p99 {} >= {} (anchor p99 {})", ms(p99), ms(bound), ms(anchor)))?;
     check(refused > 0 && ran > 0, || format!("bombs refused {refused}, bounded searches ran {ran}"))?;
     Ok(format!(
-        "quiet tenant GetAgent p99 {} over {} calls; {refused} bombs refused, {ran} bounded searches ran",
+        "quiet tenant GetAgent p99 {} over {calls} calls (bound {}, p99 before the bomb {}); \
+         {refused} bombs refused, {ran} bounded searches ran",
         ms(p99),
-        latencies.len()
+        ms(bound),
+        ms(anchor)
     ))
+}
+
+/// The quiet tenant reading its agent every 5 ms for `window`: each call's latency.
+async fn quiet_calls(
+    agents: &mut agent_service_client::AgentServiceClient<Channel>,
+    name: &str,
+    caller: &str,
+    window: Duration,
+) -> Result<Vec<Duration>, String> {
+    let (until, mut latencies) = (Instant::now() + window, Vec::new());
+    while Instant::now() < until {
+        let started = Instant::now();
+        let get = GetAgentRequest { name: name.to_owned() };
+        agents.get_agent(authed(get, caller)).await.map_err(|e| format!("quiet tenant: {e}"))?;
+        latencies.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(latencies)
 }
 
 /// A background import nobody runs (no workers): a job that stays in progress.

@@ -134,6 +134,9 @@ async fn seed(client: &mut AgentServiceClient<Channel>, documents: usize) -> Dur
     }
     let agent = Agent {
         display_name: [("en".to_owned(), "Manual reader".to_owned())].into(),
+        // What an import requires of an agent (exports refuse one an import would refuse).
+        instructions: Some(Instructions { general: "Answer from the manuals.".into(), ..Default::default() }),
+        llm: Some(LlmConfig { provider: "openai".into(), model: "gpt-4o-mini".into(), ..Default::default() }),
         knowledge_bases: vec![KnowledgeBaseAttachment {
             knowledge_base_id: KNOWLEDGE_BASE.into(),
             ..Default::default()
