@@ -59,29 +59,11 @@ pub async fn existing(
     kind: ResourceKind,
     ids: &[&str],
 ) -> Result<HashSet<String>> {
-    let mut wanted: Vec<&str> = ids.iter().copied().filter(|id| !id.is_empty()).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut found = HashSet::new();
-    for chunk in chunks(&wanted, 1, |id| id.len()) {
-        let sql = format!(
-            "SELECT id FROM resources WHERE tenant = ? AND kind = ? AND parent = '' AND id IN ({})",
-            marks(chunk.len())
-        );
-        let mut values: Vec<Value> = vec![tenant.into(), kind.as_str().into()];
-        values.extend(chunk.iter().map(|id| Value::from(*id)));
-        let rows = conn
-            .query_all_raw(statement(conn.get_database_backend(), &sql, values))
-            .await
-            .map_err(|e| db_error("existing ids", e))?;
-        for row in rows {
-            found.insert(row.try_get::<String>("", "id").map_err(|e| Error::internal("read existing id", e))?);
-        }
-    }
-    Ok(found)
+    Ok(revisions(conn, tenant, kind, ids).await?.into_keys().collect())
 }
 
-/// The revision of each top-level resource of `kind` among `ids` that exists in `tenant`.
+/// The revision of each top-level resource of `kind` among `ids` that exists in `tenant`: one
+/// query per chunk.
 pub async fn revisions(
     conn: &impl ConnectionTrait,
     tenant: &str,
