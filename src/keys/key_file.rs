@@ -8,17 +8,26 @@ use secrecy::ExposeSecret;
 use crate::crypto::MasterKey;
 
 /// Writes a new random key to `path` (mode 0600), refusing to replace a file. Returns it.
+///
+/// The key is written whole to a file of its own first and then hard-linked to `path`: the link
+/// fails if `path` exists, and a process that finds `path` never reads half a key (replicas
+/// started at once on a fresh database each try to create it).
 pub fn create(path: &Path) -> std::io::Result<MasterKey> {
     let key = MasterKey::generate();
+    let draft = path.with_extension(format!("new-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(key.to_base64().expose_secret().as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    Ok(key)
+    let written = (|| {
+        let mut file = options.open(&draft)?;
+        file.write_all(key.to_base64().expose_secret().as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+        std::fs::hard_link(&draft, path)
+    })();
+    let _ = std::fs::remove_file(&draft);
+    written.map(|()| key)
 }
 
 /// The key file at `path`, generated now when missing (another process that generates it at
