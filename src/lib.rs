@@ -19,6 +19,7 @@ pub mod limits;
 pub mod log_fields;
 pub mod observability;
 pub mod rest;
+pub mod run;
 pub mod server;
 pub mod service;
 pub mod startup;

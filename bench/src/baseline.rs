@@ -2,7 +2,7 @@
 //! returns) by a minimal tonic server, and the same REST path answered with the same JSON bytes
 //! by axum, on one listener as agentport serves them.
 //!
-//! `baseline LISTEN AGENT_PB AGENT_JSON REST_PATH`
+//! `agentport-bench baseline LISTEN AGENT_PB AGENT_JSON REST_PATH` (the harness starts it).
 
 use std::sync::Arc;
 
@@ -24,11 +24,10 @@ impl AgentService for FromMemory {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let [_, listen, agent_pb, agent_json, rest_path] = args.as_slice() else {
-        eprintln!("usage: baseline LISTEN AGENT_PB AGENT_JSON REST_PATH");
+/// Serves until killed; `args` are the command line after `baseline`.
+pub async fn serve(args: &[String]) {
+    let [listen, agent_pb, agent_json, rest_path] = args else {
+        eprintln!("usage: agentport-bench baseline LISTEN AGENT_PB AGENT_JSON REST_PATH");
         std::process::exit(2);
     };
     let agent = pb::Agent::decode(std::fs::read(agent_pb).expect("agent bytes").as_slice()).expect("an Agent");

@@ -8,9 +8,16 @@
 //! cargo run --release -p agentport-bench -- --only get,lists --stores sqlite --quick
 //! ```
 //!
+//! The processes under test are this same executable: `agentport-bench agentport serve ...` runs
+//! agentport's own entry point (`agentport::run`), `agentport-bench baseline ...` the anchor
+//! servers. So the server measured is the one compiled in this build, with the harness's
+//! profile, and a rerun builds nothing that has not changed.
+//!
 //! Prints one table (store, scenario, case, metric, value, anchor, ratio, other load, target)
 //! and writes it as JSON with the machine it ran on (`--out`, default `bench-results.json`).
 
+mod baseline;
+mod drive;
 mod load;
 mod report;
 mod scenarios;
@@ -39,7 +46,7 @@ fn args() -> Args {
             "--stores" => args.stores = it.next().unwrap_or_default().split(',').map(str::to_owned).collect(),
             "--out" => args.out = it.next().expect("--out PATH"),
             "--quick" => args.quick = true,
-            // Debug build of agentport, smaller collections: checks the harness, measures nothing.
+            // Smaller collections: with a debug build, checks the harness and measures nothing.
             "--smoke" => (args.quick, args.smoke) = (true, true),
             other => {
                 eprintln!("unknown argument {other}; use --only a,b --stores sqlite,postgres --out PATH --quick");
@@ -67,9 +74,33 @@ fn machine() -> Machine {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> std::process::ExitCode {
+    let command_line: Vec<String> = std::env::args().collect();
+    match command_line.get(1).map(String::as_str) {
+        Some(server::AGENTPORT) => {
+            use clap::Parser;
+            agentport::run::run(agentport::cli::Cli::parse_from(&command_line[1..])).await
+        }
+        Some("drive") => {
+            drive::run(&command_line[2..]).await;
+            std::process::ExitCode::SUCCESS
+        }
+        Some(server::BASELINE) => {
+            baseline::serve(&command_line[2..]).await;
+            std::process::ExitCode::SUCCESS
+        }
+        _ => {
+            harness().await;
+            std::process::ExitCode::SUCCESS
+        }
+    }
+}
+
+async fn harness() {
     let args = args();
-    let binary = server::agentport_binary(args.smoke);
+    if cfg!(debug_assertions) && !args.smoke {
+        println!("note: a debug build; its figures mean nothing (use `cargo run --release`).\n");
+    }
     let machine = machine();
     println!(
         "machine: {} cores, {} MiB, load average {} (kernel {})\n",
@@ -92,7 +123,7 @@ async fn main() {
             (_, Some(admin)) => Scratch::postgres(admin).await,
             _ => continue,
         };
-        let server = server::agentport(&binary, &scratch.url);
+        let server = server::agentport(&scratch.url);
         let db = sea_orm::Database::connect(&scratch.url).await.expect("bench database connects");
         let mut ctx = Ctx {
             store: store.to_owned(),

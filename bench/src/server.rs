@@ -1,8 +1,8 @@
-//! The processes under test and what the harness reads of them: agentport's release binary on a
-//! fresh database, the baseline servers, `/proc` figures (CPU time, RSS, other load).
+//! The processes under test and what the harness reads of them: agentport (this executable in
+//! its server role) on a fresh database, the baseline servers, `/proc` figures (CPU time, RSS, other load).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -165,28 +165,24 @@ impl Scratch {
     }
 }
 
-/// Builds agentport's release binary (as shipped) and returns its path. `--smoke` uses the
-/// debug build instead: it checks the harness runs, its figures mean nothing.
-pub fn agentport_binary(smoke: bool) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(&cargo);
-    build.args(["build", "--quiet", "-p", "agentport", "--bin", "agentport"]);
-    if !smoke {
-        build.arg("--release");
-    }
-    assert!(build.status().expect("cargo runs").success(), "agentport's build failed");
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join(if smoke { "debug/agentport" } else { "release/agentport" })
+/// First argument that makes this executable agentport's own entry point (`agentport::run`).
+pub const AGENTPORT: &str = "agentport";
+/// First argument that makes this executable the baseline servers.
+pub const BASELINE: &str = "baseline";
+
+/// This executable, started in one of its server roles.
+fn this_executable(role: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("own path"));
+    command.arg(role);
+    command
 }
 
 /// agentport serving `database_url`, job engine off so nothing else runs; returned once its
 /// `/readyz` says the migrations are done (it accepts connections before that, and the
 /// scenarios seed its tables directly).
-pub fn agentport(binary: &Path, database_url: &str) -> Process {
+pub fn agentport(database_url: &str) -> Process {
     let (addr, probes) = (free_addr(), free_addr());
-    let mut command = Command::new(binary);
+    let mut command = this_executable(AGENTPORT);
     command
         .args(["serve", "--listen", &addr.to_string(), "--database-url", database_url])
         .env("AGENTPORT_JOB_WORKERS", "0")
@@ -225,8 +221,7 @@ fn ready(probes: SocketAddr) -> bool {
 /// The baseline servers answering from memory.
 pub fn baseline(agent_pb: &Path, agent_json: &Path, rest_path: &str) -> Process {
     let addr = free_addr();
-    let binary = std::env::current_exe().expect("own path").with_file_name("baseline");
-    let mut command = Command::new(binary);
+    let mut command = this_executable(BASELINE);
     command.arg(addr.to_string()).arg(agent_pb).arg(agent_json).arg(rest_path);
     Process::spawn(command, addr)
 }

@@ -13,9 +13,9 @@ use super::Ctx;
 use crate::load::{Load, closed_loop};
 use crate::server::{OtherLoad, Process, RssSampler, baseline};
 
-const TENANT: &str = "bench";
-const AGENT: &str = "agent-0000001";
-const REST_PATH: &str = "/ai-service/bench/agentic/agents/agent-0000001";
+pub const TENANT: &str = "bench";
+pub const AGENT: &str = "agent-0000001";
+pub const REST_PATH: &str = "/ai-service/bench/agentic/agents/agent-0000001";
 
 pub async fn run(ctx: &mut Ctx) {
     crate::seed::agents(&ctx.db, TENANT, 1, 1).await;
