@@ -13,7 +13,7 @@ use super::entity::job::{self, Column, Entity};
 use super::errors::db_error;
 use super::query_sql;
 use crate::domain::job::{JobKind, JobRecord, JobState};
-use crate::domain::query::{Query, SortKey};
+use crate::domain::query::{Query, Scalar, SortKey, Test};
 use crate::error::{Error, ErrorCode, Result};
 
 fn record(row: job::Model) -> Result<JobRecord> {
@@ -189,10 +189,12 @@ impl Store {
     ) -> Result<(Vec<JobRecord>, Option<u64>)> {
         let condition = query_sql::job_condition(query, self.backend());
         let filtered = Entity::find().filter(Column::Tenant.eq(tenant)).filter(condition);
-        let total = if with_total {
-            Some(filtered.clone().count(&self.db).await.map_err(|e| db_error("count jobs", e))?)
-        } else {
-            None
+        let total = match (with_total, counter_terms(query)) {
+            (false, _) => None,
+            (true, Some((types, statuses))) => {
+                Some(super::counts::jobs(&self.db, tenant, types.as_deref(), statuses.as_deref()).await?)
+            }
+            (true, None) => Some(filtered.clone().count(&self.db).await.map_err(|e| db_error("count jobs", e))?),
         };
         let mut ordered = filtered;
         for (column, order) in query_sql::job_order(sort) {
@@ -332,4 +334,34 @@ pub async fn finish_claimed_job(conn: &impl ConnectionTrait, job: &JobRecord, ow
         .await
         .map_err(|e| db_error("finish job", e))?;
     Ok(result.rows_affected == 1)
+}
+
+/// The types and statuses (`None`: any) a query keeps, when `type` and `status` are all it
+/// tests, by value or list: then the `job_counts` counters answer its total.
+fn counter_terms(query: &Query) -> Option<(Option<Vec<String>>, Option<Vec<String>>)> {
+    let (mut types, mut statuses): (Option<Vec<String>>, Option<Vec<String>>) = (None, None);
+    for condition in &query.conditions {
+        let values: Vec<String> = match &condition.test {
+            Test::Eq(Scalar::Text(v)) => vec![v.clone()],
+            Test::In(list) => list
+                .iter()
+                .map(|v| match v {
+                    Scalar::Text(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+            _ => return None,
+        };
+        let kept = match condition.field {
+            "type" => &mut types,
+            "status" => &mut statuses,
+            _ => return None,
+        };
+        // Conditions on one field all hold: their values intersect.
+        *kept = Some(match kept.take() {
+            None => values,
+            Some(before) => before.into_iter().filter(|v| values.contains(v)).collect(),
+        });
+    }
+    Some((types, statuses))
 }

@@ -4,6 +4,7 @@
 mod api_keys;
 pub(crate) mod batch;
 pub mod blobs;
+mod counts;
 pub mod doc_query_sql;
 pub(crate) mod entity;
 mod errors;

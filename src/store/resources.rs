@@ -123,7 +123,7 @@ pub async fn get(conn: &impl ConnectionTrait, name: &ResourceName) -> Result<Sto
     let statement = sea_orm::Statement::from_sql_and_values(backend, sql, values);
     let row = conn.query_one_raw(statement).await.map_err(|e| db_error("get", e))?;
     let row = row.ok_or_else(|| Error::not_found(&name.to_string()))?;
-    let column = |e: sea_orm::TryGetError| db_error("get", e.into());
+    let column = |e| db_error("get", e);
     let meta = Meta {
         revision: row.try_get_by_index(0).map_err(column)?,
         create_time: row.try_get_by_index(1).map_err(column)?,
@@ -262,7 +262,8 @@ pub async fn count(
     count_queried(conn, kind, parent, conditions, &DocQuery::NONE).await
 }
 
-/// [`count`] of the matches of `conditions` and `query`.
+/// [`count`] of the matches of `conditions` and `query`. The whole collection's count is its
+/// counter (constant time); a filtered count reads the collection's index range.
 pub async fn count_queried(
     conn: &impl ConnectionTrait,
     kind: ResourceKind,
@@ -270,6 +271,9 @@ pub async fn count_queried(
     conditions: &[Condition],
     query: &DocQuery<'_>,
 ) -> Result<u64> {
+    if conditions.is_empty() && query.conditions.is_empty() {
+        return super::counts::collection(conn, kind, parent).await;
+    }
     matching(conn.get_database_backend(), kind, parent, conditions, query)
         .count(conn)
         .await
@@ -314,16 +318,10 @@ pub async fn count_children_of(
     Ok(rows.into_iter().collect())
 }
 
-/// Counts resources of `kind` directly under `parent`.
+/// Counts resources of `kind` directly under `parent` (its counter).
 pub async fn count_children(conn: &impl ConnectionTrait, parent: &ResourceName, kind: ResourceKind) -> Result<i64> {
-    let count = Entity::find()
-        .filter(Column::Tenant.eq(parent.tenant.as_str()))
-        .filter(Column::Kind.eq(kind.as_str()))
-        .filter(Column::Parent.eq(parent.id.as_str()))
-        .count(conn)
-        .await
-        .map_err(|e| db_error("count children", e))?;
-    Ok(count as i64)
+    let under = Parent { tenant: parent.tenant.clone(), parent_id: parent.id.clone() };
+    Ok(super::counts::collection(conn, kind, &under).await? as i64)
 }
 
 /// Replaces a resource's document (and its references) if it is still at `expected_revision`.

@@ -37,5 +37,6 @@ mod streaming;
 mod templates;
 mod tenancy;
 mod tls;
+mod totals;
 mod transfer;
 mod validation;
