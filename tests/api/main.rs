@@ -9,6 +9,7 @@ mod bulk_import;
 mod cli;
 mod crud;
 mod documents;
+mod emporix_contract;
 mod emporix_edges;
 mod emporix_query;
 mod encryption;
