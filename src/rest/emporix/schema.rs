@@ -11,6 +11,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
+use super::kinds::{Agents, Kind, McpServers, Tokens, Tools};
 use crate::domain::bundle::dto;
 
 /// Emporix `IdResponse`: the id of a resource a PUT created.
@@ -26,7 +27,8 @@ enum Side {
     Response,
 }
 
-/// The DTO's schema as one side sees it.
+/// The DTO's schema as one side sees it; a request requires the top-level keys of `required`
+/// (the kind's [`Kind::REQUIRED`], which a PUT checks).
 fn view(schema: RefOr<Schema>, side: Side, required: &[&str]) -> RefOr<Schema> {
     let RefOr::T(Schema::Object(mut object)) = schema else {
         return schema;
@@ -42,7 +44,7 @@ fn view(schema: RefOr<Schema>, side: Side, required: &[&str]) -> RefOr<Schema> {
         hidden != Some(true)
     });
     object.required = match side {
-        Side::Request => required.iter().map(|key| (*key).to_owned()).collect(),
+        Side::Request => required.iter().filter(|key| !key.contains('.')).map(|key| (*key).to_owned()).collect(),
         Side::Response => Vec::new(),
     };
     RefOr::T(Schema::Object(object))
@@ -50,7 +52,7 @@ fn view(schema: RefOr<Schema>, side: Side, required: &[&str]) -> RefOr<Schema> {
 
 /// Schema-only names of a DTO's two views: types no value is ever made of.
 macro_rules! views {
-    ($($dto:ty => $request:ident [$($required:literal),*], $response:ident;)+) => {
+    ($($kind:ty: $dto:ty => $request:ident, $response:ident;)+) => {
         $(
             #[doc = concat!("The request view of `", stringify!($dto), "`.")]
             pub enum $request {}
@@ -59,7 +61,7 @@ macro_rules! views {
 
             impl PartialSchema for $request {
                 fn schema() -> RefOr<Schema> {
-                    view(<$dto as PartialSchema>::schema(), Side::Request, &[$($required),*])
+                    view(<$dto as PartialSchema>::schema(), Side::Request, <$kind as Kind>::REQUIRED)
                 }
             }
 
@@ -85,10 +87,10 @@ macro_rules! views {
 }
 
 views! {
-    dto::Agent => AgentRequest ["name", "userPrompt", "triggers", "llmConfig", "mcpServers"], AgentResponse;
-    dto::Tool => ToolRequest ["name", "type"], ToolResponse;
-    dto::McpServer => McpServerRequest ["name"], McpServerResponse;
-    dto::Token => TokenRequest ["name"], TokenResponse;
+    Agents: dto::Agent => AgentRequest, AgentResponse;
+    Tools: dto::Tool => ToolRequest, ToolResponse;
+    McpServers: dto::McpServer => McpServerRequest, McpServerResponse;
+    Tokens: dto::Token => TokenRequest, TokenResponse;
 }
 
 #[cfg(test)]
@@ -120,6 +122,8 @@ mod limit_tests {
         assert!(schemas["AgentResponse"]["properties"]["templatePrompt"].is_object());
         assert!(schemas["TokenRequest"]["properties"]["value"].is_object());
         assert!(schemas["TokenResponse"]["properties"].get("value").is_none());
-        assert_eq!(schemas["ToolRequest"]["required"], serde_json::json!(["name", "type"]));
+        let required = serde_json::json!(["name", "userPrompt", "triggers", "llmConfig", "mcpServers"]);
+        assert_eq!(schemas["AgentRequest"]["required"], required);
+        assert!(schemas["AgentResponse"].get("required").is_none_or(|r| r.as_array().is_some_and(Vec::is_empty)));
     }
 }
