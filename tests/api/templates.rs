@@ -236,7 +236,7 @@ fn to_json(value: &prost_types::Value) -> serde_json::Value {
     }
 }
 
-fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
+pub(crate) fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
     serde_json::Value::Object(s.fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
 }
 

@@ -433,7 +433,13 @@ impl TemplateService {
     fn open(&self, definition: &serde_json::Value) -> Result<(TemplateTree, Vec<ImportDetail>)> {
         // The version first: a newer major version is refused before its fields are read.
         let warnings = match template::format(definition, "agent_definition.")? {
-            Compat::NewerMinor(found) => vec![format_version::newer_minor_warning(found, "template", None)],
+            Compat::NewerMinor(found) => {
+                let not_understood: Vec<String> = template::not_understood(definition)
+                    .into_iter()
+                    .map(|path| format!("agent_definition.{path}"))
+                    .collect();
+                vec![format_version::newer_minor_warning(found, "template", Some(&not_understood))]
+            }
             Compat::Older(_) | Compat::Current => Vec::new(),
         };
         let tree = template::decode_definition(definition).map_err(|violations| {
