@@ -12,7 +12,7 @@ pub(crate) mod emporix_tool;
 pub(crate) mod extension;
 pub(crate) mod fields;
 pub(crate) mod jackson;
-mod kept;
+pub(crate) mod kept;
 mod knowledge;
 pub mod migrate;
 pub(crate) mod read;
