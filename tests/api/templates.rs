@@ -199,6 +199,7 @@ async fn export(app: &TestApp, agent: &str, with_kbs: Option<bool>) -> Template 
             description: "A concierge".into(),
             icon: "🎧".into(),
             with_knowledge_bases: with_kbs,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -214,7 +215,7 @@ async fn import(app: &TestApp, tenant: &str, template: &Template, with_kbs: Opti
             description: String::new(),
             icon: String::new(),
             with_knowledge_bases: with_kbs,
-            secret_mappings: Default::default(),
+            ..Default::default()
         })
         .await
         .unwrap()
