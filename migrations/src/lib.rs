@@ -13,6 +13,7 @@ mod m20261202_000008_create_blobs;
 mod m20261202_000009_documents_into_blobs;
 mod m20261215_000010_create_data_keys;
 mod m20261220_000011_create_signing;
+pub mod m20261230_000013_refs_follow_graph_functions;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_documents_into_blobs::Migration),
             Box::new(m20261215_000010_create_data_keys::Migration),
             Box::new(m20261220_000011_create_signing::Migration),
+            Box::new(m20261230_000013_refs_follow_graph_functions::Migration),
         ]
     }
 }

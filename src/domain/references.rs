@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::agent_graph::sub_agent_ids;
+use super::agent_graph::{graph_function_ids, sub_agent_ids};
 use super::json;
 use super::names::ResourceKind;
 use super::requirements::{Requirements, required_ids};
@@ -14,7 +14,9 @@ use crate::proto::{Agent, AgentStatus, McpServer, Tool};
 /// references are the ones [`Requirements`] names, as imports bind them).
 pub fn agent_refs(agent: &Agent) -> Vec<(ResourceKind, String)> {
     let agents = sub_agent_ids(agent).into_iter().map(|id| (ResourceKind::Agent, id));
-    let tools = agent.tools.iter().map(|t| (ResourceKind::Tool, t.tool_id.as_str()));
+    // A custom function the graph calls is used whether or not it is also attached.
+    let attached = agent.tools.iter().map(|t| t.tool_id.as_str());
+    let tools = attached.chain(graph_function_ids(agent)).map(|id| (ResourceKind::Tool, id));
     let servers = agent.mcp_servers.iter().map(|m| (ResourceKind::McpServer, m.mcp_server_id.as_str()));
     let kbs = agent.knowledge_bases.iter().map(|k| (ResourceKind::KnowledgeBase, k.knowledge_base_id.as_str()));
     let refs = agents.chain(tools).chain(servers).chain(kbs).map(|(kind, id)| (kind, id.to_owned()));
@@ -54,7 +56,10 @@ pub fn agent_let_go(agent: &mut Agent, kind: ResourceKind, id: &str) {
             agent.collaborations.retain(|c| c.agent_id != id);
             agent.graph.retain(|g| !(g.r#type == "agent" && g.item_id == id));
         }
-        ResourceKind::Tool => agent.tools.retain(|t| t.tool_id != id),
+        ResourceKind::Tool => {
+            agent.tools.retain(|t| t.tool_id != id);
+            agent.graph.retain(|g| !(g.r#type == "tool" && g.sub_type == "custom_function" && g.item_id == id));
+        }
         ResourceKind::McpServer => agent.mcp_servers.retain(|m| m.mcp_server_id != id),
         ResourceKind::KnowledgeBase => agent.knowledge_bases.retain(|k| k.knowledge_base_id != id),
         ResourceKind::Secret => let_go_of_secret(agent, id),

@@ -10,7 +10,7 @@ use agentport::proto::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::fixtures::{SECRET_VALUES, seed_source};
+use crate::fixtures::{SECRET_VALUES, seed_source, slack_tool};
 use crate::helpers::{TestApp, spawn_app};
 use crate::rest_emporix::{Rest, export};
 use crate::rest_xpander::Api;
@@ -50,16 +50,7 @@ async fn an_imported_bundle_exports_again_to_the_same_bytes_and_checksum() {
     let upload = json!({ "data": first["data"], "checksum": first["checksum"] });
     rest.post("/ai-service/target/agentic/agents/import", &upload).await.expect(StatusCode::OK);
     // A Slack tool is not importable (TO_CREATE): its user creates it as it was, same id.
-    let slack = Tool {
-        display_name: "Slack Tool".into(),
-        enabled: true,
-        config: Some(tool::Config::Slack(SlackToolConfig {
-            team_id: "T123".into(),
-            bot_token: SECRET_VALUES[2].into(),
-            ..Default::default()
-        })),
-        ..Default::default()
-    };
+    let slack = slack_tool();
     let request =
         CreateToolRequest { parent: "tenants/target".into(), tool_id: "slack-tool".into(), tool: Some(slack) };
     app.agents.create_tool(request).await.unwrap();

@@ -5,16 +5,13 @@
 use agentport::proto::signing_service_client::SigningServiceClient;
 use agentport::proto::template_service_client::TemplateServiceClient;
 use agentport::proto::*;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::pkcs8::DecodePublicKey;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::helpers::{TestApp, expect_error, spawn_app};
+use crate::signing::dsse_verifies;
 use crate::templates::seed_tree;
 
 const PAYLOAD_TYPE: &str = "application/vnd.agentport.template+json";
@@ -96,13 +93,9 @@ async fn download(app: &TestApp, template: &Template) -> (Vec<u8>, Option<Bundle
     (bytes, signature)
 }
 
-/// Checks a signature as anyone holding the public key would: DSSE PAE over the bytes.
+/// Checks a template's signature as anyone holding the public key would.
 fn verifies(public_pem: &str, body: &[u8], envelope: &BundleSignature) -> bool {
-    let key = VerifyingKey::from_public_key_pem(public_pem).unwrap();
-    let mut pae = format!("DSSEv1 {} {PAYLOAD_TYPE} {} ", PAYLOAD_TYPE.len(), body.len()).into_bytes();
-    pae.extend_from_slice(body);
-    let sig = Signature::from_slice(&STANDARD.decode(&envelope.signatures[0].sig).unwrap()).unwrap();
-    envelope.payload_type == PAYLOAD_TYPE && key.verify(&pae, &sig).is_ok()
+    dsse_verifies(public_pem, PAYLOAD_TYPE, body, envelope)
 }
 
 fn signer(key: &str, verified: bool, trusted: bool) -> Option<Signer> {
