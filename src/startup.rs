@@ -35,15 +35,6 @@ use crate::service::{
 };
 use crate::store::Store;
 
-/// The services whose health is reported, besides the overall `""`.
-const SERVICES: &[&str] = &[
-    "agentport.v1.AgentService",
-    "agentport.v1.JobService",
-    "agentport.v1.TemplateService",
-    "agentport.v1.ApiKeyService",
-    "agentport.v1.SigningService",
-];
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {addr}: {source}")]
@@ -337,10 +328,12 @@ fn reflection() -> Result<
     Ok((builder().build_v1()?, builder().build_v1alpha()?))
 }
 
+/// Reports `status` for the whole server (`""`) and for every service of the contracts by its
+/// full name (taken from the descriptors, so a new service is never left out).
 async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;
-    for service in SERVICES {
-        reporter.set_service_status(*service, status).await;
+    for service in crate::domain::reflect::POOL.services() {
+        reporter.set_service_status(service.full_name(), status).await;
     }
 }
 

@@ -62,6 +62,7 @@ async fn start_collector() -> (SocketAddr, Collector) {
 
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
+const REST_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -117,16 +118,29 @@ async fn a_background_import_is_traced_from_the_call_to_the_worker() {
         "the call's own writes"
     );
 
-    // Calls without a traceparent start traces of their own, named alike over REST.
-    let rest = reqwest::get(format!("http://{}/ai-service/target/jobs", app.addr)).await.unwrap();
+    // REST calls are named after the method they call, continue a caller's trace the same way,
+    // and start traces of their own without one.
+    let http = reqwest::Client::new();
+    let jobs_route = format!("http://{}/ai-service/target/jobs", app.addr);
+    let rest_traceparent = format!("00-{REST_TRACE}-{CALLER_SPAN}-01");
+    let traced = http.get(&jobs_route).header("traceparent", rest_traceparent).send().await.unwrap();
+    assert_eq!(traced.status(), 200);
+    let rest = http.get(&jobs_route).send().await.unwrap();
     assert_eq!(rest.status(), 200);
     drop(app);
     let flushing = provider.clone();
     tokio::task::spawn_blocking(move || flushing.force_flush()).await.unwrap().unwrap();
     let spans = collector.spans.lock().unwrap().clone();
-    let list = spans.iter().find(|s| s.name == "agentport.v1.JobService/ListJobs");
-    let list = list.expect("a REST route's span takes the name of the method it calls");
-    assert!(list.parent_span_id.is_empty(), "a call without traceparent starts a trace");
-    let route = list.attributes.iter().find(|a| a.key == "http.route").and_then(|a| a.value.clone());
+    let lists: Vec<&Span> = spans.iter().filter(|s| s.name == "agentport.v1.JobService/ListJobs").collect();
+    assert_eq!(lists.len(), 2, "a REST route's span takes the name of the method it calls");
+    let (continued, own): (Vec<&Span>, Vec<&Span>) = lists.into_iter().partition(|s| hex(&s.trace_id) == REST_TRACE);
+    assert_eq!(continued.len(), 1, "the REST call with a traceparent continues that trace");
+    assert_eq!(hex(&continued[0].parent_span_id), CALLER_SPAN);
+    assert!(own[0].parent_span_id.is_empty(), "a call without traceparent starts a trace");
+    let route = own[0].attributes.iter().find(|a| a.key == "http.route").and_then(|a| a.value.clone());
     assert!(format!("{route:?}").contains("/ai-service/{tenant}/jobs"), "{route:?}");
+    assert!(
+        spans.iter().any(|s| s.name == "db.select" && s.parent_span_id == continued[0].span_id),
+        "the REST call's queries are its children"
+    );
 }

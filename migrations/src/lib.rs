@@ -13,7 +13,8 @@ mod m20261202_000008_create_blobs;
 mod m20261202_000009_documents_into_blobs;
 mod m20261215_000010_create_data_keys;
 mod m20261220_000011_create_signing;
-mod m20261228_000012_create_counts;
+pub mod m20261230_000013_refs_follow_graph_functions;
+mod m20261231_000014_create_counts;
 
 pub struct Migrator;
 
@@ -41,7 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_documents_into_blobs::Migration),
             Box::new(m20261215_000010_create_data_keys::Migration),
             Box::new(m20261220_000011_create_signing::Migration),
-            Box::new(m20261228_000012_create_counts::Migration),
+            Box::new(m20261230_000013_refs_follow_graph_functions::Migration),
+            Box::new(m20261231_000014_create_counts::Migration),
         ]
     }
 }

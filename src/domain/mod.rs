@@ -30,3 +30,4 @@ pub mod timestamp;
 pub mod unique_name;
 pub mod utf8;
 pub mod validate;
+pub mod wire;

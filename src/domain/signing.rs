@@ -44,6 +44,23 @@ pub enum Verdict {
     Hold { why: String },
 }
 
+impl Verdict {
+    /// This verdict where nothing can wait for a review (a dry run, a template import): a hold
+    /// becomes a refusal, `because` saying why.
+    pub fn without_hold(self, signer: Option<&Signer>, because: &str) -> Verdict {
+        match self {
+            Verdict::Hold { why } => Verdict::Refuse {
+                code: match signer.is_some_and(|s| s.verified) {
+                    true => ErrorCode::SignerNotTrusted,
+                    false => ErrorCode::SignatureRequired,
+                },
+                why: format!("{why}; {because}"),
+            },
+            verdict => verdict,
+        }
+    }
+}
+
 /// The verdict on a bundle signed by `signer` (`None`: unsigned) under `policy`; a request that
 /// asks for a signature (`require_trusted`) wants one by a trusted key and is never held.
 pub fn decide(policy: &SigningPolicy, signer: Option<&Signer>, require_trusted: bool) -> Verdict {

@@ -74,6 +74,7 @@ fn to_proto(view: TemplateView, definition: TemplateDefinition) -> Template {
         source_agent: view.source_agent,
         create_time: Some(timestamp(view.create_time)),
         document_contents_omitted: definition.contents_omitted,
+        signature: view.signature,
     }
 }
 
@@ -89,6 +90,7 @@ impl TemplateServiceApi for TemplateServiceAdapter {
             description: r.description,
             icon: r.icon,
             with_knowledge_bases: r.with_knowledge_bases,
+            signing_key_id: r.signing_key_id,
             ..Default::default()
         };
         let exported = match self.templates.export(&r.agent, options).await {
@@ -128,10 +130,11 @@ impl TemplateServiceApi for TemplateServiceAdapter {
         request: Request<DownloadTemplateRequest>,
     ) -> Result<Response<Self::DownloadTemplateStream>, Status> {
         let (call, r) = self.auth.check(request, "DownloadTemplate").await?;
-        let (_, bytes) = call.finish(self.templates.download(&r.name).await)?;
-        Ok(Response::new(Box::pin(
-            bytes.map(|piece| Ok(DownloadTemplateResponse { chunk: piece.map_err(Status::from)? })),
-        )))
+        let (view, bytes) = call.finish(self.templates.download(&r.name).await)?;
+        let mut signature = view.signature;
+        Ok(Response::new(Box::pin(bytes.map(move |piece| {
+            Ok(DownloadTemplateResponse { chunk: piece.map_err(Status::from)?, signature: signature.take() })
+        }))))
     }
 
     async fn import_agent_template(
@@ -161,6 +164,8 @@ fn import_request(r: ImportAgentTemplateRequest) -> (String, String, TemplateReq
         icon: r.icon,
         with_knowledge_bases: r.with_knowledge_bases,
         secret_mappings: r.secret_mappings.into_iter().collect(),
+        require_signature: r.require_signature,
+        ..Default::default()
     };
     (r.parent, r.template_id, options)
 }

@@ -21,6 +21,7 @@ use keyed::{KeyedCounter, KeyedPermit, KeyedSemaphore};
 
 use crate::call_scope::CallScope;
 use crate::error::{Error, Result};
+use crate::observability::metrics;
 
 /// The limits, from the settings.
 #[derive(Debug, Clone)]
@@ -90,7 +91,8 @@ impl Admission {
         if let Some(tenant) = tenant {
             self.check_rate(&self.tenant_rate, tenant, "tenant_rate")?;
         }
-        let busy = |limit: &str| refuse(format!("too many calls in flight ({limit})"), limit, Duration::from_secs(1));
+        let busy =
+            |limit: &'static str| refuse(format!("too many calls in flight ({limit})"), limit, Duration::from_secs(1));
         let principal_slot = self.principals.try_take(principal).ok_or_else(|| busy("principal_concurrency"))?;
         let tenant_slot = match tenant {
             Some(t) => Some(self.tenants.try_take(t).ok_or_else(|| busy("tenant_concurrency"))?),
@@ -113,7 +115,7 @@ impl Admission {
             .ok_or_else(|| refuse("too many open watches".into(), "watches_per_principal", Duration::from_secs(1)))
     }
 
-    fn check_rate(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str, limit: &str) -> Result<()> {
+    fn check_rate(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str, limit: &'static str) -> Result<()> {
         limiter.check_key(&key.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             refuse(format!("rate limit exceeded ({limit})"), limit, wait)
@@ -129,7 +131,9 @@ impl Admission {
     }
 }
 
-fn refuse(message: String, limit: &str, wait: Duration) -> Error {
+/// The refusal of a call over `limit`, counted in the metrics by the limit's name.
+fn refuse(message: String, limit: &'static str, wait: Duration) -> Error {
+    metrics::rate_limited(limit);
     if let Some(scope) = CallScope::current() {
         scope.advise_retry(wait);
     }

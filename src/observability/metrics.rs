@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::domain::job::JobKind;
 
@@ -18,9 +18,11 @@ pub const REQUESTS: &str = "agentport_requests_total";
 pub const REQUEST_DURATION: &str = "agentport_request_duration_seconds";
 /// Calls being served now, by `transport`.
 pub const REQUESTS_IN_FLIGHT: &str = "agentport_requests_in_flight";
-/// Calls refused by a rate or concurrency limit, by `limit`. Record with [`rate_limited`].
+/// Calls refused by a rate or concurrency limit, by `limit` (`principal_rate`, `tenant_rate`,
+/// `principal_concurrency`, `tenant_concurrency`, `watches_per_principal`).
 pub const RATE_LIMITED: &str = "agentport_rate_limited_total";
-/// Unfinished jobs, by `type` and `status` (`queued`, `running`, `in_request`); read from the
+/// Unfinished jobs, by `type` (`import`, `export`, `agent_chat`, `template_export`) and `status`
+/// (`queued`, `running`, `in_request`); read from the
 /// jobs table at each scrape.
 pub const JOB_QUEUE_DEPTH: &str = "agentport_job_queue_depth";
 /// Age in seconds of the oldest unfinished job, by `type` and `status`; 0 when there is none.
@@ -32,9 +34,11 @@ pub const JOB_CLAIMS: &str = "agentport_job_claims_total";
 pub const JOB_LEASE_EXPIRIES: &str = "agentport_job_lease_expiries_total";
 /// Seconds a claimed job ran, by `type` and `outcome` (`success`, `failure`).
 pub const JOB_RUN_DURATION: &str = "agentport_job_run_duration_seconds";
-/// Bundle bytes (the base64 `data` as sent or received), by `direction` (`export`, `import`).
+/// Bundle bytes (what the base64 `data` decodes to, the bundle's JSON text) exported or
+/// imported, by `direction` (`export`, `import`); a dry run moves nothing.
 pub const TRANSFER_BYTES: &str = "agentport_transfer_bytes_total";
-/// Entities exported or imported, by `direction` and `kind`.
+/// Entities of the bundles exported or imported, by `direction` and `kind`; an import counts
+/// every entity of its bundle, whatever its state (created, reused, or to be created by hand).
 pub const TRANSFER_ENTITIES: &str = "agentport_transfer_entities_total";
 /// Distinct contents in the blob store (each tenant's copy counted once); read at each scrape.
 pub const BLOB_STORE_BLOBS: &str = "agentport_blob_store_blobs";
@@ -55,18 +59,24 @@ const QUERY_BUCKETS: &[f64] = &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 /// Job runs: 10 ms to 10 min.
 const JOB_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0];
 
+/// A Prometheus recorder with this module's histogram buckets, not installed anywhere: what
+/// [`install`] makes the process-wide recorder, and what a test may record into on its own.
+pub fn recorder() -> PrometheusRecorder {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.into()), REQUEST_BUCKETS)
+        .and_then(|b| b.set_buckets_for_metric(Matcher::Full(DB_QUERY_DURATION.into()), QUERY_BUCKETS))
+        .and_then(|b| b.set_buckets_for_metric(Matcher::Full(JOB_RUN_DURATION.into()), JOB_BUCKETS))
+        .expect("bucket lists are non-empty")
+        .build_recorder()
+}
+
 /// Installs the process-wide Prometheus recorder once and returns the handle that renders it.
 /// Until this runs, recording is a no-op.
 pub fn install() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.into()), REQUEST_BUCKETS)
-                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(DB_QUERY_DURATION.into()), QUERY_BUCKETS))
-                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(JOB_RUN_DURATION.into()), JOB_BUCKETS))
-                .expect("bucket lists are non-empty");
-            let recorder = builder.build_recorder();
+            let recorder = recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed (an embedding program's); ours still renders.
             let _ = metrics::set_global_recorder(recorder);
@@ -101,7 +111,7 @@ fn describe() {
     describe_histogram!(DB_QUERY_DURATION, Unit::Seconds, "Database statement latency, by operation and outcome.");
 }
 
-/// Counts a call refused by a limit; `limit` names it (e.g. `rate`, `concurrency`).
+/// Counts a call refused by a limit; `limit` names it as the refusal's `limit` metadata does.
 pub fn rate_limited(limit: &'static str) {
     counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }

@@ -1,6 +1,8 @@
-//! Signing a bundle as an export stores it, and checking an imported bundle's signature before
-//! anything of it is parsed. Both read the bundle's bytes from the blob store (where exports and
-//! imports put them anyway) piece by piece, so a bundle of any size is signed in constant memory.
+//! Signing a bundle or template as an export stores it, and checking an imported one's
+//! signature before anything of it is parsed. Both read the bytes from the blob store (where
+//! exports and imports put them anyway) piece by piece, so a bundle of any size is signed in
+//! constant memory. The payload type says what was signed (DSSE binds it into the signature),
+//! so a bundle's signature never passes for a template's.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -8,7 +10,6 @@ use ed25519_dalek::SigningKey;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::crypto::dsse::BUNDLE_PAYLOAD_TYPE;
 use crate::crypto::signing::{self as ed25519, Verifier};
 use crate::domain::signing::Verdict;
 use crate::error::{Error, ErrorCode, Result};
@@ -18,11 +19,12 @@ use crate::store::{Staged, Store};
 /// Most signatures one envelope may carry.
 const MAX_SIGNATURES: usize = 8;
 
-/// The envelope of `staged` (the bundle as just stored) signed by `key`, named `key_id`.
+/// The envelope of `staged` (the bytes as just stored, of `payload_type`) signed by `key`,
+/// named `key_id`.
 pub(crate) async fn sign_staged(
     store: &Store,
-    key: SigningKey,
-    key_id: &str,
+    (key, key_id): (SigningKey, &str),
+    payload_type: &'static str,
     staged: &Staged,
 ) -> Result<BundleSignature> {
     let (store, staged) = (store.clone(), staged.clone());
@@ -30,7 +32,7 @@ pub(crate) async fn sign_staged(
     // Ed25519 hashes the message twice: each pass reads the stored bytes again, and must find
     // exactly the bytes the upload hashed.
     let signature = tokio::task::spawn_blocking(move || {
-        ed25519::sign_by_update(&key, BUNDLE_PAYLOAD_TYPE, staged.blob.size, |digest| {
+        ed25519::sign_by_update(&key, payload_type, staged.blob.size, |digest| {
             handle.block_on(async {
                 let mut check = Sha256::new();
                 let mut pieces = std::pin::pin!(store.read_staged(&staged));
@@ -49,7 +51,7 @@ pub(crate) async fn sign_staged(
     .await
     .map_err(|e| Error::internal("sign a bundle", e))??;
     Ok(BundleSignature {
-        payload_type: BUNDLE_PAYLOAD_TYPE.to_owned(),
+        payload_type: payload_type.to_owned(),
         signatures: vec![DsseSignature { keyid: key_id.to_owned(), sig: STANDARD.encode(signature) }],
     })
 }
@@ -64,20 +66,20 @@ pub(crate) fn is_signed(envelope: Option<&BundleSignature>) -> bool {
     envelope.is_some_and(|e| !e.payload_type.is_empty() || !e.signatures.is_empty())
 }
 
-/// Checks the signature of `staged` against the tenant's keys: `None` when the bundle is not
-/// signed, the signer otherwise. Any signature by a known key that does not verify, and any
-/// malformed envelope, is SIGNATURE_INVALID.
+/// Checks the signature of `staged` (bytes of `payload_type`) against the tenant's keys: `None`
+/// when they are not signed, the signer otherwise. Any signature by a known key that does not
+/// verify, and any malformed envelope, is SIGNATURE_INVALID.
 pub(crate) async fn verify_staged(
     store: &Store,
     tenant: &str,
     envelope: Option<&BundleSignature>,
-    staged: &Staged,
+    (payload_type, staged): (&str, &Staged),
 ) -> Result<Option<Signer>> {
     let Some(envelope) = envelope.filter(|e| is_signed(Some(e))) else {
         return Ok(None);
     };
-    if envelope.payload_type != BUNDLE_PAYLOAD_TYPE {
-        return Err(invalid(format!("the payload type is `{}`, not `{BUNDLE_PAYLOAD_TYPE}`", envelope.payload_type)));
+    if envelope.payload_type != payload_type {
+        return Err(invalid(format!("the payload type is `{}`, not `{payload_type}`", envelope.payload_type)));
     }
     if envelope.signatures.is_empty() || envelope.signatures.len() > MAX_SIGNATURES {
         return Err(invalid(format!("an envelope carries 1..{MAX_SIGNATURES} signatures")));
@@ -96,7 +98,7 @@ pub(crate) async fn verify_staged(
         if let Some(key) = &known {
             let public =
                 ed25519::parse_public_pem(&key.public_key).map_err(|e| Error::internal("read a signing key", e))?;
-            let verifier = Verifier::new(&public, BUNDLE_PAYLOAD_TYPE, staged.blob.size, &sig).ok_or_else(|| {
+            let verifier = Verifier::new(&public, payload_type, staged.blob.size, &sig).ok_or_else(|| {
                 invalid(format!("the signature of key `{}` is not an Ed25519 signature", entry.keyid))
             })?;
             checks.push((entry.keyid.clone(), verifier));
@@ -124,7 +126,7 @@ pub(crate) async fn verify_staged(
 }
 
 fn invalid(why: String) -> Error {
-    Error::new(ErrorCode::SignatureInvalid, format!("the bundle's signature is invalid: {why}"))
+    Error::new(ErrorCode::SignatureInvalid, format!("the signature is invalid: {why}"))
 }
 
 /// The error for a refused verdict, or `None` for the others.

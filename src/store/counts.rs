@@ -1,5 +1,5 @@
 //! Exact totals read from the counters the writing transactions keep (`resource_counts`,
-//! `job_counts`; triggers of migration 12): one primary-key read, whatever the collection's size.
+//! `job_counts`; triggers of migration 14): one primary-key read, whatever the collection's size.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, Value};

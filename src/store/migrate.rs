@@ -60,14 +60,18 @@ impl Store {
         result
     }
 
-    /// Applies what is pending. When the references table is new, fills it from the documents
-    /// already stored (under the same lock, so exactly one replica does it).
+    /// Applies what is pending. When the references table is new, or what counts as a
+    /// reference grew, fills it from the documents already stored (under the same lock, so
+    /// exactly one replica does it).
     async fn run_migrations(&self) -> Result<()> {
         use migrations::MigrationName;
         let pending =
             migrations::Migrator::get_pending_migrations(&self.db).await.map_err(|e| Error::internal("migrate", e))?;
-        let refs_name = migrations::m20261202_000007_create_resource_refs::Migration.name().to_owned();
-        let new_refs = pending.iter().any(|m| m.name() == refs_name);
+        let refill = [
+            migrations::m20261202_000007_create_resource_refs::Migration.name().to_owned(),
+            migrations::m20261230_000013_refs_follow_graph_functions::Migration.name().to_owned(),
+        ];
+        let new_refs = pending.iter().any(|m| refill.iter().any(|name| name == m.name()));
         migrations::Migrator::up(&self.db, None).await.map_err(|e| Error::internal("migrate", e))?;
         if new_refs {
             let filled = super::refs::backfill(&self.db).await?;

@@ -13,6 +13,8 @@ use tonic::transport::Channel;
 
 use crate::fixtures::{counts, export, import_request, seed_source, wait_finished};
 use crate::helpers::{TestApp, TestDatabase, spawn_app_with};
+use crate::operations::OwnMetrics;
+use agentport::observability::metrics as names;
 
 /// Seeds tenant `source`, exports `agent`, and queues its import into `target` in the
 /// background; returns the queued job.
@@ -46,8 +48,35 @@ async fn watch_streams_a_background_import_from_in_progress_to_success() {
     assert_eq!(counts(&mut app, "target").await, [4, 2, 2, 1]);
 }
 
+/// Starts a replica with workers on `beside`'s database, `adjust`ed; returns a JobService client
+/// of it and what stops it.
+async fn start_worker_replica(
+    beside: &TestApp,
+    adjust: impl FnOnce(&mut agentport::config::Settings),
+) -> (JobServiceClient<Channel>, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let mut settings = agentport::config::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: beside.database.url().to_owned(),
+        master_key: crate::helpers::master_key_for(&beside.database),
+        job_poll_interval_ms: 50,
+        ..Default::default()
+    };
+    adjust(&mut settings);
+    let live = agentport::startup::Application::build(settings).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let addr = live.local_addr();
+    let server = tokio::spawn(live.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let jobs = JobServiceClient::new(crate::helpers::connect_serving(&format!("http://{addr}")).await);
+    (jobs, tx, server)
+}
+
 #[tokio::test]
 async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
+    // Exact counts: this test's servers record into a recorder of its own.
+    let own = OwnMetrics::new();
+    let _recording = own.record();
     // A replica without workers queues the job; a worker claims it and dies.
     let mut queueing = spawn_app_with(|s| s.job_workers = 0).await;
     let name = queue_import(&mut queueing, "refunds").await.name;
@@ -59,26 +88,44 @@ async fn a_job_abandoned_by_a_dead_worker_is_recovered() {
     assert!(store.claim_job("other", now, now + 200_000).await.unwrap().is_none(), "a leased job is not claimed twice");
 
     // A live replica on the same database takes it over once the lease expires.
-    let url = queueing.database.url().to_owned();
-    let live = agentport::startup::Application::build(agentport::config::Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: url,
-        master_key: crate::helpers::master_key_for(&queueing.database),
-        job_poll_interval_ms: 50,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let addr = live.local_addr();
-    let server = tokio::spawn(live.run_until_stopped(async {
-        let _ = rx.await;
-    }));
-    let mut jobs = JobServiceClient::new(crate::helpers::connect_serving(&format!("http://{addr}")).await);
+    let (mut jobs, stop, server) = start_worker_replica(&queueing, |_| {}).await;
     let done = wait_finished(&mut jobs, &name).await;
     assert_eq!((done.status(), done.attempts), (JobStatus::Success, 2));
     assert_eq!(counts(&mut queueing, "target").await[0], 1);
-    let _ = tx.send(());
+
+    // The takeover is a claim and a lease that ran out and was retried; the run is recorded
+    // just after the job reads SUCCESS.
+    let run = [("type", "import"), ("outcome", "success")];
+    assert_eq!(own.wait_for(names::JOB_RUN_DURATION, &run, 1.0).await, 1.0);
+    assert_eq!(own.value(names::JOB_CLAIMS, &[("type", "import")]), 1.0);
+    assert_eq!(own.value(names::JOB_LEASE_EXPIRIES, &[("outcome", "retried")]), 1.0);
+    assert_eq!(own.value(names::JOB_LEASE_EXPIRIES, &[]), 1.0, "nothing abandoned or lost");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+/// A worker fails a job whose lease ran out on its last attempt, without claiming it, and counts
+/// the expiry as abandoned.
+#[tokio::test]
+async fn a_worker_fails_a_job_past_its_last_attempt_and_counts_it_abandoned() {
+    let own = OwnMetrics::new();
+    let _recording = own.record();
+    let mut queueing = spawn_app_with(|s| s.job_workers = 0).await;
+    let name = queue_import(&mut queueing, "refunds").await.name;
+    let store = Store::connect(queueing.database.url()).await.unwrap();
+    let now = agentport::domain::clock::now_micros();
+    store.claim_job("dead-1", now, now + 1000).await.unwrap().expect("the queued job is claimable");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let (mut jobs, stop, server) = start_worker_replica(&queueing, |s| s.job_max_attempts = 1).await;
+    let failed = wait_finished(&mut jobs, &name).await;
+    assert_eq!((failed.status(), failed.attempts), (JobStatus::Failure, 1), "{}", failed.message);
+    assert!(failed.message.contains("abandoned"), "{}", failed.message);
+    assert_eq!(own.wait_for(names::JOB_LEASE_EXPIRIES, &[("outcome", "abandoned")], 1.0).await, 1.0);
+    assert_eq!(own.value(names::JOB_LEASE_EXPIRIES, &[]), 1.0);
+    assert_eq!(own.value(names::JOB_CLAIMS, &[]), 0.0, "a job past its last attempt is not run again");
+    assert_eq!(counts(&mut queueing, "target").await[0], 0);
+    let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
 

@@ -31,6 +31,20 @@ fn agent(name: &str, collaborators: &[&str]) -> Agent {
     agent
 }
 
+/// The source tenant's Slack tool (not importable: its user creates it by hand, TO_CREATE).
+pub fn slack_tool() -> Tool {
+    Tool {
+        display_name: "Slack Tool".into(),
+        enabled: true,
+        config: Some(tool::Config::Slack(SlackToolConfig {
+            team_id: "T123".into(),
+            bot_token: SECRET_VALUES[2].into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
 pub async fn seed_source(app: &mut TestApp, tenant: &str) {
     let parent = format!("tenants/{tenant}");
     for (id, value) in [("openai-token", SECRET_VALUES[0]), ("mcp-token", SECRET_VALUES[1])] {
@@ -64,19 +78,7 @@ pub async fn seed_source(app: &mut TestApp, tenant: &str) {
                 ..Default::default()
             },
         ),
-        (
-            "slack-tool",
-            Tool {
-                display_name: "Slack Tool".into(),
-                enabled: true,
-                config: Some(tool::Config::Slack(SlackToolConfig {
-                    team_id: "T123".into(),
-                    bot_token: SECRET_VALUES[2].into(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            },
-        ),
+        ("slack-tool", slack_tool()),
         (
             "tickets",
             Tool {

@@ -130,3 +130,64 @@ async fn a_newer_minor_version_imports_with_a_warning_naming_what_was_not_unders
         serde_json::from_slice(&decoded(&export(&mut app, "rest", &["support-bot"]).await.data)).unwrap();
     assert_eq!(again["agents"][0]["agentport"]["memoryPolicy"], json!({ "ttlDays": 30 }));
 }
+
+/// Rewrites the stored template's JSON as a server of another version would have written it.
+async fn rewrite_stored_template(app: &TestApp, from: &str, to: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(app.database.url()).await.unwrap();
+    let sql = format!("UPDATE resources SET body = REPLACE(body, '{from}', '{to}') WHERE kind = 'template'");
+    db.execute_unprepared(&sql).await.unwrap();
+    let _ = db.close().await;
+}
+
+#[tokio::test]
+async fn templates_of_newer_versions_import_with_the_fields_named_and_kept_or_are_refused() {
+    use agentport::proto::template_service_client::TemplateServiceClient;
+    let mut app = spawn_app().await;
+    crate::templates::seed_tree(&mut app, "source").await;
+    let mut templates = TemplateServiceClient::new(app.channel.clone());
+    let export = ExportAgentTemplateRequest {
+        agent: "tenants/source/agents/concierge".into(),
+        display_name: "Concierge".into(),
+        ..Default::default()
+    };
+    let template = templates.export_agent_template(export).await.unwrap().into_inner();
+    // Version 1.3 adds a root key and a field of every agent.
+    rewrite_stored_template(&app, r#""formatVersion":"1.0""#, r#""formatVersion":"1.3","routing":{"zone":"eu"}"#).await;
+    rewrite_stored_template(
+        &app,
+        r#""set":{"category":"generic""#,
+        r#""set":{"category":"generic","memoryPolicy":{"ttlDays":30}"#,
+    )
+    .await;
+
+    let import = ImportAgentTemplateRequest {
+        parent: "tenants/target".into(),
+        template_id: template.name.rsplit('/').next().unwrap().into(),
+        display_name: "Concierge".into(),
+        ..Default::default()
+    };
+    let plan = PlanAgentTemplateImportRequest { request: Some(import.clone()) };
+    let planned = templates.plan_agent_template_import(plan.clone()).await.unwrap().into_inner();
+    let [warning] = planned.warnings.as_slice() else { panic!("one warning: {:?}", planned.warnings) };
+    assert_eq!((warning.code(), warning.object_id.as_str()), (ImportDetailCode::FormatNewerMinor, "1.3"));
+    for field in ["agent_definition.agentport.routing", "agent_definition.agentport.set.memoryPolicy"] {
+        assert!(warning.message.contains(field), "{field} not in {}", warning.message);
+    }
+    let root = templates.import_agent_template(import).await.unwrap().into_inner();
+
+    // An agent's unknown fields are kept and exported again, verbatim.
+    let again =
+        ExportAgentTemplateRequest { agent: root.name.clone(), display_name: "Again".into(), ..Default::default() };
+    let again = templates.export_agent_template(again).await.unwrap().into_inner();
+    let definition = crate::templates::struct_json(again.agent_definition.as_ref().unwrap());
+    assert_eq!(definition["agentport"]["set"]["memoryPolicy"], json!({ "ttlDays": 30 }), "{definition}");
+    assert_eq!(definition["agentport"].get("routing"), None, "a root key is named, not kept");
+    assert_eq!(definition["agentport"]["formatVersion"], "1.0");
+
+    // Version 2.0 is refused before anything is read, naming both versions.
+    rewrite_stored_template(&app, r#""formatVersion":"1.3""#, r#""formatVersion":"2.0""#).await;
+    let refused = templates.plan_agent_template_import(plan).await;
+    let status = expect_error(refused, Code::InvalidArgument, "FORMAT_UNSUPPORTED");
+    assert!(status.message().contains("2.0") && status.message().contains("1.0"), "{}", status.message());
+}

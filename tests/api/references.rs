@@ -183,3 +183,80 @@ async fn many_referrers_are_counted_and_all_released_by_force() {
         assert_eq!(user.status(), AgentStatus::Inactive);
     }
 }
+
+#[tokio::test]
+async fn a_custom_function_the_graph_calls_is_in_use_and_force_removes_the_graph_item() {
+    let mut app = spawn_app().await;
+    let function = Tool {
+        display_name: "Refund".into(),
+        enabled: true,
+        config: Some(tool::Config::CustomFunction(CustomFunctionToolConfig {
+            source_code: "def run(x): return x".into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let request =
+        CreateToolRequest { parent: "tenants/acme".into(), tool_id: "refund-fn".into(), tool: Some(function) };
+    app.agents.create_tool(request).await.unwrap();
+    let mut caller = sample_agent();
+    caller.status = AgentStatus::Active as i32;
+    let call = |item_id: &str| GraphItem {
+        item_id: item_id.into(),
+        r#type: "tool".into(),
+        sub_type: "custom_function".into(),
+        ..Default::default()
+    };
+    // Called from the graph only, not attached as a tool.
+    caller.graph = vec![
+        call("refund-fn"),
+        GraphItem { item_id: "start".into(), r#type: "source_node".into(), ..Default::default() },
+    ];
+    let request = CreateAgentRequest { parent: "tenants/acme".into(), agent_id: "caller".into(), agent: Some(caller) };
+    app.agents.create_agent(request).await.unwrap();
+
+    let delete = |force| DeleteToolRequest { name: "tenants/acme/tools/refund-fn".into(), etag: String::new(), force };
+    let status = expect_error(app.agents.delete_tool(delete(false)).await, Code::FailedPrecondition, "RESOURCE_IN_USE");
+    assert!(status.message().contains("tenants/acme/agents/caller"), "{}", status.message());
+    app.agents.delete_tool(delete(true)).await.unwrap();
+    let caller = agent(&mut app, "caller").await;
+    assert_eq!(caller.graph.len(), 1, "the call is gone, the rest of the graph stays: {:?}", caller.graph);
+    assert_eq!(caller.graph[0].item_id, "start");
+    assert_eq!(caller.status(), AgentStatus::Inactive);
+}
+
+#[tokio::test]
+async fn graph_calls_stored_by_an_earlier_release_count_once_the_service_has_migrated() {
+    use migrations::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let database = crate::helpers::TestDatabase::create().await;
+    let url = match database.url() {
+        url if url.starts_with("sqlite:") => format!("{url}?mode=rwc"),
+        url => url.to_owned(),
+    };
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    // The schema of the release before graph calls were references: every migration but the last.
+    let before = migrations::Migrator::migrations().len() as u32 - 1;
+    migrations::Migrator::up(&db, Some(before)).await.unwrap();
+    let rows = [
+        ("tool", "refund-fn", r#"{"displayName":"Refund","enabled":true,"customFunction":{"sourceCode":"x"}}"#),
+        (
+            "agent",
+            "caller",
+            r#"{"displayName":{"en":"caller"},"graph":[{"itemId":"refund-fn","type":"tool","subType":"custom_function"}]}"#,
+        ),
+    ];
+    for (kind, id, body) in rows {
+        let sql = format!(
+            "INSERT INTO resources (tenant, kind, parent, id, revision, create_time, update_time, display_name, body) \
+             VALUES ('acme', '{kind}', '', '{id}', 1, 1, 1, '{id}', '{body}')"
+        );
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    let _ = db.close().await;
+
+    let mut app = crate::helpers::spawn_app_on(database, |_| {}).await;
+    let delete = DeleteToolRequest { name: "tenants/acme/tools/refund-fn".into(), etag: String::new(), force: false };
+    let status = expect_error(app.agents.delete_tool(delete).await, Code::FailedPrecondition, "RESOURCE_IN_USE");
+    assert!(status.message().contains("tenants/acme/agents/caller"), "{}", status.message());
+}

@@ -72,13 +72,18 @@ fn signed_import(tenant: &str, bundle: &ExportAgentsResponse) -> ImportAgentsReq
     ImportAgentsRequest { signature: bundle.signature.clone(), ..import_request(tenant, bundle) }
 }
 
-/// Checks a signature as anyone holding the public key would: DSSE PAE over the decoded data.
+/// Checks a bundle's signature as anyone holding the public key would.
 fn verifies(public_pem: &str, data: &[u8], signature: &BundleSignature) -> bool {
+    dsse_verifies(public_pem, PAYLOAD_TYPE, data, signature)
+}
+
+/// Checks the first signature of an envelope offline: Ed25519 over the DSSE PAE of `body`.
+pub(crate) fn dsse_verifies(public_pem: &str, payload_type: &str, body: &[u8], envelope: &BundleSignature) -> bool {
     let key = VerifyingKey::from_public_key_pem(public_pem).unwrap();
-    let mut pae = format!("DSSEv1 {} {PAYLOAD_TYPE} {} ", PAYLOAD_TYPE.len(), data.len()).into_bytes();
-    pae.extend_from_slice(data);
-    let sig = Signature::from_slice(&STANDARD.decode(&signature.signatures[0].sig).unwrap()).unwrap();
-    signature.payload_type == PAYLOAD_TYPE && key.verify(&pae, &sig).is_ok()
+    let mut pae = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), body.len()).into_bytes();
+    pae.extend_from_slice(body);
+    let sig = Signature::from_slice(&STANDARD.decode(&envelope.signatures[0].sig).unwrap()).unwrap();
+    envelope.payload_type == payload_type && key.verify(&pae, &sig).is_ok()
 }
 
 /// The bundle with one byte of its data changed and its checksum made to match again.

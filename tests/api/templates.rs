@@ -199,6 +199,7 @@ async fn export(app: &TestApp, agent: &str, with_kbs: Option<bool>) -> Template 
             description: "A concierge".into(),
             icon: "🎧".into(),
             with_knowledge_bases: with_kbs,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -214,7 +215,7 @@ async fn import(app: &TestApp, tenant: &str, template: &Template, with_kbs: Opti
             description: String::new(),
             icon: String::new(),
             with_knowledge_bases: with_kbs,
-            secret_mappings: Default::default(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -235,7 +236,7 @@ fn to_json(value: &prost_types::Value) -> serde_json::Value {
     }
 }
 
-fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
+pub(crate) fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
     serde_json::Value::Object(s.fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
 }
 

@@ -1,13 +1,17 @@
 //! Agent <-> Emporix bundle agent (docs/canonical-model.md, "Emporix agent"). Keys are written in
 //! the order of Emporix's own export; fields without an Emporix key go to the extension.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
+use super::dto::{self, Events, Reference, Texts};
 use super::extension;
-use super::read::{Obj, Violations, set};
+use super::fields::{given, items, list, opt, reference, some, text};
+use super::read::set;
 use super::verbatim;
-use super::write::Out;
-use crate::error::FieldViolation;
+use crate::domain::wire::{Check, Expect, Field};
+use crate::error::ViolationKind;
 use crate::proto::{
     Agent, AgentStatus, Collaboration, LlmConfig, McpServerAttachment, SelfHostedParams, ToolAttachment, Trigger,
 };
@@ -17,88 +21,114 @@ const ADDITIONAL_PARAMS: &str = "llmConfig.additionalParams";
 
 /// The bundle form. A bundle carries no `enabled` and no status (Emporix's format has none;
 /// an import decides it: imported agents start disabled).
-pub fn write(id: &str, agent: &Agent) -> Value {
+pub fn write(id: &str, agent: &Agent) -> dto::Agent {
     write_with(id, &Agent { status: 0, ..agent.clone() })
 }
 
 /// The resource form of the REST dialect: the bundle form plus `enabled` (DRAFT, which also
 /// shows as `enabled: false`, rides in the extension).
-pub fn write_resource(id: &str, agent: &Agent) -> Value {
+pub fn write_resource(id: &str, agent: &Agent) -> dto::Agent {
     write_with(id, agent)
 }
 
-fn write_with(id: &str, agent: &Agent) -> Value {
+fn write_with(id: &str, agent: &Agent) -> dto::Agent {
     let additional = additional_params(agent);
-    let mut out = Out::new();
-    out.put("id", id).localized("name", &agent.display_name);
-    if !agent.description.is_empty() {
-        out.localized("description", &agent.description);
+    dto::Agent {
+        id: given(id.to_owned()),
+        name: texts(&agent.display_name),
+        description: if agent.description.is_empty() { Field::Absent } else { texts(&agent.description) },
+        required_scopes: list(&agent.required_scopes),
+        user_prompt: agent.instructions.as_ref().map_or(Field::Absent, |i| given(i.general.clone())),
+        triggers: items(agent.triggers.iter().map(write_trigger)),
+        llm_config: agent.llm.as_ref().map_or(Field::Absent, |llm| given(write_llm(llm, additional.clone()))),
+        mcp_servers: items(agent.mcp_servers.iter().map(write_mcp)),
+        native_tools: items(agent.tools.iter().map(write_tool)),
+        agent_collaborations: items(agent.collaborations.iter().map(write_collaboration)),
+        max_recursion_limit: opt(agent.max_recursion_limit),
+        enable_memory: opt(agent.enable_memory),
+        enabled_memory: Field::Absent,
+        icon: text(&agent.icon),
+        tags: list(&agent.tags),
+        kind: text(&agent.category),
+        template_prompt: text(&agent.template_prompt),
+        output_format: text(&agent.output_schema_json),
+        hand_off: opt(agent.hand_off),
+        enabled: opt(enabled(agent.status)),
+        agentport: opt(extension::write_entity(&residue(agent, additional))),
+        metadata: Field::Absent,
     }
-    out.list("requiredScopes", agent.required_scopes.clone());
-    if let Some(instructions) = &agent.instructions {
-        out.put("userPrompt", instructions.general.as_str());
-    }
-    out.list("triggers", agent.triggers.iter().map(write_trigger));
-    if let Some(llm) = &agent.llm {
-        out.put("llmConfig", write_llm(llm, additional.clone()));
-    }
-    out.list("mcpServers", agent.mcp_servers.iter().map(write_mcp))
-        .list("nativeTools", agent.tools.iter().map(write_tool))
-        .list("agentCollaborations", agent.collaborations.iter().map(write_collaboration))
-        .opt("maxRecursionLimit", agent.max_recursion_limit)
-        .opt("enableMemory", agent.enable_memory)
-        .string("icon", &agent.icon)
-        .list("tags", agent.tags.clone())
-        .string("type", &agent.category)
-        .string("templatePrompt", &agent.template_prompt)
-        .string("outputFormat", &agent.output_schema_json)
-        .opt("handOff", agent.hand_off)
-        .opt("enabled", enabled(agent.status));
-    out.opt(extension::KEY, extension::write_entity(&residue(agent, additional)));
-    out.take()
 }
 
-pub fn read(object: &Obj, errs: &mut Violations) -> Agent {
-    let mut agent: Agent = extension::read(object, errs);
-    set(&mut agent.display_name, object.texts("name", errs));
-    set(&mut agent.description, object.texts("description", errs));
-    set(&mut agent.required_scopes, object.strings("requiredScopes", errs));
-    if let Some(v) = object.string("userPrompt", errs) {
+pub fn read(body: dto::Agent, c: &mut Check) -> Agent {
+    let mut agent: Agent = extension::read_in(c, body.agentport);
+    set(&mut agent.display_name, read_texts(c, "name", body.name));
+    set(&mut agent.description, read_texts(c, "description", body.description));
+    set(&mut agent.required_scopes, c.strings("requiredScopes", "required_scopes", body.required_scopes));
+    if let Some(v) = c.take("userPrompt", "instructions.general", body.user_prompt) {
         agent.instructions.get_or_insert_default().general = v;
     }
-    if let Some(items) = object.objects("triggers", errs) {
-        agent.triggers = items.iter().map(|t| read_trigger(t, errs)).collect();
+    if let Some(items) = c.take("triggers", "triggers", body.triggers) {
+        agent.triggers = c.items("triggers", "triggers", items, read_trigger);
     }
-    if let Some(llm) = object.object("llmConfig", errs) {
-        read_llm(&llm, agent.llm.get_or_insert_default(), errs);
-        if let Some(params) = llm.get("additionalParams") {
-            set_additional_params(&mut agent.extra_json, params);
-        }
+    if let Some(mut llm) = c.take("llmConfig", "llm", body.llm_config) {
+        let params = std::mem::take(&mut llm.additional_params);
+        c.within("llmConfig", "llm", |c| {
+            read_llm(c, llm, agent.llm.get_or_insert_default());
+            if let Some(params) = c.take("additionalParams", "extra_json", params) {
+                set_additional_params(&mut agent.extra_json, &params);
+            }
+        });
     }
-    if let Some(items) = object.objects("mcpServers", errs) {
-        agent.mcp_servers = items.iter().map(|m| read_mcp(m, errs)).collect();
+    if let Some(items) = c.take("mcpServers", "mcp_servers", body.mcp_servers) {
+        agent.mcp_servers = c.items("mcpServers", "mcp_servers", items, read_mcp);
     }
-    if let Some(items) = object.objects("nativeTools", errs) {
-        agent.tools = items.iter().map(|t| read_tool(t, errs)).collect();
+    if let Some(items) = c.take("nativeTools", "tools", body.native_tools) {
+        agent.tools = c.items("nativeTools", "tools", items, read_tool);
     }
-    if let Some(items) = object.objects("agentCollaborations", errs) {
-        agent.collaborations = items.iter().map(|c| read_collaboration(c, errs)).collect();
+    if let Some(items) = c.take("agentCollaborations", "collaborations", body.agent_collaborations) {
+        agent.collaborations = c.items("agentCollaborations", "collaborations", items, read_collaboration);
     }
-    set(&mut agent.max_recursion_limit, object.i32("maxRecursionLimit", errs).map(Some));
+    set(
+        &mut agent.max_recursion_limit,
+        c.take("maxRecursionLimit", "max_recursion_limit", body.max_recursion_limit).map(Some),
+    );
     // `enableMemory` is what Emporix writes; the documented `enabledMemory` is accepted too.
-    let memory = object.bool("enableMemory", errs);
-    let memory = memory.or_else(|| object.bool("enabledMemory", errs));
+    let memory = match c.take("enableMemory", "enable_memory", body.enable_memory) {
+        Some(memory) => Some(memory),
+        None => c.take("enabledMemory", "enable_memory", body.enabled_memory),
+    };
     set(&mut agent.enable_memory, memory.map(Some));
-    set(&mut agent.icon, object.string("icon", errs));
-    set(&mut agent.tags, object.strings("tags", errs));
-    set(&mut agent.category, object.string("type", errs));
-    set(&mut agent.template_prompt, object.string("templatePrompt", errs));
-    set(&mut agent.output_schema_json, object.string("outputFormat", errs));
-    set(&mut agent.hand_off, object.bool("handOff", errs).map(Some));
-    if let Some(v) = object.bool("enabled", errs) {
+    set(&mut agent.icon, c.take("icon", "icon", body.icon));
+    set(&mut agent.tags, c.strings("tags", "tags", body.tags));
+    set(&mut agent.category, c.take("type", "category", body.kind));
+    set(&mut agent.template_prompt, c.take("templatePrompt", "template_prompt", body.template_prompt));
+    set(&mut agent.output_schema_json, c.take("outputFormat", "output_schema_json", body.output_format));
+    set(&mut agent.hand_off, c.take("handOff", "hand_off", body.hand_off).map(Some));
+    if let Some(v) = c.take("enabled", "status", body.enabled) {
         agent.status = status(v, agent.status);
     }
     agent
+}
+
+/// A localized text map; a plain string is refused here (the REST layer turns one into a map
+/// under its `Content-Language` before reading).
+fn read_texts(c: &mut Check, key: &str, field: Field<Texts>) -> Option<HashMap<String, String>> {
+    match c.take(key, key, field)? {
+        Texts::Map(texts) => Some(c.within(key, key, |c| {
+            texts
+                .into_iter()
+                .filter_map(|(language, text)| Some((language.clone(), c.take(&language, &language, text)?)))
+                .collect()
+        })),
+        Texts::Text(_) => {
+            c.push(ViolationKind::NotObject, key, Texts::expected());
+            None
+        }
+    }
+}
+
+fn texts(texts: &HashMap<String, String>) -> Field<Texts> {
+    given(Texts::Map(texts.iter().map(|(language, text)| (language.clone(), given(text.clone()))).collect()))
 }
 
 /// What the extension carries: the agent minus every field written under an Emporix key.
@@ -203,22 +233,15 @@ fn set_additional_params(extra_json: &mut String, params: &Value) {
     }
 }
 
-fn write_trigger(trigger: &Trigger) -> Value {
-    let mut config = Out::new();
-    config.some("events", trigger.events.clone());
-    if let Some(filter) = verbatim::parse(&trigger.filter_json) {
-        config.put("filter", filter);
-    }
-    let config = config.take();
-    let has_config = config.as_object().is_some_and(|c| !c.is_empty());
-
-    let mut out = Out::new();
-    out.string("type", &trigger.r#type);
-    if has_config {
-        out.put("config", config);
-    } else if trigger.null_config {
-        out.put("config", Value::Null);
-    }
+fn write_trigger(trigger: &Trigger) -> dto::Trigger {
+    let events = if trigger.events.is_empty() {
+        Field::Absent
+    } else {
+        given(Events::Many(trigger.events.iter().cloned().map(given).collect()))
+    };
+    let config =
+        dto::TriggerConfig { events, filter: verbatim::parse(&trigger.filter_json).map_or(Field::Absent, given) };
+    let has_config = !config.events.is_absent() || !config.filter.is_absent();
     let rest = Trigger {
         // Said by `config: null` unless a config had to be written anyway.
         null_config: trigger.null_config && has_config,
@@ -229,107 +252,119 @@ fn write_trigger(trigger: &Trigger) -> Value {
         },
         ..Default::default()
     };
-    out.opt(extension::KEY, extension::write(&rest));
-    out.take()
+    dto::Trigger {
+        kind: text(&trigger.r#type),
+        config: match (has_config, trigger.null_config) {
+            (true, _) => given(config),
+            (false, true) => Field::Null,
+            (false, false) => Field::Absent,
+        },
+        agentport: opt(extension::write(&rest)),
+    }
 }
 
-fn read_trigger(object: &Obj, errs: &mut Violations) -> Trigger {
-    let mut trigger: Trigger = extension::read(object, errs);
-    if let Some(v) = object.string("type", errs) {
-        trigger.r#type = v;
-    }
-    match object.map.get("config") {
-        None => {}
-        Some(Value::Null) => trigger.null_config = true,
-        Some(Value::Object(_)) => {
-            let config = object.object("config", errs).expect("checked to be an object");
-            if let Some(v) = config.string_or_strings("events", errs) {
-                trigger.events = v;
+fn read_trigger(c: &mut Check, body: dto::Trigger) -> Trigger {
+    let mut trigger: Trigger = extension::read_in(c, body.agentport);
+    set(&mut trigger.r#type, c.take("type", "type", body.kind));
+    match body.config {
+        Field::Absent => {}
+        Field::Null => trigger.null_config = true,
+        Field::Given(config) => c.within("config", "", |c| {
+            match c.take("events", "events", config.events) {
+                Some(Events::One(event)) => trigger.events = vec![event],
+                Some(Events::Many(events)) => trigger.events = c.items("events", "events", events, |_, e| e),
+                None => {}
             }
-            if let Some(filter) = config.get("filter") {
-                verbatim::overlay(&mut trigger.filter_json, filter);
+            if let Some(filter) = c.take("filter", "filter_json", config.filter) {
+                verbatim::overlay(&mut trigger.filter_json, &filter);
             }
-        }
-        Some(other) => errs.push(FieldViolation::new(
-            object.path("config"),
-            format!("must be an object or null, not {}", super::read::kind(other)),
-        )),
+        }),
+        Field::Wrong => c.push(ViolationKind::NotObject, "config", "must be an object or null"),
     }
     trigger
 }
 
-fn write_llm(llm: &LlmConfig, additional: Option<Value>) -> Value {
-    let mut out = Out::new();
-    out.string("model", &llm.model)
-        .float("temperature", llm.temperature)
-        .opt("maxTokens", llm.max_tokens)
-        .string("provider", &llm.provider)
-        .reference("token", &llm.token_id);
-    if let Some(params) = &llm.self_hosted {
-        let mut self_hosted = Out::new();
-        self_hosted
-            .string("url", &params.url)
-            .string("authorizationHeaderName", &params.authorization_header_name)
-            .reference("authorizationHeaderToken", &params.authorization_header_token_id)
-            .reference("oauth", &params.oauth_id);
-        out.put("selfHostedParams", self_hosted);
+fn write_llm(llm: &LlmConfig, additional: Option<Value>) -> dto::LlmConfig {
+    dto::LlmConfig {
+        model: text(&llm.model),
+        // Only finite numbers are JSON; others stay in the extension (see `residue`).
+        temperature: opt(llm.temperature.filter(|t| t.is_finite())),
+        max_tokens: opt(llm.max_tokens),
+        provider: text(&llm.provider),
+        token: Reference::to(&llm.token_id),
+        self_hosted_params: llm.self_hosted.as_ref().map_or(Field::Absent, |params| {
+            given(dto::SelfHostedParams {
+                url: text(&params.url),
+                authorization_header_name: text(&params.authorization_header_name),
+                authorization_header_token: Reference::to(&params.authorization_header_token_id),
+                oauth: Reference::to(&params.oauth_id),
+            })
+        }),
+        base_provider: text(&llm.base_provider),
+        additional_params: opt(additional),
     }
-    out.string("baseProvider", &llm.base_provider).opt("additionalParams", additional);
-    out.take()
 }
 
-fn read_llm(object: &Obj, llm: &mut LlmConfig, errs: &mut Violations) {
-    set(&mut llm.model, object.string("model", errs));
-    set(&mut llm.temperature, object.f64("temperature", errs).map(Some));
-    set(&mut llm.max_tokens, object.i32("maxTokens", errs).map(Some));
-    set(&mut llm.provider, object.string("provider", errs));
-    set(&mut llm.token_id, object.reference("token", errs));
-    if let Some(params) = object.object("selfHostedParams", errs) {
+fn read_llm(c: &mut Check, body: dto::LlmConfig, llm: &mut LlmConfig) {
+    set(&mut llm.model, c.take("model", "model", body.model));
+    set(&mut llm.temperature, c.take("temperature", "temperature", body.temperature).map(Some));
+    set(&mut llm.max_tokens, c.take("maxTokens", "max_tokens", body.max_tokens).map(Some));
+    set(&mut llm.provider, c.take("provider", "provider", body.provider));
+    set(&mut llm.token_id, reference(c, "token", body.token));
+    if let Some(params) = c.take("selfHostedParams", "self_hosted", body.self_hosted_params) {
         let self_hosted = llm.self_hosted.get_or_insert_with(SelfHostedParams::default);
-        set(&mut self_hosted.url, params.string("url", errs));
-        set(&mut self_hosted.authorization_header_name, params.string("authorizationHeaderName", errs));
-        set(&mut self_hosted.authorization_header_token_id, params.reference("authorizationHeaderToken", errs));
-        set(&mut self_hosted.oauth_id, params.reference("oauth", errs));
+        c.within("selfHostedParams", "self_hosted", |c| {
+            set(&mut self_hosted.url, c.take("url", "url", params.url));
+            set(
+                &mut self_hosted.authorization_header_name,
+                c.take("authorizationHeaderName", "authorization_header_name", params.authorization_header_name),
+            );
+            set(
+                &mut self_hosted.authorization_header_token_id,
+                reference(c, "authorizationHeaderToken", params.authorization_header_token),
+            );
+            set(&mut self_hosted.oauth_id, reference(c, "oauth", params.oauth));
+        });
     }
-    set(&mut llm.base_provider, object.string("baseProvider", errs));
+    set(&mut llm.base_provider, c.take("baseProvider", "base_provider", body.base_provider));
 }
 
-fn write_mcp(attachment: &McpServerAttachment) -> Value {
-    Out::new()
-        .string("type", &attachment.r#type)
-        .string("domain", &attachment.domain)
-        .reference("mcpServer", &attachment.mcp_server_id)
-        .some("tools", attachment.tools.clone())
-        .take()
+fn write_mcp(attachment: &McpServerAttachment) -> dto::AgentMcpServer {
+    dto::AgentMcpServer {
+        kind: text(&attachment.r#type),
+        domain: text(&attachment.domain),
+        mcp_server: Reference::to(&attachment.mcp_server_id),
+        tools: some(&attachment.tools),
+    }
 }
 
-fn read_mcp(object: &Obj, errs: &mut Violations) -> McpServerAttachment {
+fn read_mcp(c: &mut Check, body: dto::AgentMcpServer) -> McpServerAttachment {
     McpServerAttachment {
-        r#type: object.string("type", errs).unwrap_or_default(),
-        domain: object.string("domain", errs).unwrap_or_default(),
-        mcp_server_id: object.reference("mcpServer", errs).unwrap_or_default(),
-        tools: object.strings("tools", errs).unwrap_or_default(),
+        r#type: c.take("type", "type", body.kind).unwrap_or_default(),
+        domain: c.take("domain", "domain", body.domain).unwrap_or_default(),
+        mcp_server_id: reference(c, "mcpServer", body.mcp_server).unwrap_or_default(),
+        tools: c.strings("tools", "tools", body.tools).unwrap_or_default(),
     }
 }
 
-fn write_tool(tool: &ToolAttachment) -> Value {
-    Out::new().string("id", &tool.tool_id).some("allowedOperations", tool.operations.clone()).take()
+fn write_tool(tool: &ToolAttachment) -> dto::AgentNativeTool {
+    dto::AgentNativeTool { id: text(&tool.tool_id), allowed_operations: some(&tool.operations) }
 }
 
-fn read_tool(object: &Obj, errs: &mut Violations) -> ToolAttachment {
+fn read_tool(c: &mut Check, body: dto::AgentNativeTool) -> ToolAttachment {
     ToolAttachment {
-        tool_id: object.string("id", errs).unwrap_or_default(),
-        operations: object.strings("allowedOperations", errs).unwrap_or_default(),
+        tool_id: c.take("id", "tool_id", body.id).unwrap_or_default(),
+        operations: c.strings("allowedOperations", "operations", body.allowed_operations).unwrap_or_default(),
     }
 }
 
-fn write_collaboration(collaboration: &Collaboration) -> Value {
-    Out::new().string("agentId", &collaboration.agent_id).string("description", &collaboration.description).take()
+fn write_collaboration(collaboration: &Collaboration) -> dto::AgentCollaboration {
+    dto::AgentCollaboration { agent_id: text(&collaboration.agent_id), description: text(&collaboration.description) }
 }
 
-fn read_collaboration(object: &Obj, errs: &mut Violations) -> Collaboration {
+fn read_collaboration(c: &mut Check, body: dto::AgentCollaboration) -> Collaboration {
     Collaboration {
-        agent_id: object.string("agentId", errs).unwrap_or_default(),
-        description: object.string("description", errs).unwrap_or_default(),
+        agent_id: c.take("agentId", "agent_id", body.agent_id).unwrap_or_default(),
+        description: c.take("description", "description", body.description).unwrap_or_default(),
     }
 }

@@ -1,12 +1,12 @@
 //! Tool <-> Emporix native tool (docs/canonical-model.md, "Emporix tool"). The `config` shape
 //! follows `type`; the xpander cases (connector, custom function) live in the extension only.
 
-use serde_json::Value;
-
+use super::dto::{self, Reference};
 use super::extension;
-use super::read::{Obj, Violations, set};
-use super::write::Out;
-use crate::error::FieldViolation;
+use super::fields::{given, opt, reference, some, some_items, text};
+use super::read::set;
+use crate::domain::wire::{Check, Field};
+use crate::error::ViolationKind;
 use crate::proto::tool::Config;
 use crate::proto::{EmbeddingConfig, FilterField, IndexedField, RagDatabaseConfig, Tool};
 
@@ -69,12 +69,7 @@ impl Kind {
     }
 }
 
-pub fn write(id: &str, tool: &Tool) -> Value {
-    let mut out = Out::new();
-    out.put("id", id).put("name", tool.display_name.as_str()).string("type", &tool.r#type).put("enabled", tool.enabled);
-    if let Some(config) = tool.config.as_ref().and_then(write_config) {
-        out.put("config", config);
-    }
+pub fn write(id: &str, tool: &Tool) -> dto::Tool {
     let rest = Tool {
         display_name: String::new(),
         r#type: String::new(),
@@ -82,22 +77,25 @@ pub fn write(id: &str, tool: &Tool) -> Value {
         config: residue_config(tool),
         ..tool.clone()
     };
-    out.opt(extension::KEY, extension::write_entity(&rest));
-    out.take()
+    dto::Tool {
+        id: given(id.to_owned()),
+        name: given(tool.display_name.clone()),
+        kind: text(&tool.r#type),
+        enabled: given(tool.enabled),
+        config: opt(tool.config.as_ref().and_then(write_config)),
+        agentport: opt(extension::write_entity(&rest)),
+        metadata: Field::Absent,
+    }
 }
 
-pub fn read(object: &Obj, errs: &mut Violations) -> Tool {
-    let mut tool: Tool = extension::read(object, errs);
-    if let Some(v) = object.string("name", errs) {
-        tool.display_name = v;
-    }
-    if let Some(v) = object.string("type", errs) {
-        tool.r#type = v;
-    }
-    if let Some(v) = object.bool("enabled", errs) {
-        tool.enabled = v;
-    }
-    if let Some(config) = object.object("config", errs) {
+/// The tool a body describes. A Slack `botToken` is not read: it is write-only and never in a
+/// bundle (the REST dialect reads it on its own).
+pub fn read(body: dto::Tool, c: &mut Check) -> Tool {
+    let mut tool: Tool = extension::read_in(c, body.agentport);
+    set(&mut tool.display_name, c.take("name", "display_name", body.name));
+    set(&mut tool.r#type, c.take("type", "type", body.kind));
+    set(&mut tool.enabled, c.take("enabled", "enabled", body.enabled));
+    if let Some(config) = c.take("config", "config", body.config) {
         // The extension names the case when `type` does not; a `config` for a type Emporix
         // does not know is ignored.
         let kind = match &tool.config {
@@ -105,15 +103,15 @@ pub fn read(object: &Obj, errs: &mut Violations) -> Tool {
             None => Kind::of_type(&tool.r#type),
         };
         if let Some(kind) = kind {
-            // A key of another type's config would be dropped unread: refused, never stored as `{}`.
-            for key in config.map.keys().filter(|k| !kind.keys().contains(&k.as_str())) {
-                errs.push(FieldViolation::new(
-                    config.path(key),
-                    format!("is not a key of a `{}` tool's config ({})", kind.name(), kind.keys().join(", ")),
-                ));
-            }
             let mut current = tool.config.take().unwrap_or_else(|| kind.empty());
-            read_config(&mut current, &config, errs);
+            c.within("config", "config", |c| {
+                // A key of another type's config would be dropped unread: refused, never stored as `{}`.
+                for key in config.keys().iter().filter(|k| !kind.keys().contains(&k.as_ref())) {
+                    let why = format!("is not a key of a `{}` tool's config ({})", kind.name(), kind.keys().join(", "));
+                    c.push(ViolationKind::Invalid, key, why);
+                }
+                read_config(&mut current, config, c);
+            });
             tool.config = Some(current);
         }
     }
@@ -132,125 +130,134 @@ fn residue_config(tool: &Tool) -> Option<Config> {
     }
 }
 
-fn write_config(config: &Config) -> Option<Value> {
-    let mut out = Out::new();
-    match config {
-        Config::Slack(c) => {
-            out.string("teamId", &c.team_id)
-                .string("defaultInboundAgentId", &c.default_inbound_agent_id)
-                .some("allowedOperations", c.allowed_operations.clone());
-        }
-        Config::Teams(c) => {
-            out.string("teamId", &c.team_id)
-                .string("tenantId", &c.tenant_id)
-                .string("defaultInboundAgentId", &c.default_inbound_agent_id)
-                .some("allowedOperations", c.allowed_operations.clone());
-        }
-        Config::RagCustom(c) => {
-            out.string("prompt", &c.prompt).opt("maxResults", c.max_results);
-            if let Some(db) = &c.database {
-                let mut database = Out::new();
-                database
-                    .string("url", &db.url)
-                    .string("type", &db.r#type)
-                    .string("entityType", &db.entity_type)
-                    .string("collectionName", &db.collection_name)
-                    .reference("token", &db.token_id);
-                out.put("databaseConfig", database);
-            }
-            out.opt("embeddingConfig", c.embedding.as_ref().map(write_embedding));
-        }
-        Config::RagEmporix(c) => {
-            out.string("prompt", &c.prompt)
-                .string("entityType", &c.entity_type)
-                .some(
-                    "indexedFields",
-                    c.indexed_fields.iter().map(|f| Out::new().string("name", &f.name).string("key", &f.key).take()),
-                )
-                .some(
-                    "filterFields",
-                    c.filter_fields
-                        .iter()
-                        .map(|f| Out::new().string("key", &f.key).string("description", &f.description).take()),
-                )
-                .opt("embeddingConfig", c.embedding.as_ref().map(write_embedding));
-        }
+fn write_config(config: &Config) -> Option<dto::ToolConfig> {
+    let out = match config {
+        Config::Slack(c) => dto::ToolConfig {
+            team_id: text(&c.team_id),
+            default_inbound_agent_id: text(&c.default_inbound_agent_id),
+            allowed_operations: some(&c.allowed_operations),
+            ..Default::default()
+        },
+        Config::Teams(c) => dto::ToolConfig {
+            team_id: text(&c.team_id),
+            tenant_id: text(&c.tenant_id),
+            default_inbound_agent_id: text(&c.default_inbound_agent_id),
+            allowed_operations: some(&c.allowed_operations),
+            ..Default::default()
+        },
+        Config::RagCustom(c) => dto::ToolConfig {
+            prompt: text(&c.prompt),
+            max_results: opt(c.max_results),
+            database_config: opt(c.database.as_ref().map(|db| dto::DatabaseConfig {
+                url: text(&db.url),
+                kind: text(&db.r#type),
+                entity_type: text(&db.entity_type),
+                collection_name: text(&db.collection_name),
+                token: Reference::to(&db.token_id),
+            })),
+            embedding_config: opt(c.embedding.as_ref().map(write_embedding)),
+            ..Default::default()
+        },
+        Config::RagEmporix(c) => dto::ToolConfig {
+            prompt: text(&c.prompt),
+            entity_type: text(&c.entity_type),
+            indexed_fields: some_items(
+                c.indexed_fields.iter().map(|f| dto::IndexedField { name: text(&f.name), key: text(&f.key) }),
+            ),
+            filter_fields: some_items(
+                c.filter_fields
+                    .iter()
+                    .map(|f| dto::FilterField { key: text(&f.key), description: text(&f.description) }),
+            ),
+            embedding_config: opt(c.embedding.as_ref().map(write_embedding)),
+            ..Default::default()
+        },
         Config::Connector(_) | Config::CustomFunction(_) => return None,
-    }
-    Some(out.take())
+    };
+    Some(out)
 }
 
-fn read_config(config: &mut Config, object: &Obj, errs: &mut Violations) {
+fn read_config(config: &mut Config, body: dto::ToolConfig, c: &mut Check) {
     match config {
-        Config::Slack(c) => {
-            set(&mut c.team_id, object.string("teamId", errs));
-            set(&mut c.default_inbound_agent_id, object.string("defaultInboundAgentId", errs));
-            set(&mut c.allowed_operations, object.strings("allowedOperations", errs));
+        Config::Slack(s) => {
+            set(&mut s.team_id, c.take("teamId", "team_id", body.team_id));
+            set(
+                &mut s.default_inbound_agent_id,
+                c.take("defaultInboundAgentId", "default_inbound_agent_id", body.default_inbound_agent_id),
+            );
+            set(
+                &mut s.allowed_operations,
+                c.strings("allowedOperations", "allowed_operations", body.allowed_operations),
+            );
         }
-        Config::Teams(c) => {
-            set(&mut c.team_id, object.string("teamId", errs));
-            set(&mut c.tenant_id, object.string("tenantId", errs));
-            set(&mut c.default_inbound_agent_id, object.string("defaultInboundAgentId", errs));
-            set(&mut c.allowed_operations, object.strings("allowedOperations", errs));
+        Config::Teams(t) => {
+            set(&mut t.team_id, c.take("teamId", "team_id", body.team_id));
+            set(&mut t.tenant_id, c.take("tenantId", "tenant_id", body.tenant_id));
+            set(
+                &mut t.default_inbound_agent_id,
+                c.take("defaultInboundAgentId", "default_inbound_agent_id", body.default_inbound_agent_id),
+            );
+            set(
+                &mut t.allowed_operations,
+                c.strings("allowedOperations", "allowed_operations", body.allowed_operations),
+            );
         }
-        Config::RagCustom(c) => {
-            set(&mut c.prompt, object.string("prompt", errs));
-            set(&mut c.max_results, object.i32("maxResults", errs).map(Some));
-            if let Some(db) = object.object("databaseConfig", errs) {
-                let database = c.database.get_or_insert_with(RagDatabaseConfig::default);
-                set(&mut database.url, db.string("url", errs));
-                set(&mut database.r#type, db.string("type", errs));
-                set(&mut database.entity_type, db.string("entityType", errs));
-                set(&mut database.collection_name, db.string("collectionName", errs));
-                set(&mut database.token_id, db.reference("token", errs));
+        Config::RagCustom(r) => {
+            set(&mut r.prompt, c.take("prompt", "prompt", body.prompt));
+            set(&mut r.max_results, c.take("maxResults", "max_results", body.max_results).map(Some));
+            if let Some(db) = c.take("databaseConfig", "database", body.database_config) {
+                let database = r.database.get_or_insert_with(RagDatabaseConfig::default);
+                c.within("databaseConfig", "database", |c| {
+                    set(&mut database.url, c.take("url", "url", db.url));
+                    set(&mut database.r#type, c.take("type", "type", db.kind));
+                    set(&mut database.entity_type, c.take("entityType", "entity_type", db.entity_type));
+                    set(&mut database.collection_name, c.take("collectionName", "collection_name", db.collection_name));
+                    set(&mut database.token_id, reference(c, "token", db.token));
+                });
             }
-            if let Some(e) = object.object("embeddingConfig", errs) {
-                read_embedding(c.embedding.get_or_insert_default(), &e, errs);
-            }
+            read_embedding(c, body.embedding_config, &mut r.embedding);
         }
-        Config::RagEmporix(c) => {
-            set(&mut c.prompt, object.string("prompt", errs));
-            set(&mut c.entity_type, object.string("entityType", errs));
-            if let Some(items) = object.objects("indexedFields", errs) {
-                c.indexed_fields = items
-                    .iter()
-                    .map(|f| IndexedField {
-                        name: f.string("name", errs).unwrap_or_default(),
-                        key: f.string("key", errs).unwrap_or_default(),
-                    })
-                    .collect();
+        Config::RagEmporix(r) => {
+            set(&mut r.prompt, c.take("prompt", "prompt", body.prompt));
+            set(&mut r.entity_type, c.take("entityType", "entity_type", body.entity_type));
+            if let Some(items) = c.take("indexedFields", "indexed_fields", body.indexed_fields) {
+                r.indexed_fields = c.items("indexedFields", "indexed_fields", items, |c, f| IndexedField {
+                    name: c.take("name", "name", f.name).unwrap_or_default(),
+                    key: c.take("key", "key", f.key).unwrap_or_default(),
+                });
             }
-            if let Some(items) = object.objects("filterFields", errs) {
-                c.filter_fields = items
-                    .iter()
-                    .map(|f| FilterField {
-                        key: f.string("key", errs).unwrap_or_default(),
-                        description: f.string("description", errs).unwrap_or_default(),
-                    })
-                    .collect();
+            if let Some(items) = c.take("filterFields", "filter_fields", body.filter_fields) {
+                r.filter_fields = c.items("filterFields", "filter_fields", items, |c, f| FilterField {
+                    key: c.take("key", "key", f.key).unwrap_or_default(),
+                    description: c.take("description", "description", f.description).unwrap_or_default(),
+                });
             }
-            if let Some(e) = object.object("embeddingConfig", errs) {
-                read_embedding(c.embedding.get_or_insert_default(), &e, errs);
-            }
+            read_embedding(c, body.embedding_config, &mut r.embedding);
         }
         Config::Connector(_) | Config::CustomFunction(_) => {}
     }
 }
 
-fn write_embedding(embedding: &EmbeddingConfig) -> Value {
-    Out::new()
-        .string("provider", &embedding.provider)
-        .string("model", &embedding.model)
-        .opt("dimensions", embedding.dimensions)
-        .string("url", &embedding.url)
-        .reference("token", &embedding.token_id)
-        .take()
+fn write_embedding(embedding: &EmbeddingConfig) -> dto::EmbeddingConfig {
+    dto::EmbeddingConfig {
+        provider: text(&embedding.provider),
+        model: text(&embedding.model),
+        dimensions: opt(embedding.dimensions),
+        url: text(&embedding.url),
+        token: Reference::to(&embedding.token_id),
+    }
 }
 
-fn read_embedding(embedding: &mut EmbeddingConfig, object: &Obj, errs: &mut Violations) {
-    set(&mut embedding.provider, object.string("provider", errs));
-    set(&mut embedding.model, object.string("model", errs));
-    set(&mut embedding.dimensions, object.i32("dimensions", errs).map(Some));
-    set(&mut embedding.url, object.string("url", errs));
-    set(&mut embedding.token_id, object.reference("token", errs));
+fn read_embedding(c: &mut Check, field: Field<dto::EmbeddingConfig>, embedding: &mut Option<EmbeddingConfig>) {
+    let Some(body) = c.take("embeddingConfig", "embedding", field) else {
+        return;
+    };
+    let embedding = embedding.get_or_insert_default();
+    c.within("embeddingConfig", "embedding", |c| {
+        set(&mut embedding.provider, c.take("provider", "provider", body.provider));
+        set(&mut embedding.model, c.take("model", "model", body.model));
+        set(&mut embedding.dimensions, c.take("dimensions", "dimensions", body.dimensions).map(Some));
+        set(&mut embedding.url, c.take("url", "url", body.url));
+        set(&mut embedding.token_id, reference(c, "token", body.token));
+    });
 }

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use super::kept;
 use super::read::{Obj, Violations};
 use crate::domain::reflect::{descriptor, from_dynamic, to_dynamic};
-use crate::error::FieldViolation;
+use crate::domain::wire::{Check, Field};
+use crate::error::{FieldViolation, ViolationKind};
 
 pub const KEY: &str = "agentport";
 
@@ -57,21 +58,34 @@ pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut 
     let Some(value) = object.get(KEY) else {
         return M::default();
     };
+    decode(value).unwrap_or_else(|why| {
+        errs.push(FieldViolation::new(object.path(KEY), why));
+        M::default()
+    })
+}
+
+/// [`read`] of the [`KEY`] field of an entity DTO.
+pub fn read_in<M: prost::Message + prost::Name + Default>(c: &mut Check, field: Field<Value>) -> M {
+    let Some(value) = c.take(KEY, KEY, field) else {
+        return M::default();
+    };
+    decode(&value).unwrap_or_else(|why| {
+        c.push(ViolationKind::Invalid, KEY, why);
+        M::default()
+    })
+}
+
+/// Proto3 JSON of a resource; keys no field of it has are kept (see [`kept`]).
+fn decode<M: prost::Message + prost::Name + Default>(value: &Value) -> Result<M, String> {
     let options = DeserializeOptions::new().deny_unknown_fields(false);
-    match DynamicMessage::deserialize_with_options(descriptor::<M>(), value, &options) {
-        Ok(dynamic) => {
-            let mut message = from_dynamic(&dynamic);
-            clear_identity(&mut message);
-            if let Value::Object(ext) = value {
-                kept::store(&mut message, ext);
-            }
-            message
-        }
-        Err(e) => {
-            errs.push(FieldViolation::new(object.path(KEY), e.to_string()));
-            M::default()
-        }
+    let dynamic =
+        DynamicMessage::deserialize_with_options(descriptor::<M>(), value, &options).map_err(|e| e.to_string())?;
+    let mut message = from_dynamic(&dynamic);
+    clear_identity(&mut message);
+    if let Value::Object(ext) = value {
+        kept::store(&mut message, ext);
     }
+    Ok(message)
 }
 
 fn sort_keys(value: &mut Value) {

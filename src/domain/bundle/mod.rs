@@ -5,12 +5,14 @@
 //! has no key for ride along under `"agentport"` (see [`extension`]), and knowledge bases under
 //! `"knowledgeBases"`, so `decode(encode(b)) == b` for a bundle sorted by id without secrets.
 
+pub(crate) mod dto;
 pub(crate) mod emporix_agent;
 pub(crate) mod emporix_mcp;
 pub(crate) mod emporix_tool;
 pub(crate) mod extension;
+pub(crate) mod fields;
 pub(crate) mod jackson;
-mod kept;
+pub(crate) mod kept;
 mod knowledge;
 pub mod migrate;
 pub(crate) mod read;
@@ -25,6 +27,8 @@ mod tests;
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use self::read::{Obj, Violations};
@@ -32,6 +36,7 @@ use self::write::Out;
 use crate::domain::format_version;
 use crate::domain::names::check_id;
 use crate::domain::secrets::{Scrub, find_secrets, scrub};
+use crate::domain::wire::Check;
 use crate::error::FieldViolation;
 use crate::proto::{Agent, Document, ImportDetail, KnowledgeBase, McpServer, Tool};
 
@@ -131,9 +136,9 @@ pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<F
     let root = Obj { map, path: String::new() };
     let mut errs = Violations::new();
     let bundle = Bundle {
-        agents: entries(&root, "agents", &mut errs, emporix_agent::read),
-        tools: entries(&root, "tools", &mut errs, emporix_tool::read),
-        mcp_servers: entries(&root, "mcpServers", &mut errs, emporix_mcp::read),
+        agents: entries(&root, "agents", &mut errs, via_dto(emporix_agent::read)),
+        tools: entries(&root, "tools", &mut errs, via_dto(emporix_tool::read)),
+        mcp_servers: entries(&root, "mcpServers", &mut errs, via_dto(emporix_mcp::read)),
         knowledge_bases: entries(&root, "knowledgeBases", &mut errs, knowledge::read)
             .into_iter()
             .map(|entry| knowledge::bundled(entry.id, entry.value))
@@ -144,13 +149,33 @@ pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<F
 }
 
 /// Writes one section sorted by id, each value cleaned first.
-fn section<M>(entries: &[Entry<M>], write: fn(&str, &M) -> Value) -> Vec<Value>
+fn section<M, D>(entries: &[Entry<M>], write: fn(&str, &M) -> D) -> Vec<Value>
 where
     M: prost::Message + prost::Name + Default + Clone + Scrub,
+    D: Serialize,
 {
     let mut sorted: Vec<_> = entries.iter().collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    sorted.into_iter().map(|entry| write(&entry.id, &clean(&entry.value))).collect()
+    let json = |dto: D| serde_json::to_value(dto).expect("an entity DTO always serializes");
+    sorted.into_iter().map(|entry| json(write(&entry.id, &clean(&entry.value)))).collect()
+}
+
+/// An entity reader of the entity's DTO: the object read into the DTO, then the DTO into the
+/// resource, every problem reported with its path.
+fn via_dto<D: DeserializeOwned, T: Default>(read: fn(D, &mut Check) -> T) -> impl Fn(&Obj, &mut Violations) -> T {
+    move |object, errs| {
+        let dto = match D::deserialize(&Value::Object(object.map.clone())) {
+            Ok(dto) => dto,
+            Err(e) => {
+                errs.push(FieldViolation::new(&object.path, e.to_string()));
+                return T::default();
+            }
+        };
+        let mut c = Check::default();
+        let value = c.within(&object.path, "", |c| read(dto, c));
+        errs.extend(c.errs);
+        value
+    }
 }
 
 /// The resource as it may leave the service: identity fields cleared and every secret-marked
@@ -167,7 +192,12 @@ pub(crate) fn clean<M: prost::Message + prost::Name + Default + Clone + Scrub>(v
 
 /// Reads the array under `key`: at most [`MAX_SECTION_ENTITIES`] objects, each with a unique,
 /// non-empty string `id`.
-fn entries<T>(parent: &Obj, key: &str, errs: &mut Violations, read: fn(&Obj, &mut Violations) -> T) -> Vec<Entry<T>> {
+fn entries<T>(
+    parent: &Obj,
+    key: &str,
+    errs: &mut Violations,
+    read: impl Fn(&Obj, &mut Violations) -> T,
+) -> Vec<Entry<T>> {
     let Some(items) = parent.array(key, errs) else {
         return Vec::new();
     };

@@ -1,8 +1,6 @@
 //! Tolerant reading of Emporix JSON: unknown keys are ignored, `null` is the same as absent, and
 //! every wrongly typed value is reported with its JSON path instead of stopping at the first.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use crate::error::FieldViolation;
@@ -119,37 +117,6 @@ impl<'a> Obj<'a> {
             }
         }
         Some(out)
-    }
-
-    /// A string or a list of strings; a single string is a one-element list.
-    pub fn string_or_strings(&self, key: &str, errs: &mut Violations) -> Option<Vec<String>> {
-        match self.get(key)? {
-            Value::String(s) => Some(vec![s.clone()]),
-            _ => self.strings(key, errs),
-        }
-    }
-
-    /// A localized text map (language tag -> text).
-    pub fn texts(&self, key: &str, errs: &mut Violations) -> Option<HashMap<String, String>> {
-        let map = self.typed(key, errs, "an object", Value::as_object)?;
-        let mut out = HashMap::with_capacity(map.len());
-        for (language, text) in map {
-            match text.as_str() {
-                Some(s) => {
-                    out.insert(language.clone(), s.to_owned());
-                }
-                None => errs.push(FieldViolation::new(
-                    format!("{}.{language}", self.path(key)),
-                    format!("must be a string, not {}", kind(text)),
-                )),
-            }
-        }
-        Some(out)
-    }
-
-    /// A reference `{ "id" : ... }`.
-    pub fn reference(&self, key: &str, errs: &mut Violations) -> Option<String> {
-        self.object(key, errs)?.string("id", errs)
     }
 }
 

@@ -6,24 +6,37 @@ use serde_json::{Map, Value};
 
 use super::patch;
 use crate::domain::bundle::extension::{self, KEY};
+use crate::domain::bundle::kept;
 use crate::domain::bundle::read::{Obj, Violations};
 use crate::domain::bundle::write::Out;
 
 /// Adds the key to `value` (an object written from `actual`): `extra` first, then the patch
 /// from what `read` gives back for `value` to `actual`. Nothing is added when both are empty.
+/// Fields kept from a newer format (see [`kept`]) go back into the patch's `set`, where they
+/// came from.
 pub fn attach<M>(value: &mut Value, actual: &M, read: impl FnOnce(&Obj, &mut Violations) -> M, mut extra: Out)
 where
-    M: prost::Message + prost::Name + Default,
+    M: prost::Message + prost::Name + Default + Clone,
 {
+    let (actual, kept) = kept::take(actual);
     let map = value.as_object_mut().expect("xpander objects are objects");
     let mut errs = Violations::new();
     let derived = read(&object(map), &mut errs);
     debug_assert!(errs.is_empty(), "written output reads back cleanly: {errs:?}");
-    patch::write(&patch::diff(actual, &derived), &mut extra);
+    patch::write(&patch::diff(&actual, &derived), &mut extra);
     insert(map, extra);
+    if !kept.is_empty() {
+        let ext = map.entry(KEY).or_insert_with(|| Value::Object(Map::new()));
+        let set = ext.as_object_mut().expect("the key holds an object").entry("set");
+        if let Value::Object(set) = set.or_insert_with(|| Value::Object(Map::new())) {
+            set.extend(kept);
+            set.sort_keys();
+        }
+    }
 }
 
-/// Reads an object written by [`attach`]: its xpander keys, then the patch under the key.
+/// Reads an object written by [`attach`]: its xpander keys, then the patch under the key. Keys
+/// of the patch's `set` that name no field (a newer minor format's) are kept verbatim.
 pub fn read<M>(object: &Obj, errs: &mut Violations, read: impl FnOnce(&Obj, &mut Violations) -> M) -> M
 where
     M: prost::Message + prost::Name + Default,
@@ -31,6 +44,9 @@ where
     let mut value = read(object, errs);
     if let Some(ext) = object.object(KEY, errs) {
         patch::apply(&mut value, &patch::read(&ext, errs));
+        if let Some(Value::Object(set)) = ext.get("set") {
+            kept::store(&mut value, set);
+        }
     }
     value
 }

@@ -22,6 +22,7 @@ mod patch;
 pub(crate) mod portable;
 pub(crate) mod settings;
 mod tools;
+mod unknown;
 
 #[cfg(test)]
 mod fixtures;
@@ -83,6 +84,8 @@ pub fn format(definition: &Value, path: &str) -> Result<Compat, Error> {
     };
     format_version::check(declared.unwrap_or(format_version::CURRENT), "template")
 }
+
+pub use unknown::not_understood;
 
 /// Reads an `AgentDefinition`, ours or xpander's. Unknown keys are ignored; every problem is
 /// reported at once, with its path relative to the definition (`sub_agents[0].name`).

@@ -3,6 +3,8 @@
 //!
 //! - user data: `created_by`, `created_by_details` (kept in `extra_json`), the e-mail
 //!   recipients of notifications and human-in-the-loop recipients, a connector's `owner`;
+//! - the organization's names: `unique_name` (unique within the exporting organization; an
+//!   import generates a fresh one);
 //! - account identifiers and account-bound endpoints: `environment_id`, `origin_template`, the
 //!   LLM `api_base` (the exporter's gateway), `credentials_key` (a credential stored in the
 //!   exporter's account) and the self-hosted LLM's `oauth_id`;
@@ -41,6 +43,7 @@ pub fn make_portable(tree: &mut TemplateTree) {
 
 fn strip_agent(agent: &mut Agent) {
     agent.created_by.clear();
+    agent.unique_name.clear();
     agent.environment_id.clear();
     agent.origin_template.clear();
     if let Some(Value::Object(mut extra)) = verbatim::parse(&agent.extra_json) {

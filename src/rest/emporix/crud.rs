@@ -19,10 +19,12 @@ use super::schema::IdResponse;
 use super::{
     ListParams, MetadataResponse, RestState, field_list, id_of, parent, positive, total_header, total_requested,
 };
-use crate::domain::bundle::extension;
-use crate::domain::bundle::read::Obj;
+use crate::domain::bundle::fields::opt;
+use crate::domain::bundle::{dto, extension};
 use crate::domain::page::MAX_SKIP;
 use crate::domain::reflect::to_dynamic;
+use crate::domain::wire::{Check, Field};
+use serde::Deserialize as _;
 
 /// Largest List page the service serves.
 const MAX_PAGE: i32 = 1000;
@@ -35,47 +37,37 @@ fn name_of<K: Kind>(tenant: &str, id: &str) -> String {
     format!("{}/{}/{id}", parent(tenant), K::COLLECTION)
 }
 
-/// The resource an Emporix object describes, or a 400 naming every offending key.
+/// The resource an Emporix object describes (read through the kind's DTO), or a 400 naming
+/// every offending key.
 pub(super) fn read<K: Kind>(value: &Value) -> Result<K::R, ApiError> {
-    let Value::Object(map) = value else {
+    if !value.is_object() {
         return Err(ApiError::invalid("body", "must be a JSON object"));
-    };
-    let mut errs = Vec::new();
-    let resource = K::read(&Obj { map, path: String::new() }, &mut errs);
-    if errs.is_empty() { Ok(resource) } else { Err(ApiError::violations(errs)) }
+    }
+    let body: K::Dto = K::Dto::deserialize(value).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    let mut c = Check::default();
+    let resource = K::read(body, &mut c);
+    if c.errs.is_empty() { Ok(resource) } else { Err(ApiError::violations(c.errs)) }
 }
 
-/// The JSON a caller sees: no `agentport` extension, `metadata`, and localized texts as asked
-/// for (before `expand` and the `fields` projection).
+/// The Emporix JSON of a resource, as its DTO serializes.
+pub(super) fn written<K: Kind>(id: &str, resource: &K::R) -> Value {
+    serde_json::to_value(K::write(id, resource)).expect("a DTO always serializes")
+}
+
+/// The JSON a caller sees: the DTO without the `agentport` extension, with `metadata`, and
+/// localized texts as asked for (before `expand` and the `fields` projection).
 pub(super) fn render<K: Kind>(resource: &K::R, languages: &Languages) -> Value {
     let identity = K::identity(resource);
-    let mut value = K::write(id_of(identity.name), resource);
-    strip_extension(&mut value);
-    if let Value::Object(map) = &mut value {
-        if let Some(metadata) = MetadataResponse::of(identity.revision, identity.created, identity.modified) {
-            map.insert("metadata".into(), serde_json::to_value(metadata).expect("metadata serializes"));
-        }
-        if K::LOCALIZED {
-            languages.pick(map);
-        }
+    let mut body = K::write(id_of(identity.name), resource);
+    let metadata = MetadataResponse::of(identity.revision, identity.created, identity.modified).map(|m| {
+        dto::Metadata { version: opt(m.version), created_at: opt(m.created_at), modified_at: opt(m.modified_at) }
+    });
+    K::respond(&mut body, metadata.map_or(Field::Absent, Field::Given));
+    let mut value = serde_json::to_value(body).expect("a DTO always serializes");
+    if let (true, Value::Object(map)) = (K::LOCALIZED, &mut value) {
+        languages.pick(map);
     }
     value
-}
-
-/// Removes the `agentport` key from the object and from the objects of its arrays.
-fn strip_extension(value: &mut Value) {
-    if let Value::Object(map) = value {
-        map.shift_remove(extension::KEY);
-        for item in map.values_mut() {
-            if let Value::Array(items) = item {
-                for item in items {
-                    if let Value::Object(inner) = item {
-                        inner.shift_remove(extension::KEY);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Keeps `id` and the listed (dotted) fields.
@@ -239,17 +231,19 @@ pub async fn get<K: Kind>(
 }
 
 /// `metadata.version` of a body, if any.
-fn version_of(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
-    match body.get("metadata") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(metadata)) => match metadata.get("version") {
-            None | Some(Value::Null) => Ok(None),
-            Some(version) => {
-                version.as_i64().map(Some).ok_or_else(|| ApiError::invalid("metadata.version", "must be an integer"))
-            }
-        },
-        Some(_) => Err(ApiError::invalid("metadata", "must be an object")),
+fn version_of(body: &Value) -> Result<Option<i64>, ApiError> {
+    /// The one key every PUT body has in common.
+    #[derive(Default, serde::Deserialize)]
+    #[serde(default)]
+    struct Versioned {
+        metadata: Field<dto::Metadata>,
     }
+    let versioned = Versioned::deserialize(body).unwrap_or_default();
+    let mut c = Check::default();
+    let version = c
+        .take("metadata", "", versioned.metadata)
+        .and_then(|metadata| c.within("metadata", "", |c| c.take("version", "", metadata.version)));
+    if c.errs.is_empty() { Ok(version) } else { Err(ApiError::violations(c.errs)) }
 }
 
 /// PUT: creates (201 `{id}`) or replaces what the Emporix shape shows (204). A
@@ -272,10 +266,10 @@ pub async fn put<K: Kind>(
     body: Value,
     force: bool,
 ) -> Result<Response, ApiError> {
+    let version = version_of(&body)?;
     let Value::Object(mut body) = body else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     };
-    let version = version_of(&body)?;
     let missing: Vec<FieldViolation> = K::REQUIRED
         .iter()
         .filter(|path| lookup(&body, path).is_none_or(Value::is_null))
@@ -307,7 +301,7 @@ pub async fn put<K: Kind>(
     if !fixed.is_empty() {
         return Err(ApiError::violations(fixed));
     }
-    let before = K::write(&id, &current);
+    let before = written::<K>(&id, &current);
     let Value::Object(shown) = &before else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     };
@@ -353,7 +347,7 @@ pub async fn patch<K: Kind>(
 ) -> Result<StatusCode, ApiError> {
     let name = name_of::<K>(&tenant, &id);
     let current = K::current(&state, &headers, name.clone()).await?;
-    let before = K::write(&id, &current);
+    let before = written::<K>(&id, &current);
     if K::LOCALIZED {
         let language = content_language(&headers).unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
         patch::localize(&mut operations, &LOCALIZED_KEYS, &language);
@@ -361,7 +355,7 @@ pub async fn patch<K: Kind>(
     let mut after = before.clone();
     patch::apply(&mut after, &operations, K::PATCHABLE)?;
     // A path the Emporix shape has no place for would be dropped silently when read.
-    let shown = K::write(&id, &read::<K>(&after)?);
+    let shown = written::<K>(&id, &read::<K>(&after)?);
     patch::check_kept(&shown, &operations)?;
     let etag = K::identity(&current).etag.to_owned();
     update::<K>(&state, &headers, name, &before, &after, etag, force).await?;

@@ -21,7 +21,7 @@ pub fn resource_body(data: &[u8]) {
 fn create<K: Kind>(body: &serde_json::Map<String, Value>) {
     for language in [None, Some("de")] {
         if let Ok(resource) = read_new::<K>(body.clone(), language) {
-            let _ = K::write("sample", &resource);
+            let _ = super::crud::written::<K>("sample", &resource);
         }
     }
 }
@@ -36,11 +36,11 @@ pub fn patch_body(data: &[u8]) {
 }
 
 fn run<K: Kind>(operations: &[PatchOperation], resource: K::R) {
-    let mut document: Value = K::write("sample", &resource);
+    let mut document: Value = super::crud::written::<K>("sample", &resource);
     if patch::apply(&mut document, operations, K::PATCHABLE).is_err() {
         return;
     }
     if let Ok(patched) = read::<K>(&document) {
-        let _ = patch::check_kept(&K::write("sample", &patched), operations);
+        let _ = patch::check_kept(&super::crud::written::<K>("sample", &patched), operations);
     }
 }

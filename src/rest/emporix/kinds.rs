@@ -7,13 +7,15 @@ use std::future::Future;
 use crate::domain::timestamp::Timestamp;
 use axum::http::HeaderMap;
 use prost_types::FieldMask;
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::RestState;
 use super::error::ApiError;
 use super::expand::{Expansion, Target};
-use crate::domain::bundle::read::{Obj, Violations, set};
-use crate::domain::bundle::{emporix_agent, emporix_mcp, emporix_tool, rules};
+use crate::domain::bundle::read::set;
+use crate::domain::bundle::{dto, emporix_agent, emporix_mcp, emporix_tool, rules};
+use crate::domain::wire::{Check, Field};
 use crate::error::FieldViolation;
 use crate::proto::agent_service_server::AgentService as _;
 use crate::proto::*;
@@ -51,6 +53,8 @@ pub struct ListPage {
 
 pub trait Kind: Send + Sync + 'static {
     type R: prost::Message + prost::Name + Default + Clone + PartialEq + Send + Sync + 'static;
+    /// The wire body of the kind (request, response and bundle entity alike).
+    type Dto: Serialize + DeserializeOwned + Default + Send + 'static;
     /// Collection segment of resource names (`tenants/{t}/{COLLECTION}/{id}`).
     const COLLECTION: &'static str;
     /// Top-level Emporix keys a PATCH may address.
@@ -112,11 +116,13 @@ pub trait Kind: Send + Sync + 'static {
         force: bool,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
-    /// The Emporix JSON of a resource without secrets or identity fields, canonical fields
+    /// The Emporix body of a resource without secrets or identity fields, canonical fields
     /// Emporix has no key for under the `agentport` key.
-    fn write(id: &str, resource: &Self::R) -> Value;
-    /// The resource an Emporix JSON object describes; problems go to `errs` with their paths.
-    fn read(object: &Obj, errs: &mut Violations) -> Self::R;
+    fn write(id: &str, resource: &Self::R) -> Self::Dto;
+    /// The resource an Emporix body describes; problems go to `c` with their paths.
+    fn read(body: Self::Dto, c: &mut Check) -> Self::R;
+    /// A written body as a response shows it: with `metadata`, without the bundle extension.
+    fn respond(body: &mut Self::Dto, metadata: Field<dto::Metadata>);
     /// The Emporix rules of the kind (shared with import), paths in Emporix names.
     fn rules(_resource: &Self::R) -> Vec<FieldViolation> {
         Vec::new()
@@ -220,6 +226,7 @@ macro_rules! calls {
 pub struct Agents;
 
 impl Kind for Agents {
+    type Dto = dto::Agent;
     type R = Agent;
     const COLLECTION: &'static str = "agents";
     const PATCHABLE: &'static [&'static str] = &[
@@ -267,12 +274,24 @@ impl Kind for Agents {
         delete_agent(DeleteAgentRequest)
     );
 
-    fn write(id: &str, agent: &Agent) -> Value {
+    fn write(id: &str, agent: &Agent) -> dto::Agent {
         emporix_agent::write_resource(id, &shown(agent))
     }
 
-    fn read(object: &Obj, errs: &mut Violations) -> Agent {
-        emporix_agent::read(object, errs)
+    fn read(body: dto::Agent, c: &mut Check) -> Agent {
+        emporix_agent::read(body, c)
+    }
+
+    fn respond(body: &mut dto::Agent, metadata: Field<dto::Metadata>) {
+        body.agentport = Field::Absent;
+        if let Field::Given(triggers) = &mut body.triggers {
+            for trigger in triggers.iter_mut() {
+                if let Field::Given(trigger) = trigger {
+                    trigger.agentport = Field::Absent;
+                }
+            }
+        }
+        body.metadata = metadata;
     }
 
     fn rules(agent: &Agent) -> Vec<FieldViolation> {
@@ -283,6 +302,7 @@ impl Kind for Agents {
 pub struct Tools;
 
 impl Kind for Tools {
+    type Dto = dto::Tool;
     type R = Tool;
     const COLLECTION: &'static str = "tools";
     const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "config"];
@@ -306,19 +326,26 @@ impl Kind for Tools {
         delete_tool(DeleteToolRequest)
     );
 
-    fn write(id: &str, tool: &Tool) -> Value {
+    fn write(id: &str, tool: &Tool) -> dto::Tool {
         emporix_tool::write(id, &shown(tool))
     }
 
-    fn read(object: &Obj, errs: &mut Violations) -> Tool {
-        let mut tool = emporix_tool::read(object, errs);
+    fn read(body: dto::Tool, c: &mut Check) -> Tool {
         // Slack's `botToken` is write-only: never in a bundle, so the bundle reader skips it.
-        let config = object.get("config").and_then(Value::as_object);
-        if let (Some(tool::Config::Slack(slack)), Some(config)) = (&mut tool.config, config) {
-            let config = Obj { map: config, path: object.path("config") };
-            set(&mut slack.bot_token, config.string("botToken", errs));
+        let bot_token = match &body.config {
+            Field::Given(config) => config.bot_token.clone(),
+            _ => Field::Absent,
+        };
+        let mut tool = emporix_tool::read(body, c);
+        if let Some(tool::Config::Slack(slack)) = &mut tool.config {
+            set(&mut slack.bot_token, c.within("config", "config", |c| c.take("botToken", "bot_token", bot_token)));
         }
         tool
+    }
+
+    fn respond(body: &mut dto::Tool, metadata: Field<dto::Metadata>) {
+        body.agentport = Field::Absent;
+        body.metadata = metadata;
     }
 
     fn rules(tool: &Tool) -> Vec<FieldViolation> {
@@ -339,6 +366,7 @@ impl Kind for Tools {
 pub struct McpServers;
 
 impl Kind for McpServers {
+    type Dto = dto::McpServer;
     type R = McpServer;
     const COLLECTION: &'static str = "mcpServers";
     const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "transport", "config", "tools"];
@@ -359,12 +387,17 @@ impl Kind for McpServers {
         delete_mcp_server(DeleteMcpServerRequest)
     );
 
-    fn write(id: &str, server: &McpServer) -> Value {
+    fn write(id: &str, server: &McpServer) -> dto::McpServer {
         emporix_mcp::write(id, &shown(server))
     }
 
-    fn read(object: &Obj, errs: &mut Violations) -> McpServer {
-        emporix_mcp::read(object, errs)
+    fn read(body: dto::McpServer, c: &mut Check) -> McpServer {
+        emporix_mcp::read(body, c)
+    }
+
+    fn respond(body: &mut dto::McpServer, metadata: Field<dto::Metadata>) {
+        body.agentport = Field::Absent;
+        body.metadata = metadata;
     }
 
     fn rules(server: &McpServer) -> Vec<FieldViolation> {
@@ -377,6 +410,7 @@ impl Kind for McpServers {
 pub struct Tokens;
 
 impl Kind for Tokens {
+    type Dto = dto::Token;
     type R = Secret;
     const COLLECTION: &'static str = "secrets";
     const PATCHABLE: &'static [&'static str] = &["name"];
@@ -396,15 +430,23 @@ impl Kind for Tokens {
         delete_secret(DeleteSecretRequest)
     );
 
-    fn write(id: &str, secret: &Secret) -> Value {
-        serde_json::json!({ "id": id, "name": secret.display_name })
-    }
-
-    fn read(object: &Obj, errs: &mut Violations) -> Secret {
-        Secret {
-            display_name: object.string("name", errs).unwrap_or_default(),
-            value: object.string("value", errs).unwrap_or_default(),
+    fn write(id: &str, secret: &Secret) -> dto::Token {
+        dto::Token {
+            id: Field::Given(id.to_owned()),
+            name: Field::Given(secret.display_name.clone()),
             ..Default::default()
         }
+    }
+
+    fn read(body: dto::Token, c: &mut Check) -> Secret {
+        Secret {
+            display_name: c.take("name", "display_name", body.name).unwrap_or_default(),
+            value: c.take("value", "value", body.value).unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    fn respond(body: &mut dto::Token, metadata: Field<dto::Metadata>) {
+        body.metadata = metadata;
     }
 }

@@ -1,16 +1,18 @@
-//! OpenAPI schemas of the agent, tool, MCP server and token bodies. The handlers read and write
-//! these bodies through the bundle codec (`domain::bundle::emporix_*`), which maps them field
-//! for field onto the canonical resources; the types here only describe the wire shapes, so
-//! most are never built (hence the `dead_code` allowance).
-#![allow(dead_code)]
+//! OpenAPI schemas of the agent, tool, MCP server and token bodies. The bodies are the wire DTOs
+//! of `domain::bundle::dto`, which the handlers read and write; Emporix documents each as a
+//! request (`AgentRequest`: what a PUT sends) and a response (`AgentResponse`), so each DTO is
+//! shown twice here: the request view without its read-only keys and with its required ones
+//! marked, the response view without its write-only keys.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::{PartialSchema, ToSchema};
 
-use super::MetadataResponse;
+use super::kinds::{Agents, Kind, McpServers, Tokens, Tools};
+use crate::domain::bundle::dto;
 
 /// Emporix `IdResponse`: the id of a resource a PUT created.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -18,326 +20,77 @@ pub struct IdResponse {
     pub id: String,
 }
 
-/// Emporix `MetadataRequest`: `version` enables optimistic locking on update (stale: 409).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct MetadataRequest {
-    /// The version the update is based on.
-    pub version: i64,
+/// Which view of a DTO a schema shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Request,
+    Response,
 }
 
-/// A localized text: language tag -> text. With `Accept-Language` naming languages (not
-/// `*`), responses carry the text of the first one available as a plain string; with
-/// `Content-Language` naming one, requests may send a plain string for that language.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"en": "Complaint agent", "de": "Reklamationsagent"}))]
-pub struct LocalizedText(pub BTreeMap<String, String>);
-
-/// A reference to another resource of the tenant. In a response with `expand` naming it, the
-/// referenced resource as its own GET shows it (a token: `{id, name, metadata}`).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Reference {
-    pub id: String,
+/// The DTO's schema as one side sees it; a request requires the top-level keys of `required`
+/// (the kind's [`Kind::REQUIRED`], which a PUT checks).
+fn view(schema: RefOr<Schema>, side: Side, required: &[&str]) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut object)) = schema else {
+        return schema;
+    };
+    object.properties.retain(|_, property| {
+        let RefOr::T(Schema::Object(property)) = property else {
+            return true;
+        };
+        let hidden = match side {
+            Side::Request => property.read_only,
+            Side::Response => property.write_only,
+        };
+        hidden != Some(true)
+    });
+    object.required = match side {
+        Side::Request => required.iter().filter(|key| !key.contains('.')).map(|key| (*key).to_owned()).collect(),
+        Side::Response => Vec::new(),
+    };
+    RefOr::T(Schema::Object(object))
 }
 
-/// Emporix `AgentRequest` (PUT body).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentRequest {
-    // The sizes below are those of `domain::limits` (checked by a test).
-    pub name: LocalizedText,
-    #[schema(nullable = false)]
-    pub description: Option<LocalizedText>,
-    /// Default false.
-    #[schema(nullable = false)]
-    pub enabled: Option<bool>,
-    #[schema(max_length = 100000)]
-    pub user_prompt: String,
-    /// JSON Schema of the answer, as a JSON string.
-    #[schema(nullable = false, max_length = 262144)]
-    pub output_format: Option<String>,
-    /// Who may execute the agent: `anonymous`, `customer`, `employee`, `integration`.
-    #[schema(nullable = false, max_items = 200)]
-    pub required_scopes: Option<Vec<String>>,
-    /// Font-awesome icon class.
-    #[schema(nullable = false, max_length = 256)]
-    pub icon: Option<String>,
-    #[schema(nullable = false, max_items = 100)]
-    pub tags: Option<Vec<String>>,
-    #[schema(max_items = 200)]
-    pub triggers: Vec<AgentTrigger>,
-    pub llm_config: LlmConfig,
-    #[schema(max_items = 100)]
-    pub mcp_servers: Vec<AgentMcpServer>,
-    #[schema(nullable = false, max_items = 100)]
-    pub native_tools: Option<Vec<AgentNativeTool>>,
-    #[schema(nullable = false, max_items = 100)]
-    pub agent_collaborations: Option<Vec<AgentCollaboration>>,
-    /// Maximum reasoning steps, 1..50 (default 20).
-    #[schema(minimum = 1, maximum = 50)]
-    #[schema(nullable = false)]
-    pub max_recursion_limit: Option<i32>,
-    /// Also accepted as `enabledMemory`.
-    #[schema(nullable = false)]
-    pub enable_memory: Option<bool>,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataRequest>,
+/// Schema-only names of a DTO's two views: types no value is ever made of.
+macro_rules! views {
+    ($($kind:ty: $dto:ty => $request:ident, $response:ident;)+) => {
+        $(
+            #[doc = concat!("The request view of `", stringify!($dto), "`.")]
+            pub enum $request {}
+            #[doc = concat!("The response view of `", stringify!($dto), "`.")]
+            pub enum $response {}
+
+            impl PartialSchema for $request {
+                fn schema() -> RefOr<Schema> {
+                    view(<$dto as PartialSchema>::schema(), Side::Request, <$kind as Kind>::REQUIRED)
+                }
+            }
+
+            impl ToSchema for $request {
+                fn name() -> Cow<'static, str> {
+                    Cow::Borrowed(stringify!($request))
+                }
+            }
+
+            impl PartialSchema for $response {
+                fn schema() -> RefOr<Schema> {
+                    view(<$dto as PartialSchema>::schema(), Side::Response, &[])
+                }
+            }
+
+            impl ToSchema for $response {
+                fn name() -> Cow<'static, str> {
+                    Cow::Borrowed(stringify!($response))
+                }
+            }
+        )+
+    };
 }
 
-/// Emporix `AgentResponse`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentResponse {
-    pub id: String,
-    #[schema(nullable = false)]
-    pub name: Option<LocalizedText>,
-    #[schema(nullable = false)]
-    pub description: Option<LocalizedText>,
-    /// `generic`, `complaint`, `anti_fraud`, ...
-    #[serde(rename = "type")]
-    #[schema(nullable = false)]
-    pub agent_type: Option<String>,
-    #[schema(nullable = false)]
-    pub enabled: Option<bool>,
-    #[schema(nullable = false)]
-    pub user_prompt: Option<String>,
-    /// Immutable prompt inherited from a template.
-    #[schema(nullable = false)]
-    pub template_prompt: Option<String>,
-    #[schema(nullable = false)]
-    pub output_format: Option<String>,
-    #[schema(nullable = false)]
-    pub required_scopes: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    pub icon: Option<String>,
-    #[schema(nullable = false)]
-    pub tags: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    pub triggers: Option<Vec<AgentTrigger>>,
-    #[schema(nullable = false)]
-    pub llm_config: Option<LlmConfig>,
-    #[schema(nullable = false)]
-    pub mcp_servers: Option<Vec<AgentMcpServer>>,
-    #[schema(nullable = false)]
-    pub native_tools: Option<Vec<AgentNativeTool>>,
-    #[schema(nullable = false)]
-    pub agent_collaborations: Option<Vec<AgentCollaboration>>,
-    #[schema(nullable = false)]
-    pub max_recursion_limit: Option<i32>,
-    #[schema(nullable = false)]
-    pub enable_memory: Option<bool>,
-    #[schema(nullable = false)]
-    pub hand_off: Option<bool>,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataResponse>,
-}
-
-/// How an agent is started: `endpoint`, `slack`, `teams` or `commerce_events`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AgentTrigger {
-    #[serde(rename = "type")]
-    pub trigger_type: String,
-    #[schema(nullable = false)]
-    pub config: Option<TriggerConfig>,
-}
-
-/// `commerce_events` trigger configuration.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TriggerConfig {
-    pub events: Vec<String>,
-    /// Event filter (`{left, op, right}` or `{op: $and|$or, conditions}`).
-    #[schema(nullable = false)]
-    pub filter: Option<Value>,
-}
-
-/// The agent's language model. `model` and `provider` are required on PUT; an agent made through
-/// another API may lack them.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LlmConfig {
-    #[schema(nullable = false)]
-    pub model: Option<String>,
-    #[schema(nullable = false)]
-    pub temperature: Option<f64>,
-    #[schema(nullable = false)]
-    pub max_tokens: Option<i32>,
-    /// `emporix_openai`, `openai`, `google`, `anthropic`, `self_hosted_ollama`, `self_hosted_vllm`.
-    #[schema(nullable = false)]
-    pub provider: Option<String>,
-    /// The token holding the provider key.
-    #[schema(nullable = false)]
-    pub token: Option<Reference>,
-    #[schema(nullable = false)]
-    pub self_hosted_params: Option<SelfHostedParams>,
-    /// `OPENAI`, `GOOGLE`, `ANTHROPIC`.
-    #[schema(nullable = false)]
-    pub base_provider: Option<String>,
-    #[schema(nullable = false)]
-    pub additional_params: Option<Value>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SelfHostedParams {
-    pub url: String,
-    #[schema(nullable = false)]
-    pub authorization_header_name: Option<String>,
-    #[schema(nullable = false)]
-    pub authorization_header_token: Option<Reference>,
-    #[schema(nullable = false)]
-    pub oauth: Option<Reference>,
-}
-
-/// An MCP server an agent may call: `predefined` (by `domain`), `custom` or `dynamic` (by
-/// `mcpServer`).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentMcpServer {
-    #[serde(rename = "type")]
-    pub server_type: String,
-    #[schema(nullable = false)]
-    pub domain: Option<String>,
-    #[schema(nullable = false)]
-    pub mcp_server: Option<Reference>,
-    #[schema(nullable = false)]
-    pub tools: Option<Vec<String>>,
-}
-
-/// A tool the agent uses; in a response with `expand=nativeTools`, also the tool's own fields.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentNativeTool {
-    pub id: String,
-    #[schema(nullable = false)]
-    pub allowed_operations: Option<Vec<String>>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentCollaboration {
-    pub agent_id: String,
-    pub description: String,
-}
-
-/// Emporix tool request (PUT body).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ToolRequest {
-    pub name: String,
-    /// `slack`, `teams`, `rag_custom` or `rag_emporix`.
-    #[serde(rename = "type")]
-    pub tool_type: String,
-    /// Default false.
-    #[schema(nullable = false)]
-    pub enabled: Option<bool>,
-    /// The configuration of the type (`teamId`, `botToken` (write-only), `prompt`,
-    /// `databaseConfig`, `embeddingConfig`, `indexedFields`, ...).
-    pub config: Value,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataRequest>,
-}
-
-/// Emporix tool response; credentials are never returned.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ToolResponse {
-    pub id: String,
-    #[schema(nullable = false)]
-    pub name: Option<String>,
-    #[serde(rename = "type")]
-    #[schema(nullable = false)]
-    pub tool_type: Option<String>,
-    #[schema(nullable = false)]
-    pub enabled: Option<bool>,
-    #[schema(nullable = false)]
-    pub config: Option<Value>,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataResponse>,
-}
-
-/// Emporix MCP server request (PUT body).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct McpServerRequest {
-    pub name: String,
-    /// `custom` (default) or `dynamic`.
-    #[serde(rename = "type")]
-    #[schema(nullable = false)]
-    pub server_type: Option<String>,
-    /// Default false.
-    #[schema(nullable = false)]
-    pub enabled: Option<bool>,
-    /// `streamable_http` or `sse`.
-    #[schema(nullable = false)]
-    pub transport: Option<String>,
-    #[schema(nullable = false)]
-    pub config: Option<McpServerConfig>,
-    /// Tools of a dynamic server.
-    #[schema(nullable = false)]
-    pub tools: Option<Vec<DynamicMcpTool>>,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataRequest>,
-}
-
-/// Emporix MCP server response.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct McpServerResponse {
-    pub id: String,
-    #[schema(nullable = false)]
-    pub name: Option<String>,
-    #[serde(rename = "type")]
-    #[schema(nullable = false)]
-    pub server_type: Option<String>,
-    #[schema(nullable = false)]
-    pub enabled: Option<bool>,
-    #[schema(nullable = false)]
-    pub transport: Option<String>,
-    #[schema(nullable = false)]
-    pub config: Option<McpServerConfig>,
-    #[schema(nullable = false)]
-    pub tools: Option<Vec<DynamicMcpTool>>,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataResponse>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct McpServerConfig {
-    pub url: String,
-    #[schema(nullable = false)]
-    pub authorization_header_name: Option<String>,
-    #[schema(nullable = false)]
-    pub authorization_header_token: Option<Reference>,
-}
-
-/// A tool of a dynamic MCP server.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DynamicMcpTool {
-    pub name: String,
-    #[schema(nullable = false)]
-    pub description: Option<String>,
-    pub prompt: String,
-    pub enabled: bool,
-    /// `{requiredScopes, inputSchema, invocation: {functionId, method, argsLocation}}`.
-    pub config: Value,
-}
-
-/// Emporix token request (PUT body). `value` is write-only and cannot change once created: a
-/// PUT that creates the token needs it, a PUT that replaces one must leave it out (400 when
-/// it carries one), so only `name` can change.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TokenRequest {
-    pub name: String,
-    #[schema(write_only)]
-    pub value: String,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataRequest>,
-}
-
-/// Emporix token response: never the value.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TokenResponse {
-    pub id: String,
-    #[schema(nullable = false)]
-    pub name: Option<String>,
-    #[schema(nullable = false)]
-    pub metadata: Option<MetadataResponse>,
+views! {
+    Agents: dto::Agent => AgentRequest, AgentResponse;
+    Tools: dto::Tool => ToolRequest, ToolResponse;
+    McpServers: dto::McpServer => McpServerRequest, McpServerResponse;
+    Tokens: dto::Token => TokenRequest, TokenResponse;
 }
 
 #[cfg(test)]
@@ -359,5 +112,18 @@ mod limit_tests {
         assert_eq!(agent["icon"]["maxLength"], limits::MAX_ICON_CHARS);
         assert_eq!(agent["userPrompt"]["maxLength"], limits::MAX_PROMPT_CHARS);
         assert_eq!(agent["outputFormat"]["maxLength"], limits::MAX_JSON_BYTES);
+    }
+
+    #[test]
+    fn request_views_leave_out_read_only_keys_and_response_views_write_only_ones() {
+        let doc = serde_json::to_value(super::super::ApiDoc::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        assert!(schemas["AgentRequest"]["properties"].get("templatePrompt").is_none());
+        assert!(schemas["AgentResponse"]["properties"]["templatePrompt"].is_object());
+        assert!(schemas["TokenRequest"]["properties"]["value"].is_object());
+        assert!(schemas["TokenResponse"]["properties"].get("value").is_none());
+        let required = serde_json::json!(["name", "userPrompt", "triggers", "llmConfig", "mcpServers"]);
+        assert_eq!(schemas["AgentRequest"]["required"], required);
+        assert!(schemas["AgentResponse"].get("required").is_none_or(|r| r.as_array().is_some_and(Vec::is_empty)));
     }
 }

@@ -304,6 +304,8 @@ struct Export {
     with_knowledge_bases: Option<bool>,
     environment_id: String,
     secret_mappings: HashMap<String, String>,
+    signing_key_id: String,
+    require_signature: bool,
     origins: Origins,
 }
 
@@ -323,8 +325,21 @@ fn export_request(body: ExportAgentRequest) -> Result<Export, ApiError> {
         }
         out
     });
+    let signing_key_id = c.take("signing_key_id", "signing_key_id", body.signing_key_id).unwrap_or_default();
+    let require_signature =
+        c.take("require_signature", "require_signature", body.require_signature).unwrap_or_default();
     body_problems(std::mem::take(&mut c.errs))?;
-    Ok(Export { name, description, icon, with_knowledge_bases, environment_id, secret_mappings, origins: c.origins })
+    Ok(Export {
+        name,
+        description,
+        icon,
+        with_knowledge_bases,
+        environment_id,
+        secret_mappings,
+        signing_key_id,
+        require_signature,
+        origins: c.origins,
+    })
 }
 
 /// Export Agent
@@ -338,7 +353,7 @@ fn export_request(body: ExportAgentRequest) -> Result<Export, ApiError> {
     params(("agent_id" = String, Path, description = "The agent to export")),
     request_body = ExportAgentRequest,
     responses(
-        (status = 200, description = "Successful Response", body = AgentTemplate),
+        (status = 200, description = "Successful Response", body = AgentTemplate, headers(("x-agentport-signature" = String, description = "agentport extension, when the template is signed: its DSSE envelope as compact JSON (`payloadType`, `signatures[].keyid`, `signatures[].sig`), covering exactly this body's bytes"))),
         (status = 400, description = "The sub-agents form a cycle or nest too deep", body = ErrorDetail),
         (status = 404, description = "No such agent", body = ErrorDetail),
         (status = 422, description = "Validation Error", body = HttpValidationError),
@@ -358,6 +373,7 @@ pub async fn export_agent(
         description: request.description,
         icon: request.icon,
         with_knowledge_bases: request.with_knowledge_bases,
+        signing_key_id: request.signing_key_id,
     };
     let fail = ApiError::status_from(Scope::Template, request.origins);
     let template = state.templates.export_agent_template(caller.request(message)).await.map_err(&fail)?.into_inner();
@@ -397,6 +413,7 @@ pub async fn import_agent(
         icon: request.icon,
         with_knowledge_bases: request.with_knowledge_bases,
         secret_mappings: request.secret_mappings,
+        require_signature: request.require_signature,
     };
     let imported = state.templates.import_agent_template(caller.request(message)).await;
     let mut root = imported.map_err(ApiError::status_from(Scope::Template, request.origins.clone()))?.into_inner();

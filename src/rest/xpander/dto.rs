@@ -43,6 +43,14 @@ pub struct ExportAgentRequest {
     /// disabled.
     #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub secret_mappings: Field<IndexMap<String, Field<String>>>,
+    /// Export only (agentport extension): sign the template with this signing key of the
+    /// organization; the response carries the signature in the `x-agentport-signature` header.
+    #[schema(value_type = Option<String>)]
+    pub signing_key_id: Field<String>,
+    /// Import only (agentport extension): refuse the template unless it is signed by a key the
+    /// organization trusts.
+    #[schema(value_type = Option<bool>, default = false)]
+    pub require_signature: Field<bool>,
 }
 
 /// `AgentTemplate`.

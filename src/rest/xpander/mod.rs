@@ -16,7 +16,7 @@ pub(crate) mod fuzz_entry;
 mod http;
 mod knowledge;
 mod templates;
-mod wire;
+use crate::domain::wire;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -4,9 +4,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
+use tonic::Status;
 
 use super::dto::{AgentTemplate, Envelope, ErrorDetail, HttpValidationError, TemplatePage};
 use super::http::{ApiError, Caller, PageQuery, Params, Scope, id_of, list_request};
@@ -71,7 +73,7 @@ pub async fn list_templates(
     tags = ["API v1", "Agents Import/Export"],
     params(("template_id" = String, Path, description = "The template id")),
     responses(
-        (status = 200, description = "Successful Response", body = AgentTemplate),
+        (status = 200, description = "Successful Response", body = AgentTemplate, headers(("x-agentport-signature" = String, description = "agentport extension, when the template is signed: its DSSE envelope as compact JSON (`payloadType`, `signatures[].keyid`, `signatures[].sig`), covering exactly this body's bytes"))),
         (status = 404, description = "No such template in the caller's organization", body = ErrorDetail),
         (status = 422, description = "Validation Error", body = HttpValidationError),
     ),
@@ -86,12 +88,29 @@ pub async fn get_template(
     download(&state, &caller, caller.name(TEMPLATES, &template_id)).await
 }
 
-/// The `AgentTemplate` JSON, streamed with its documents' content.
+/// The header that carries a signed template's signature beside its bytes (agentport
+/// extension): the DSSE envelope as compact JSON, `{"payloadType":..,"signatures":[..]}`.
+pub const SIGNATURE_HEADER: &str = "x-agentport-signature";
+
+/// The `AgentTemplate` JSON, streamed with its documents' content; a signed template's
+/// signature in [`SIGNATURE_HEADER`].
 pub async fn download(state: &RestState, caller: &Caller, name: String) -> Result<Response, ApiError> {
     let request = caller.request(DownloadTemplateRequest { name });
-    let bytes = state.templates.download_template(request).await.map_err(ApiError::status(Scope::Template))?;
-    let body = axum::body::Body::from_stream(bytes.into_inner().map_ok(|m| m.chunk));
-    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+    let fail = ApiError::status(Scope::Template);
+    let mut pieces = state.templates.download_template(request).await.map_err(&fail)?.into_inner();
+    // The first message carries the signature, if any: read it before the headers go out.
+    let first = pieces.try_next().await.map_err(&fail)?.unwrap_or_default();
+    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], ()).into_response();
+    if let Some(signature) = first.signature {
+        // Proto3 JSON of the envelope, as an Emporix export body carries it.
+        let text = serde_json::to_string(&signature).map_err(|e| fail(Status::internal(e.to_string())))?;
+        let value = HeaderValue::from_str(&text).map_err(|e| fail(Status::internal(e.to_string())))?;
+        response.headers_mut().insert(SIGNATURE_HEADER, value);
+    }
+    let rest = pieces.map_ok(|m| m.chunk);
+    let body = futures_util::stream::once(async move { Ok(first.chunk) }).chain(rest);
+    *response.body_mut() = axum::body::Body::from_stream(body);
+    Ok(response)
 }
 
 /// Delete Template (agentport extension)

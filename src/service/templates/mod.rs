@@ -7,11 +7,14 @@ pub(crate) mod tree;
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+use ed25519_dalek::SigningKey;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::resources::{ListQuery, Listed, decode, reveal};
+use crate::crypto::dsse::TEMPLATE_PAYLOAD_TYPE;
 use crate::domain::blob::BlobRef;
 use crate::domain::clock::now_micros;
 use crate::domain::format_version::{self, Compat};
@@ -20,13 +23,19 @@ use crate::domain::limits::{DocumentLimits, MAX_DESCRIPTION_CHARS, MAX_ICON_CHAR
 use crate::domain::names::{Parent, ResourceKind, ResourceName, check_id};
 use crate::domain::page;
 use crate::domain::resource::{Resource, timestamp};
+use crate::domain::signing::decide;
 use crate::domain::template::{self, TemplateTree};
 use crate::domain::{json, secrets};
 use crate::error::{Error, ErrorCode, FieldViolation, Result};
-use crate::proto::{Agent, ExportResult, ImportDetail, ImportResult, ImportState, ImportSummary, ImportedEntity};
+use crate::proto::{
+    Agent, BundleSignature, ExportResult, ImportDetail, ImportResult, ImportState, ImportSummary, ImportedEntity,
+    Signer,
+};
 use crate::service::documents::content::{StagedContents, discard_all, stage_all};
+use crate::service::signatures::{is_signed, refusal, sign_staged, verify_staged};
+use crate::service::signing::signing_key;
 use crate::service::{sealing, unique_names};
-use crate::store::{Owner, Sealer, Store, StoredDocument, Tx};
+use crate::store::{Owner, Sealer, Staged, Store, StoredDocument, Tx};
 
 const DEFAULT_ICON: &str = "🚀";
 
@@ -44,13 +53,16 @@ pub struct TemplateView {
     /// The xpander `AgentDefinition`, exactly as stored: each document content is a
     /// placeholder `<content_mark><n>` for `contents[n]` (templates of earlier releases hold
     /// the contents inline and no mark).
-    pub agent_definition: serde_json::Value,
+    pub agent_definition: Value,
     #[serde(skip)]
     pub create_time: i64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content_mark: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contents: Vec<BlobRef>,
+    /// The envelope signing the template's download bytes (see [`download_document`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<BundleSignature>,
 }
 
 /// A template's definition as a caller gets it in one message.
@@ -69,6 +81,10 @@ pub struct TemplateRequest {
     pub with_knowledge_bases: Option<bool>,
     /// Import only: required secret id -> the importing tenant's secret id.
     pub secret_mappings: BTreeMap<String, String>,
+    /// Export only: the tenant's signing key that signs the template.
+    pub signing_key_id: String,
+    /// Import only: refuse a template not signed by a key the tenant trusts.
+    pub require_signature: bool,
 }
 
 impl TemplateRequest {
@@ -76,6 +92,9 @@ impl TemplateRequest {
         let mut out = Vec::new();
         if self.display_name.trim().is_empty() {
             out.push(FieldViolation::new("display_name", "is required"));
+        }
+        if !self.signing_key_id.is_empty() {
+            out.extend(check_id(&self.signing_key_id, "signing_key_id").err());
         }
         for (field, value, max) in [
             ("display_name", &self.display_name, MAX_LABEL_CHARS),
@@ -116,6 +135,11 @@ impl TemplateService {
         let (Some(agent), true) = (agent, violations.is_empty()) else {
             return Err(Error::invalid(violations));
         };
+        // The key opens before anything is read, so that a wrong one fails first.
+        let key = match request.signing_key_id.as_str() {
+            "" => None,
+            id => Some((signing_key(&self.store, &agent.tenant, id).await?, id.to_owned())),
+        };
         let with_kbs = request.with_knowledge_bases.unwrap_or(true);
         let mut tree = tree::collect(&self.store, &agent.tenant, &agent.id, self.max_depth, with_kbs).await?;
         template::portable::make_portable(&mut tree);
@@ -125,8 +149,9 @@ impl TemplateService {
         let root_icon = tree.agents[&tree.root].icon.clone();
         let icon =
             [request.icon, root_icon].into_iter().find(|i| !i.is_empty()).unwrap_or_else(|| DEFAULT_ICON.to_owned());
+        let name = ResourceName::new(&agent.parent(), ResourceKind::Template, uuid::Uuid::now_v7().to_string());
         let mut template = TemplateView {
-            name: String::new(),
+            name: name.to_string(),
             display_name: request.display_name,
             description: request.description,
             icon,
@@ -137,9 +162,12 @@ impl TemplateService {
             create_time: 0,
             content_mark,
             contents: blobs,
+            signature: None,
         };
+        if let Some((key, key_id)) = key {
+            template.signature = Some(self.sign(&agent.tenant, &template, (key, &key_id)).await?);
+        }
         let body = serde_json::to_string(&template).map_err(|e| Error::internal("encode template", e))?;
-        let name = ResourceName::new(&agent.parent(), ResourceKind::Template, uuid::Uuid::now_v7().to_string());
         let now = now_micros();
         let staged = self.keep_rendered(&agent.tenant, &template).await?;
         let mut job = JobRecord::new(
@@ -157,7 +185,7 @@ impl TemplateService {
             exported_at: Some(timestamp(now)),
             size_bytes: staged.blob.size as i64,
             sha256: staged.blob.sha256.clone(),
-            signature: None,
+            signature: template.signature.clone(),
         }));
         let written = async {
             let tx = self.store.begin().await?;
@@ -175,23 +203,63 @@ impl TemplateService {
             self.store.discard_upload(&staged.tenant, &staged.upload_id).await;
             return Err(e);
         }
-        template.name = name.to_string();
         template.create_time = now;
         tracing::info!(tenant = %agent.tenant, agent = %agent.id, template = %name.id, agents = tree.agents.len(), "template exported");
         Ok(template)
     }
 
     /// Stores the template as its export job shows it (the stored form with contents in place).
-    async fn keep_rendered(&self, tenant: &str, template: &TemplateView) -> Result<crate::store::Staged> {
+    async fn keep_rendered(&self, tenant: &str, template: &TemplateView) -> Result<Staged> {
         let shown = TemplateView { content_mark: String::new(), contents: Vec::new(), ..template.clone() };
         let value = serde_json::to_value(&shown).map_err(|e| Error::internal("encode template", e))?;
-        let pieces = contents::stream(&self.store, tenant, &value, template);
+        self.stage(tenant, (tenant, &value), template).await
+    }
+
+    /// Stages `value` with `template`'s document contents (blobs of tenant `from`) in place, as
+    /// an upload of `tenant`.
+    async fn stage(&self, tenant: &str, (from, value): (&str, &Value), template: &TemplateView) -> Result<Staged> {
+        let pieces = contents::stream(&self.store, from, value, template);
         let mut upload = self.store.begin_upload(tenant).await?;
         let mut pieces = std::pin::pin!(pieces);
         while let Some(piece) = futures_util::StreamExt::next(&mut pieces).await {
             upload.write(&piece?).await?;
         }
         upload.finish().await
+    }
+
+    /// The envelope signing `template`'s download bytes with `key`.
+    async fn sign(&self, tenant: &str, template: &TemplateView, key: (SigningKey, &str)) -> Result<BundleSignature> {
+        let staged = self.stage(tenant, (tenant, &download_document(template)), template).await?;
+        let signed = sign_staged(&self.store, key, TEMPLATE_PAYLOAD_TYPE, &staged).await;
+        self.store.discard_upload(&staged.tenant, &staged.upload_id).await;
+        signed
+    }
+
+    /// Who signed the template of `source` an import in `tenant` reads, and whether the tenant's
+    /// policy (or the request) lets it in: a bad signature or a refusal is an error.
+    async fn check_signature(
+        &self,
+        (tenant, source): (&str, &str),
+        template: &TemplateView,
+        require_signature: bool,
+    ) -> Result<Option<Signer>> {
+        let signer = match template.signature.as_ref().filter(|e| is_signed(Some(e))) {
+            Some(envelope) => {
+                let staged = self.stage(tenant, (source, &download_document(template)), template).await?;
+                let checked =
+                    verify_staged(&self.store, tenant, Some(envelope), (TEMPLATE_PAYLOAD_TYPE, &staged)).await;
+                self.store.discard_upload(&staged.tenant, &staged.upload_id).await;
+                checked?
+            }
+            None => None,
+        };
+        let policy = self.store.signing_policy(tenant).await?;
+        let verdict = decide(&policy, signer.as_ref(), require_signature)
+            .without_hold(signer.as_ref(), "a template import is never held for review");
+        match refusal(&verdict) {
+            Some(e) => Err(e),
+            None => Ok(signer),
+        }
     }
 
     /// The definition to show in one message: with contents in place when it fits.
@@ -216,15 +284,7 @@ impl TemplateService {
     pub async fn download(&self, name: &str) -> Result<(TemplateView, BoxStream<'static, Result<Bytes>>)> {
         let view = self.get(name).await?;
         let tenant = ResourceName::parse(ResourceKind::Template, name, "name").expect("read above").tenant;
-        let id = view.name.rsplit('/').next().unwrap_or_default().to_owned();
-        let document = serde_json::json!({
-            "id": id,
-            "name": view.display_name,
-            "description": (!view.description.is_empty()).then_some(&view.description),
-            "icon": view.icon,
-            "organization_id": view.organization_id,
-            "agent_definition": view.agent_definition,
-        });
+        let document = download_document(&view);
         let bytes = contents::stream(&self.store, &tenant, &document, &view);
         Ok((view, bytes.boxed()))
     }
@@ -297,7 +357,7 @@ impl TemplateService {
             imported_at: Some(timestamp(now)),
             dry_run: true,
             secret_requirements: bindings.requirements.clone(),
-            signer: None,
+            signer: prepared.signer.clone(),
             warnings: prepared.warnings.clone(),
         })
     }
@@ -316,6 +376,8 @@ impl TemplateService {
         })?;
         let source_tenant = stored.name.tenant.clone();
         let template = view(stored)?;
+        let signer =
+            self.check_signature((&parent.tenant, &source_tenant), &template, request.require_signature).await?;
         if request.icon.is_empty() {
             // The new agent looks like the template it came from, not its source agent.
             request.icon = template.icon.clone();
@@ -325,7 +387,7 @@ impl TemplateService {
         let binder =
             binding::binder(&self.store, &parent.tenant, &source_tenant, &tree, &request.secret_mappings).await?;
         let bindings = binding::bind(&binder, &mut tree);
-        Ok(Prepared { parent, template_id, source_tenant, request, tree, bindings, warnings })
+        Ok(Prepared { parent, template_id, source_tenant, request, tree, bindings, warnings, signer })
     }
 
     async fn instantiate_staged(
@@ -352,7 +414,7 @@ impl TemplateService {
             summary: Some(summary),
             imported_at: Some(timestamp(now)),
             dry_run: false,
-            signer: None,
+            signer: prepared.signer.clone(),
             secret_requirements: prepared.bindings.requirements.clone(),
             warnings: prepared.warnings.clone(),
         };
@@ -371,7 +433,13 @@ impl TemplateService {
     fn open(&self, definition: &serde_json::Value) -> Result<(TemplateTree, Vec<ImportDetail>)> {
         // The version first: a newer major version is refused before its fields are read.
         let warnings = match template::format(definition, "agent_definition.")? {
-            Compat::NewerMinor(found) => vec![format_version::newer_minor_warning(found, "template", None)],
+            Compat::NewerMinor(found) => {
+                let not_understood: Vec<String> = template::not_understood(definition)
+                    .into_iter()
+                    .map(|path| format!("agent_definition.{path}"))
+                    .collect();
+                vec![format_version::newer_minor_warning(found, "template", Some(&not_understood))]
+            }
             Compat::Older(_) | Compat::Current => Vec::new(),
         };
         let tree = template::decode_definition(definition).map_err(|violations| {
@@ -404,6 +472,20 @@ impl TemplateService {
     }
 }
 
+/// The xpander `AgentTemplate` of a template as DownloadTemplate streams it (and a signature
+/// covers): each document's content stands as its mark until the bytes are streamed.
+fn download_document(view: &TemplateView) -> Value {
+    let id = view.name.rsplit('/').next().unwrap_or_default();
+    serde_json::json!({
+        "id": id,
+        "name": view.display_name,
+        "description": (!view.description.is_empty()).then_some(&view.description),
+        "icon": view.icon,
+        "organization_id": view.organization_id,
+        "agent_definition": view.agent_definition,
+    })
+}
+
 /// The final check of an export: decode what will be stored and fail if any credential survived.
 fn ensure_no_credentials(definition: &serde_json::Value) -> Result<()> {
     let tree =
@@ -433,6 +515,8 @@ struct Prepared {
     bindings: binding::Bindings,
     /// About the template as a whole (a newer minor format version).
     warnings: Vec<ImportDetail>,
+    /// Who signed the template; `None` when it is not signed.
+    signer: Option<Signer>,
 }
 
 fn counts(summary: &ImportSummary) -> String {

@@ -9,6 +9,7 @@ use prost::Message;
 
 use super::render::{Part, mark, render, split, text_len};
 use super::{TransferService, closure, entity_rules};
+use crate::crypto::dsse::BUNDLE_PAYLOAD_TYPE;
 use crate::domain::blob::BlobRef;
 use crate::domain::bundle::{self, Bundle, MAX_SECTION_ENTITIES};
 use crate::domain::checksum::Hasher;
@@ -118,7 +119,9 @@ impl TransferService {
             }
             let staged = upload.finish().await?;
             let signature = match signer {
-                Some((key_id, key)) => Some(sign_staged(&service.store, key, &key_id, &staged).await?),
+                Some((key_id, key)) => {
+                    Some(sign_staged(&service.store, (key, &key_id), BUNDLE_PAYLOAD_TYPE, &staged).await?)
+                }
                 None => None,
             };
             let exported_at = now_micros();

@@ -36,6 +36,7 @@ use self::plan::PlanRequest;
 use self::spool::{Spooled, spool};
 use super::job_view::to_proto;
 use crate::config::Settings;
+use crate::crypto::dsse::BUNDLE_PAYLOAD_TYPE;
 use crate::domain::bundle::{self, Bundle};
 use crate::domain::checksum;
 use crate::domain::clock::now_micros;
@@ -232,17 +233,12 @@ impl TransferService {
         options: &ImportOptions,
     ) -> Result<(Option<Signer>, Verdict)> {
         let envelope = spooled.signature.as_ref().or(options.signature.as_ref());
-        let signer = verify_staged(&self.store, tenant, envelope, &spooled.staged).await?;
+        let signer = verify_staged(&self.store, tenant, envelope, (BUNDLE_PAYLOAD_TYPE, &spooled.staged)).await?;
         let policy = self.store.signing_policy(tenant).await?;
         let verdict = match decide(&policy, signer.as_ref(), options.require_signature) {
-            Verdict::Hold { why } if options.dry_run => Verdict::Refuse {
-                code: if signer.as_ref().is_some_and(|s| s.verified) {
-                    ErrorCode::SignerNotTrusted
-                } else {
-                    ErrorCode::SignatureRequired
-                },
-                why: format!("{why}; a real import would be held for review"),
-            },
+            verdict if options.dry_run => {
+                verdict.without_hold(signer.as_ref(), "a real import would be held for review")
+            }
             verdict => verdict,
         };
         if let Some(e) = refusal(&verdict) {

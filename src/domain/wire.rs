@@ -1,7 +1,8 @@
-//! Request bodies as serde DTOs that do not stop at the first problem. Each key of a body DTO
-//! is a [`Field`], which keeps whether the key was absent, `null`, a value of its type or a
-//! value of another type; converting the DTO into proto messages ([`Check`]) then reports every
-//! problem at once with its JSON path and kind, as FastAPI's 422 lists them all.
+//! Wire bodies (both REST dialects, and the entities of bundle data) as serde DTOs that do not
+//! stop at the first problem. Each key of a body DTO is a [`Field`], which keeps whether the key
+//! was absent, `null`, a value of its type or a value of another type; converting the DTO into
+//! proto messages ([`Check`]) then reports every problem at once with its JSON path and kind, as
+//! FastAPI's 422 and Emporix's `ErrorMessage.details` list them all.
 
 use std::collections::BTreeSet;
 
@@ -76,6 +77,7 @@ expect! {
     String => NotString, "Input should be a valid string";
     bool => NotBool, "Input should be a valid boolean";
     i32 => NotInteger, "Input should be a valid integer";
+    i64 => NotInteger, "Input should be a valid integer";
     f64 => NotNumber, "Input should be a valid number";
     Map<String, Value> => NotObject, "Input should be a valid dictionary";
     // Verbatim values are checked by their readers.
@@ -105,7 +107,7 @@ impl<T> Expect for indexmap::IndexMap<String, T> {
 /// A DTO whose fields are all [`Field`]s: it reads from any object, never from anything else.
 macro_rules! object_dto {
     ($($ty:ty),+ $(,)?) => {
-        $(impl $crate::rest::xpander::wire::Expect for $ty {
+        $(impl $crate::domain::wire::Expect for $ty {
             const KIND: $crate::error::ViolationKind = $crate::error::ViolationKind::NotObject;
 
             fn expected() -> String {
