@@ -235,8 +235,10 @@ async fn graph_calls_stored_by_an_earlier_release_count_once_the_service_has_mig
         url => url.to_owned(),
     };
     let db = sea_orm::Database::connect(&url).await.unwrap();
-    // The schema of the release before graph calls were references: every migration but the last.
-    let before = migrations::Migrator::migrations().len() as u32 - 1;
+    // The schema of the release before graph calls were references.
+    use migrations::MigrationName;
+    let refill = migrations::m20261230_000013_refs_follow_graph_functions::Migration.name().to_owned();
+    let before = migrations::Migrator::migrations().iter().position(|m| m.name() == refill).unwrap() as u32;
     migrations::Migrator::up(&db, Some(before)).await.unwrap();
     let rows = [
         ("tool", "refund-fn", r#"{"displayName":"Refund","enabled":true,"customFunction":{"sourceCode":"x"}}"#),
