@@ -6,10 +6,9 @@ use prost_reflect::{DeserializeOptions, DynamicMessage, SerializeOptions};
 use serde_json::{Map, Value};
 
 use super::kept;
-use super::read::{Obj, Violations};
 use crate::domain::reflect::{descriptor, from_dynamic, to_dynamic};
 use crate::domain::wire::{Check, Field};
-use crate::error::{FieldViolation, ViolationKind};
+use crate::error::ViolationKind;
 
 pub const KEY: &str = "agentport";
 
@@ -53,18 +52,8 @@ pub fn write_entity<M: prost::Message + prost::Name + Default + Clone>(residue: 
     Some(Value::Object(map))
 }
 
-/// The resource carried under [`KEY`] (default when absent), without identity fields.
-pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut Violations) -> M {
-    let Some(value) = object.get(KEY) else {
-        return M::default();
-    };
-    decode(value).unwrap_or_else(|why| {
-        errs.push(FieldViolation::new(object.path(KEY), why));
-        M::default()
-    })
-}
-
-/// [`read`] of the [`KEY`] field of an entity DTO.
+/// The resource carried under [`KEY`] of an entity DTO (default when absent), without
+/// identity fields.
 pub fn read_in<M: prost::Message + prost::Name + Default>(c: &mut Check, field: Field<Value>) -> M {
     let Some(value) = c.take(KEY, KEY, field) else {
         return M::default();

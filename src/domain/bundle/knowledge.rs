@@ -1,23 +1,24 @@
 //! Knowledge bases have no Emporix form: each is its id, its documents and the proto3 JSON of
 //! the rest under the extension key, in the section `knowledgeBases` Emporix ignores.
 
-use serde_json::Value;
-
-use super::read::{Obj, Violations};
-use super::write::Out;
-use super::{BundledKnowledgeBase, Entry, clean, entries, extension, section};
+use super::data;
+use super::fields::{given, opt, some_items};
+use super::{BundledKnowledgeBase, Entry, clean, entries, extension, sorted};
+use crate::domain::wire::Check;
 use crate::proto::{Document, KnowledgeBase};
 
-pub fn write(bundled: &BundledKnowledgeBase) -> Value {
-    let mut out = Out::new();
-    out.put("id", bundled.id.as_str()).some("documents", section(&bundled.documents, write_document));
-    out.opt(extension::KEY, extension::write(&clean(&bundled.knowledge_base)));
-    out.take()
+pub fn write(bundled: &BundledKnowledgeBase) -> data::KnowledgeBase {
+    let documents = sorted(&bundled.documents).into_iter().map(|entry| write_document(&entry.id, &clean(&entry.value)));
+    data::KnowledgeBase {
+        id: given(bundled.id.clone()),
+        documents: some_items(documents),
+        agentport: opt(extension::write(&clean(&bundled.knowledge_base))),
+    }
 }
 
-pub fn read(object: &Obj, errs: &mut Violations) -> (KnowledgeBase, Vec<Entry<Document>>) {
-    let knowledge_base = extension::read(object, errs);
-    let documents = entries(object, "documents", errs, read_document);
+pub fn read(mut body: data::KnowledgeBase, c: &mut Check) -> (KnowledgeBase, Vec<Entry<Document>>) {
+    let knowledge_base = extension::read_in(c, std::mem::take(&mut body.agentport));
+    let documents = entries(c, "documents", body.documents, read_document);
     (knowledge_base, documents)
 }
 
@@ -25,12 +26,10 @@ pub fn bundled(id: String, (knowledge_base, documents): (KnowledgeBase, Vec<Entr
     BundledKnowledgeBase { id, knowledge_base, documents }
 }
 
-fn write_document(id: &str, document: &Document) -> Value {
-    let mut out = Out::new();
-    out.put("id", id).opt(extension::KEY, extension::write(document));
-    out.take()
+fn write_document(id: &str, document: &Document) -> data::Document {
+    data::Document { id: given(id.to_owned()), agentport: opt(extension::write(document)) }
 }
 
-fn read_document(object: &Obj, errs: &mut Violations) -> Document {
-    extension::read(object, errs)
+fn read_document(body: data::Document, c: &mut Check) -> Document {
+    extension::read_in(c, body.agentport)
 }

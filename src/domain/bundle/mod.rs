@@ -5,6 +5,7 @@
 //! has no key for ride along under `"agentport"` (see [`extension`]), and knowledge bases under
 //! `"knowledgeBases"`, so `decode(encode(b)) == b` for a bundle sorted by id without secrets.
 
+pub(crate) mod data;
 pub(crate) mod dto;
 pub(crate) mod emporix_agent;
 pub(crate) mod emporix_mcp;
@@ -18,7 +19,6 @@ pub mod migrate;
 pub(crate) mod read;
 pub(crate) mod rules;
 pub(crate) mod verbatim;
-pub(crate) mod write;
 
 #[cfg(test)]
 pub(crate) mod populate;
@@ -27,17 +27,16 @@ mod tests;
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use self::read::{Obj, Violations};
-use self::write::Out;
+use self::data::{BundleData, Keyed};
+use self::dto::Items;
+use self::fields::{items, some_items};
 use crate::domain::format_version;
 use crate::domain::names::check_id;
 use crate::domain::secrets::{Scrub, find_secrets, scrub};
-use crate::domain::wire::Check;
-use crate::error::FieldViolation;
+use crate::domain::wire::{Check, Expect, Field};
+use crate::error::{FieldViolation, ViolationKind};
 use crate::proto::{Agent, Document, ImportDetail, KnowledgeBase, McpServer, Tool};
 
 /// Most entities one section (`agents`, `tools`, ..., a knowledge base's `documents`) may hold.
@@ -85,20 +84,15 @@ impl Bundle {
 /// The bundle's bytes: deterministic (entities sorted by id, identity fields left out) and
 /// free of secret values whatever the input holds. Ids are expected unique per section.
 pub fn encode(bundle: &Bundle) -> Vec<u8> {
-    let mut root = Out::new();
-    root.put("agents", section(&bundle.agents, emporix_agent::write));
-    if !bundle.tools.is_empty() {
-        root.put("tools", section(&bundle.tools, emporix_tool::write));
-    }
-    if !bundle.mcp_servers.is_empty() {
-        root.put("mcpServers", section(&bundle.mcp_servers, emporix_mcp::write));
-    }
-    if !bundle.knowledge_bases.is_empty() {
-        let mut sorted: Vec<_> = bundle.knowledge_bases.iter().collect();
-        sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        root.put("knowledgeBases", sorted.into_iter().map(knowledge::write).collect::<Vec<_>>());
-    }
-    let mut root = root.take();
+    let mut knowledge_bases: Vec<_> = bundle.knowledge_bases.iter().collect();
+    knowledge_bases.sort_by(|a, b| a.id.cmp(&b.id));
+    let data = BundleData {
+        agents: items(section(&bundle.agents, emporix_agent::write)),
+        tools: some_items(section(&bundle.tools, emporix_tool::write)),
+        mcp_servers: some_items(section(&bundle.mcp_servers, emporix_mcp::write)),
+        knowledge_bases: some_items(knowledge_bases.into_iter().map(knowledge::write)),
+    };
+    let mut root = serde_json::to_value(data).expect("bundle data always serializes");
     format_version::stamp(root.as_object_mut().expect("the root is an object"));
     jackson::to_bytes(&root)
 }
@@ -122,7 +116,7 @@ pub fn decode_partial(bytes: &[u8]) -> Result<(Bundle, Vec<FieldViolation>), Vec
 /// [`decode_partial`] of a JSON value already read (by a streaming reader).
 pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<FieldViolation>> {
     let Value::Object(map) = root else {
-        return Err(vec![FieldViolation::new("data", format!("must be a JSON object, not {}", read::kind(root)))]);
+        return Err(vec![FieldViolation::of_kind(ViolationKind::NotObject, "data", "must be a JSON object")]);
     };
     // Every bundle, Emporix's or ours, has `agents`; JSON without it is something else (a
     // template, a stray file) and importing it must not "succeed" with nothing.
@@ -133,49 +127,36 @@ pub fn decode_value(root: &Value) -> Result<(Bundle, Vec<FieldViolation>), Vec<F
             format!("is not an agent bundle: it has no `agents` array (keys: {keys:?})"),
         )]);
     }
-    let root = Obj { map, path: String::new() };
-    let mut errs = Violations::new();
+    let Field::Given(data) = Field::<BundleData>::read(root.clone()) else {
+        unreachable!("an object always reads as bundle data")
+    };
+    let mut c = Check::default();
     let bundle = Bundle {
-        agents: entries(&root, "agents", &mut errs, via_dto(emporix_agent::read)),
-        tools: entries(&root, "tools", &mut errs, via_dto(emporix_tool::read)),
-        mcp_servers: entries(&root, "mcpServers", &mut errs, via_dto(emporix_mcp::read)),
-        knowledge_bases: entries(&root, "knowledgeBases", &mut errs, knowledge::read)
+        agents: entries(&mut c, "agents", data.agents, emporix_agent::read),
+        tools: entries(&mut c, "tools", data.tools, emporix_tool::read),
+        mcp_servers: entries(&mut c, "mcpServers", data.mcp_servers, emporix_mcp::read),
+        knowledge_bases: entries(&mut c, "knowledgeBases", data.knowledge_bases, knowledge::read)
             .into_iter()
             .map(|entry| knowledge::bundled(entry.id, entry.value))
             .collect(),
         warnings: Vec::new(),
     };
-    Ok((bundle, errs))
+    Ok((bundle, c.errs))
+}
+
+/// Entries sorted by id.
+fn sorted<T>(entries: &[Entry<T>]) -> Vec<&Entry<T>> {
+    let mut sorted: Vec<_> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    sorted
 }
 
 /// Writes one section sorted by id, each value cleaned first.
-fn section<M, D>(entries: &[Entry<M>], write: fn(&str, &M) -> D) -> Vec<Value>
-where
-    M: prost::Message + prost::Name + Default + Clone + Scrub,
-    D: Serialize,
-{
-    let mut sorted: Vec<_> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let json = |dto: D| serde_json::to_value(dto).expect("an entity DTO always serializes");
-    sorted.into_iter().map(|entry| json(write(&entry.id, &clean(&entry.value)))).collect()
-}
-
-/// An entity reader of the entity's DTO: the object read into the DTO, then the DTO into the
-/// resource, every problem reported with its path.
-fn via_dto<D: DeserializeOwned, T: Default>(read: fn(D, &mut Check) -> T) -> impl Fn(&Obj, &mut Violations) -> T {
-    move |object, errs| {
-        let dto = match D::deserialize(&Value::Object(object.map.clone())) {
-            Ok(dto) => dto,
-            Err(e) => {
-                errs.push(FieldViolation::new(&object.path, e.to_string()));
-                return T::default();
-            }
-        };
-        let mut c = Check::default();
-        let value = c.within(&object.path, "", |c| read(dto, c));
-        errs.extend(c.errs);
-        value
-    }
+fn section<M: prost::Message + prost::Name + Default + Clone + Scrub, D>(
+    entries: &[Entry<M>],
+    write: fn(&str, &M) -> D,
+) -> Vec<D> {
+    sorted(entries).into_iter().map(|entry| write(&entry.id, &clean(&entry.value))).collect()
 }
 
 /// The resource as it may leave the service: identity fields cleared and every secret-marked
@@ -191,55 +172,44 @@ pub(crate) fn clean<M: prost::Message + prost::Name + Default + Clone + Scrub>(v
 }
 
 /// Reads the array under `key`: at most [`MAX_SECTION_ENTITIES`] objects, each with a unique,
-/// non-empty string `id`.
-fn entries<T>(
-    parent: &Obj,
+/// non-empty string `id`, each read into its resource by `read`.
+fn entries<D: Keyed + Expect, T>(
+    c: &mut Check,
     key: &str,
-    errs: &mut Violations,
-    read: impl Fn(&Obj, &mut Violations) -> T,
+    field: Items<D>,
+    read: impl Fn(D, &mut Check) -> T,
 ) -> Vec<Entry<T>> {
-    let Some(items) = parent.array(key, errs) else {
+    let Some(items) = c.take(key, key, field) else {
         return Vec::new();
     };
     if items.len() > MAX_SECTION_ENTITIES {
-        errs.push(FieldViolation::new(
-            parent.path(key),
-            format!("must hold at most {MAX_SECTION_ENTITIES} entries, holds {}", items.len()),
-        ));
+        let why = format!("must hold at most {MAX_SECTION_ENTITIES} entries, holds {}", items.len());
+        c.push(ViolationKind::Invalid, key, why);
         return Vec::new();
     }
     let mut first_seen: HashMap<String, String> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let Some(object) = item.object(errs) else {
-            continue;
-        };
-        let id = match object.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            Some(Value::String(_)) | None => {
-                errs.push(FieldViolation::new(object.path("id"), "is required"));
+    c.items(key, key, items, |c, mut body| {
+        let id = match std::mem::take(body.id_mut()) {
+            Field::Given(id) if !id.is_empty() => id,
+            Field::Wrong => {
+                c.push(ViolationKind::NotString, "id", String::expected());
                 String::new()
             }
-            Some(other) => {
-                errs.push(FieldViolation::new(
-                    object.path("id"),
-                    format!("must be a string, not {}", read::kind(other)),
-                ));
+            _ => {
+                c.errs.push(FieldViolation::missing(c.path("id")));
                 String::new()
             }
         };
         // The same id rules as a create: an id no API could address is never stored.
-        if let (false, Err(violation)) = (id.is_empty(), check_id(&id, &object.path("id"))) {
-            errs.push(violation);
+        if let (false, Err(violation)) = (id.is_empty(), check_id(&id, &c.path("id"))) {
+            c.errs.push(violation);
         } else if !id.is_empty() {
             if let Some(first) = first_seen.get(&id) {
-                errs.push(FieldViolation::new(object.path("id"), format!("duplicates the id {id:?} of {first}")));
+                c.push(ViolationKind::Invalid, "id", format!("duplicates the id {id:?} of {first}"));
             } else {
-                first_seen.insert(id.clone(), object.path.clone());
+                first_seen.insert(id.clone(), c.path(""));
             }
         }
-        let value = read(&object, errs);
-        out.push(Entry { id, value });
-    }
-    out
+        Entry { id, value: read(body, c) }
+    })
 }

@@ -4,79 +4,72 @@
 
 use serde_json::{Map, Value};
 
+use super::dto::Carried;
 use super::patch;
+use crate::domain::bundle::dto::has_keys;
 use crate::domain::bundle::extension::{self, KEY};
 use crate::domain::bundle::kept;
-use crate::domain::bundle::read::{Obj, Violations};
-use crate::domain::bundle::write::Out;
+use crate::domain::wire::{Check, Field};
 
-/// Adds the key to `value` (an object written from `actual`): `extra` first, then the patch
-/// from what `read` gives back for `value` to `actual`. Nothing is added when both are empty.
-/// Fields kept from a newer format (see [`kept`]) go back into the patch's `set`, where they
-/// came from.
-pub fn attach<M>(value: &mut Value, actual: &M, read: impl FnOnce(&Obj, &mut Violations) -> M, mut extra: Out)
+/// What `read` gives for a written DTO (a copy of it), which must read back cleanly.
+pub fn read_back<D: Clone, M>(written: &D, read: impl FnOnce(&mut Check, D) -> M) -> M {
+    let mut c = Check::default();
+    let derived = read(&mut c, written.clone());
+    debug_assert!(c.errs.is_empty(), "written output reads back cleanly: {:?}", c.errs);
+    derived
+}
+
+/// The key for an object written from `actual` whose xpander keys read back as `derived`:
+/// `extra` (ids, carried resources), then the patch from `derived` to `actual`. Absent when
+/// both are empty. Fields kept from a newer format (see [`kept`]) go back into the patch's
+/// `set`, where they came from.
+pub fn attach<M>(actual: &M, derived: M, mut extra: Carried) -> Field<Carried>
 where
     M: prost::Message + prost::Name + Default + Clone,
 {
     let (actual, kept) = kept::take(actual);
-    let map = value.as_object_mut().expect("xpander objects are objects");
-    let mut errs = Violations::new();
-    let derived = read(&object(map), &mut errs);
-    debug_assert!(errs.is_empty(), "written output reads back cleanly: {errs:?}");
-    patch::write(&patch::diff(&actual, &derived), &mut extra);
-    insert(map, extra);
+    let patch = patch::diff(&actual, &derived);
+    let (set, clear) = patch::write(&patch);
+    extra.set = set;
+    extra.clear = clear;
     if !kept.is_empty() {
-        let ext = map.entry(KEY).or_insert_with(|| Value::Object(Map::new()));
-        let set = ext.as_object_mut().expect("the key holds an object").entry("set");
-        if let Value::Object(set) = set.or_insert_with(|| Value::Object(Map::new())) {
-            set.extend(kept);
-            set.sort_keys();
-        }
+        let mut set = match std::mem::take(&mut extra.set) {
+            Field::Given(Value::Object(set)) => set,
+            _ => Map::new(),
+        };
+        set.extend(kept);
+        set.sort_keys();
+        extra.set = Field::Given(Value::Object(set));
     }
+    if has_keys(&extra) { Field::Given(extra) } else { Field::Absent }
 }
 
-/// Reads an object written by [`attach`]: its xpander keys, then the patch under the key. Keys
-/// of the patch's `set` that name no field (a newer minor format's) are kept verbatim.
-pub fn read<M>(object: &Obj, errs: &mut Violations, read: impl FnOnce(&Obj, &mut Violations) -> M) -> M
+/// Applies the patch under the key to what the object's xpander keys gave. Keys of the
+/// patch's `set` that name no field (a newer minor format's) are kept verbatim. Gives the rest
+/// of the key (ids, carried resources) to the caller; a key that is not an object is reported.
+pub fn read<M>(c: &mut Check, mut value: M, field: Field<Carried>) -> (M, Carried)
 where
     M: prost::Message + prost::Name + Default,
 {
-    let mut value = read(object, errs);
-    if let Some(ext) = object.object(KEY, errs) {
-        patch::apply(&mut value, &patch::read(&ext, errs));
-        if let Some(Value::Object(set)) = ext.get("set") {
-            kept::store(&mut value, set);
+    let Some(mut ext) = c.take(KEY, KEY, field) else {
+        return (value, Carried::default());
+    };
+    let set = std::mem::take(&mut ext.set);
+    let clear = std::mem::take(&mut ext.clear);
+    c.within(KEY, KEY, |c| {
+        let unknown = match &set {
+            Field::Given(Value::Object(set)) => Some(set.clone()),
+            _ => None,
+        };
+        patch::apply(&mut value, &patch::read::<M>(c, set, clear));
+        if let Some(set) = unknown {
+            kept::store(&mut value, &set);
         }
-    }
-    value
-}
-
-/// The key's object, read silently ([`read`] reports a key that is not an object).
-pub fn ext<'a>(object: &Obj<'a>) -> Option<Obj<'a>> {
-    let map = object.get(KEY)?.as_object()?;
-    Some(Obj { map, path: object.path(KEY) })
-}
-
-/// Puts the non-empty `extra` under the key, merging with what is already there.
-pub fn insert(map: &mut Map<String, Value>, extra: Out) {
-    let Value::Object(extra) = Value::from(extra) else { unreachable!("Out builds objects") };
-    if extra.is_empty() {
-        return;
-    }
-    match map.get_mut(KEY) {
-        Some(Value::Object(existing)) => existing.extend(extra),
-        _ => {
-            map.insert(KEY.to_owned(), Value::Object(extra));
-        }
-    }
+    });
+    (value, ext)
 }
 
 /// A whole resource as proto3 JSON (`{}` when it is empty); read with [`patch::message`].
 pub fn message_json<M: prost::Message + prost::Name>(message: &M) -> Value {
     extension::write(message).unwrap_or_else(|| Value::Object(Map::new()))
-}
-
-/// An object of the document as a reader.
-pub fn object(map: &Map<String, Value>) -> Obj<'_> {
-    Obj { map, path: String::new() }
 }

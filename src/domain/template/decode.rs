@@ -5,32 +5,33 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::fields::{required_objects, required_string};
+use super::dto::{AgentDefinition, ById, Detached};
+use super::fields::required_items;
 use super::knowledge::{self, Minted};
-use super::tools::{self, Form};
+use super::tools;
 use super::{MAX_DEPTH, MAX_NODES, TemplateTree, agent, carry, patch};
-use crate::domain::bundle::extension::clear_identity;
-use crate::domain::bundle::read::{Obj, Violations, kind};
-use crate::error::FieldViolation;
+use crate::domain::bundle::extension::{KEY, clear_identity};
+use crate::domain::wire::{Check, Field};
+use crate::error::{FieldViolation, ViolationKind};
 use crate::proto::{McpServer, Tool};
 
 pub fn decode(value: &Value) -> Result<TemplateTree, Vec<FieldViolation>> {
-    let Value::Object(map) = value else {
-        return Err(vec![FieldViolation::new("", format!("must be an object, not {}", kind(value)))]);
+    let Field::Given(root) = Field::<AgentDefinition>::read(value.clone()) else {
+        return Err(vec![FieldViolation::of_kind(ViolationKind::NotObject, "", "must be an object")]);
     };
-    let root = carry::object(map);
     let mut reader = Reader::default();
-    reader.tree.root = reader.node(&root, 0);
-    if let Some(detached) = carry::ext(&root).and_then(|ext| ext.object("detached", &mut reader.errs)) {
-        reader.detached(&detached);
+    let mut c = Check::default();
+    let (root, detached) = reader.node(&mut c, root, 0);
+    reader.tree.root = root;
+    if let Some(detached) = detached {
+        c.within(KEY, KEY, |c| c.within("detached", "detached", |c| reader.detached(c, detached)));
     }
-    if reader.errs.is_empty() { Ok(reader.tree) } else { Err(reader.errs) }
+    if c.errs.is_empty() { Ok(reader.tree) } else { Err(c.errs) }
 }
 
 #[derive(Default)]
 struct Reader {
     tree: TemplateTree,
-    errs: Violations,
     /// Definitions read so far, against [`MAX_NODES`].
     nodes: usize,
     /// Where each resource was first defined, by kind and id.
@@ -39,103 +40,113 @@ struct Reader {
 }
 
 impl Reader {
-    /// Reads one definition and what it nests; gives its id.
-    fn node(&mut self, object: &Obj, depth: usize) -> String {
+    /// Reads one definition (at the path `c` is at) and what it nests; gives its id, and its
+    /// `agentport.detached` for the root to read.
+    fn node(&mut self, c: &mut Check, mut d: AgentDefinition, depth: usize) -> (String, Option<Detached>) {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             if self.nodes == MAX_NODES + 1 {
-                self.errs.push(FieldViolation::new(
-                    &object.path,
-                    format!("is past the limit of {MAX_NODES} agent definitions"),
-                ));
+                c.push(ViolationKind::Invalid, "", format!("is past the limit of {MAX_NODES} agent definitions"));
             }
-            return String::new();
+            return (String::new(), None);
         }
-        let id = required_string(object, "id", &mut self.errs);
-        if id.is_empty() && object.get("id").is_some_and(Value::is_string) {
-            let violation = FieldViolation::new(object.path("id"), "must not be empty");
-            self.errs.push(violation);
+        let empty = matches!(&d.id, Field::Given(id) if id.is_empty());
+        let id = c.required("id", "id", std::mem::take(&mut d.id)).unwrap_or_default();
+        if empty {
+            c.push(ViolationKind::Invalid, "id", "must not be empty");
         }
 
         let mut kbs = Vec::new();
-        let items = object.objects("knowledge_bases", &mut self.errs);
-        for item in items.unwrap_or_default() {
-            let (kb_id, copy) = knowledge::read(&item, &mut self.minted, &mut self.errs);
-            kbs.push((kb_id.clone(), copy.knowledge_base.clone()));
-            self.knowledge_base(kb_id, copy, &item.path);
+        if let Some(items) = c.take("knowledge_bases", "knowledge_bases", std::mem::take(&mut d.knowledge_bases)) {
+            c.items("knowledge_bases", "knowledge_bases", items, |c, item| {
+                let (kb_id, copy) = knowledge::read(c, item, &mut self.minted);
+                kbs.push((kb_id.clone(), copy.knowledge_base.clone()));
+                self.knowledge_base(c, kb_id, copy);
+            });
         }
-        let errs = &mut self.errs;
-        for (key, form) in [("custom_functions", Form::CustomFunction), ("connectors", Form::Connector)] {
-            for item in required_objects(object, key, errs) {
-                let tool_id = required_string(&item, "id", errs);
-                let tool = carry::read(&item, errs, |o, e| tools::read(form, o, e));
-                add(&mut self.tree.tools, &mut self.first, ("tool", tool_id), tool, &item.path, errs);
-            }
-        }
-        let subs = object.objects("sub_agents", errs).unwrap_or_default();
-        if depth >= MAX_DEPTH && !subs.is_empty() {
-            errs.push(FieldViolation::new(object.path("sub_agents"), format!("nests deeper than {MAX_DEPTH} levels")));
-        } else {
-            for sub in &subs {
-                self.node(sub, depth + 1);
+        required_items(c, "custom_functions", std::mem::take(&mut d.custom_functions), |c, mut item| {
+            let tool_id = c.required("id", "id", std::mem::take(&mut item.id)).unwrap_or_default();
+            let ext = std::mem::take(&mut item.agentport);
+            let read = tools::read_function(c, item);
+            let (tool, _) = carry::read(c, read, ext);
+            self.add_tool(c, tool_id, tool);
+        });
+        required_items(c, "connectors", std::mem::take(&mut d.connectors), |c, mut item| {
+            let tool_id = c.required("id", "id", std::mem::take(&mut item.id)).unwrap_or_default();
+            let ext = std::mem::take(&mut item.agentport);
+            let read = tools::read_connector(c, item);
+            let (tool, _) = carry::read(c, read, ext);
+            self.add_tool(c, tool_id, tool);
+        });
+        let subs_given = std::mem::take(&mut d.sub_agents);
+        let subs = agent::nested(&subs_given);
+        if let Some(items) = c.take("sub_agents", "sub_agents", subs_given) {
+            if depth >= MAX_DEPTH && !items.is_empty() {
+                c.push(ViolationKind::Invalid, "sub_agents", format!("nests deeper than {MAX_DEPTH} levels"));
+            } else {
+                c.items("sub_agents", "sub_agents", items, |c, sub| {
+                    self.node(c, sub, depth + 1);
+                });
             }
         }
 
-        let errs = &mut self.errs;
-        let read = |o: &Obj, e: &mut Violations| {
-            let mut derived = agent::read(o, e);
-            agent::link(&mut derived, o, &kbs);
-            derived
+        let ext = std::mem::take(&mut d.agentport);
+        let mut derived = agent::read(&mut d, c);
+        agent::link(&mut derived, &subs, &kbs);
+        let (agent, ext) = carry::read(c, derived, ext);
+        let agent = bare(agent);
+        c.within(KEY, KEY, |c| self.resources(c, ext.tools, ext.mcp_servers));
+        let path = c.path("");
+        add(&mut self.tree.agents, &mut self.first, ("agent", id.clone()), agent, &path, &mut c.errs);
+        let detached = match (depth, ext.detached) {
+            (0, detached) => c.within(KEY, KEY, |c| c.take("detached", "detached", detached)),
+            _ => None,
         };
-        let agent = bare(carry::read(object, errs, read));
-        if let Some(ext) = carry::ext(object) {
-            self.resources(&ext);
-        }
-        let errs = &mut self.errs;
-        add(&mut self.tree.agents, &mut self.first, ("agent", id.clone()), agent, &object.path, errs);
-        id
+        (id, detached)
     }
 
-    /// `tools` and `mcpServers` of a definition's extension: resources with no xpander form.
-    fn resources(&mut self, ext: &Obj) {
-        let errs = &mut self.errs;
-        if let Some(tools) = ext.object("tools", errs) {
-            for (id, value) in tools.map {
-                let path = tools.path(id);
-                let tool: Tool = bare(patch::message(value, path.clone(), errs));
-                let key = ("tool", id.clone());
-                add(&mut self.tree.tools, &mut self.first, key, tool, &path, errs);
-            }
+    fn add_tool(&mut self, c: &mut Check, id: String, tool: Tool) {
+        let path = c.path("");
+        add(&mut self.tree.tools, &mut self.first, ("tool", id), bare(tool), &path, &mut c.errs);
+    }
+
+    /// `tools` and `mcpServers` of an `agentport` object: resources with no xpander form.
+    fn resources(&mut self, c: &mut Check, tools: ById, servers: ById) {
+        for (id, value) in c.take("tools", "tools", tools).unwrap_or_default() {
+            let path = c.path(&format!("tools.{id}"));
+            let tool: Tool = bare(patch::message(&value, path.clone(), &mut c.errs));
+            add(&mut self.tree.tools, &mut self.first, ("tool", id), tool, &path, &mut c.errs);
         }
-        if let Some(servers) = ext.object("mcpServers", errs) {
-            for (id, value) in servers.map {
-                let path = servers.path(id);
-                let server: McpServer = bare(patch::message(value, path.clone(), errs));
-                let key = ("MCP server", id.clone());
-                add(&mut self.tree.mcp_servers, &mut self.first, key, server, &path, errs);
-            }
+        for (id, value) in c.take("mcpServers", "mcpServers", servers).unwrap_or_default() {
+            let path = c.path(&format!("mcpServers.{id}"));
+            let server: McpServer = bare(patch::message(&value, path.clone(), &mut c.errs));
+            add(&mut self.tree.mcp_servers, &mut self.first, ("MCP server", id), server, &path, &mut c.errs);
         }
     }
 
     /// The root's `agentport.detached`: what no nested definition reaches.
-    fn detached(&mut self, detached: &Obj) {
-        for item in detached.objects("agents", &mut self.errs).unwrap_or_default() {
-            self.node(&item, 1);
+    fn detached(&mut self, c: &mut Check, detached: Detached) {
+        if let Some(items) = c.take("agents", "agents", detached.agents) {
+            c.items("agents", "agents", items, |c, item| {
+                self.node(c, item, 1);
+            });
         }
-        self.resources(detached);
-        for item in detached.objects("knowledgeBases", &mut self.errs).unwrap_or_default() {
-            let (id, copy) = knowledge::read(&item, &mut self.minted, &mut self.errs);
-            self.knowledge_base(id, copy, &item.path);
+        self.resources(c, detached.tools, detached.mcp_servers);
+        if let Some(items) = c.take("knowledgeBases", "knowledgeBases", detached.knowledge_bases) {
+            c.items("knowledgeBases", "knowledgeBases", items, |c, item| {
+                let (id, copy) = knowledge::read(c, item, &mut self.minted);
+                self.knowledge_base(c, id, copy);
+            });
         }
     }
 
-    fn knowledge_base(&mut self, id: String, mut copy: super::KnowledgeBaseCopy, path: &str) {
+    fn knowledge_base(&mut self, c: &mut Check, id: String, mut copy: super::KnowledgeBaseCopy) {
         clear_identity(&mut copy.knowledge_base);
         for entry in &mut copy.documents {
             clear_identity(&mut entry.value);
         }
-        let key = ("knowledge base", id);
-        add(&mut self.tree.knowledge_bases, &mut self.first, key, copy, path, &mut self.errs);
+        let path = c.path("");
+        add(&mut self.tree.knowledge_bases, &mut self.first, ("knowledge base", id), copy, &path, &mut c.errs);
     }
 }
 
@@ -146,7 +157,7 @@ fn add<T: PartialEq>(
     (what, id): (&'static str, String),
     value: T,
     path: &str,
-    errs: &mut Violations,
+    errs: &mut Vec<FieldViolation>,
 ) {
     if id.is_empty() {
         return;

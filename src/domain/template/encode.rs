@@ -3,17 +3,20 @@
 //! nested again, so cycles end. Whatever no nested definition reaches rides along under the
 //! root's `agentport.detached`, so nothing of the tree is lost.
 
-use crate::domain::agent_graph::{graph_function_ids, sub_agent_ids};
 use std::collections::BTreeSet;
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::tools::Form;
+use super::agent::all;
+use super::dto::{AgentDefinition, ById, Carried, ConnectedConnector, CustomFunction, Detached, ExportedKnowledgeBase};
+use super::tools::Written;
 use super::{KnowledgeBaseCopy, TemplateTree, agent, carry, knowledge, tools};
+use crate::domain::agent_graph::{graph_function_ids, sub_agent_ids};
 use crate::domain::bundle::clean;
-use crate::domain::bundle::read::{Obj, Violations};
-use crate::domain::bundle::write::Out;
+use crate::domain::bundle::fields::{given, some_items};
 use crate::domain::format_version;
+use crate::domain::wire::Field;
 use crate::proto::tool::Config;
 use crate::proto::{Agent, KnowledgeBase};
 
@@ -21,10 +24,20 @@ pub fn encode(tree: &TemplateTree) -> Value {
     let mut writer = Writer { tree, path: Vec::new(), reached: Reached::default() };
     let mut root = writer.node(&tree.root);
     let detached = writer.detached();
-    let mut extra = Out::new();
-    extra.object("detached", detached).put(format_version::FIELD, format_version::CURRENT.to_string());
-    carry::insert(root.as_object_mut().expect("a node is an object"), extra);
-    root
+    let mut ext = match std::mem::take(&mut root.agentport) {
+        Field::Given(ext) => ext,
+        _ => Carried::default(),
+    };
+    let empty = detached.agents.is_absent()
+        && detached.tools.is_absent()
+        && detached.mcp_servers.is_absent()
+        && detached.knowledge_bases.is_absent();
+    if !empty {
+        ext.detached = given(detached);
+    }
+    ext.format_version = given(format_version::CURRENT.to_string());
+    root.agentport = given(ext);
+    serde_json::to_value(root).expect("a definition always serializes")
 }
 
 struct Writer<'a> {
@@ -43,8 +56,13 @@ struct Reached {
     knowledge_bases: BTreeSet<String>,
 }
 
+/// Resources by id, written when there is one.
+fn by_id(map: IndexMap<String, Value>) -> ById {
+    if map.is_empty() { Field::Absent } else { given(map) }
+}
+
 impl Writer<'_> {
-    fn node(&mut self, id: &str) -> Value {
+    fn node(&mut self, id: &str) -> AgentDefinition {
         self.reached.agents.insert(id.to_owned());
         let agent = self.tree.agents.get(id).map(clean).unwrap_or_default();
 
@@ -53,16 +71,16 @@ impl Writer<'_> {
             .into_iter()
             .filter(|sub| self.tree.agents.contains_key(*sub) && !self.path.iter().any(|p| p == sub))
             .collect();
-        let subs: Vec<Value> = nested.into_iter().map(|sub| self.node(sub)).collect();
+        let subs: Vec<AgentDefinition> = nested.into_iter().map(|sub| self.node(sub)).collect();
         self.path.pop();
 
         let (functions, connectors, other_tools) = self.tools(&agent);
-        let mut servers = Out::new();
+        let mut servers = IndexMap::new();
         let server_ids: BTreeSet<&str> = agent.mcp_servers.iter().map(|m| m.mcp_server_id.as_str()).collect();
         for server_id in server_ids {
             if let Some(server) = self.tree.mcp_servers.get(server_id) {
                 self.reached.mcp_servers.insert(server_id.to_owned());
-                servers.put(server_id, carry::message_json(&clean(server)));
+                servers.insert(server_id.to_owned(), carry::message_json(&clean(server)));
             }
         }
         let (kb_values, kbs) = self.knowledge_bases(&agent);
@@ -70,31 +88,27 @@ impl Writer<'_> {
         let tree = self.tree;
         let is_connector =
             |tool_id: &str| tree.tools.get(tool_id).is_some_and(|t| matches!(t.config, Some(Config::Connector(_))));
-        let mut out = Out::new();
-        out.put("id", id);
-        agent::write(&agent, is_connector, &mut out);
-        out.list("custom_functions", functions)
-            .list("connectors", connectors)
-            .list("sub_agents", subs)
-            .list("knowledge_bases", kb_values);
-        let mut value = out.take();
-        let mut extra = Out::new();
-        extra.object("tools", other_tools).object("mcpServers", servers);
-        let read = |object: &Obj, errs: &mut Violations| {
-            let mut derived = agent::read(object, errs);
-            agent::link(&mut derived, object, &kbs);
-            derived
-        };
-        carry::attach(&mut value, &agent, read, extra);
-        value
+        let mut written = agent::write(&agent, is_connector);
+        // The agent's keys read back (nesting keys are read by the caller of `agent::read`).
+        let mut derived = carry::read_back(&written, |c, mut d| agent::read(&mut d, c));
+        let links: Vec<(String, String)> = subs.iter().filter_map(agent::sub_link).collect();
+        agent::link(&mut derived, &links, &kbs);
+        let extra = Carried { tools: by_id(other_tools), mcp_servers: by_id(servers), ..Default::default() };
+        written.agentport = carry::attach(&agent, derived, extra);
+        written.id = given(id.to_owned());
+        written.custom_functions = all(functions);
+        written.connectors = all(connectors);
+        written.sub_agents = all(subs);
+        written.knowledge_bases = all(kb_values);
+        written
     }
 
     /// The attached tools and the custom functions the graph calls, in id order: custom
     /// functions, connectors, and the rest as proto3 JSON.
-    fn tools(&mut self, agent: &Agent) -> (Vec<Value>, Vec<Value>, Out) {
+    fn tools(&mut self, agent: &Agent) -> (Vec<CustomFunction>, Vec<ConnectedConnector>, IndexMap<String, Value>) {
         let mut ids: BTreeSet<&str> = agent.tools.iter().map(|t| t.tool_id.as_str()).collect();
         ids.extend(graph_function_ids(agent));
-        let (mut functions, mut connectors, mut rest) = (Vec::new(), Vec::new(), Out::new());
+        let (mut functions, mut connectors, mut rest) = (Vec::new(), Vec::new(), IndexMap::new());
         for id in ids {
             let Some(tool) = self.tree.tools.get(id) else {
                 continue;
@@ -102,16 +116,18 @@ impl Writer<'_> {
             self.reached.tools.insert(id.to_owned());
             let tool = clean(tool);
             match tools::write(id, &tool) {
-                Some((form, mut value)) => {
-                    let read = |object: &Obj, errs: &mut Violations| tools::read(form, object, errs);
-                    carry::attach(&mut value, &tool, read, Out::new());
-                    match form {
-                        Form::CustomFunction => functions.push(value),
-                        Form::Connector => connectors.push(value),
-                    }
+                Some(Written::CustomFunction(mut f)) => {
+                    let derived = carry::read_back(&f, tools::read_function);
+                    f.agentport = carry::attach(&tool, derived, Carried::default());
+                    functions.push(f);
+                }
+                Some(Written::Connector(mut connector)) => {
+                    let derived = carry::read_back(&connector, tools::read_connector);
+                    connector.agentport = carry::attach(&tool, derived, Carried::default());
+                    connectors.push(connector);
                 }
                 None => {
-                    rest.put(id, carry::message_json(&tool));
+                    rest.insert(id.to_owned(), carry::message_json(&tool));
                 }
             }
         }
@@ -119,7 +135,7 @@ impl Writer<'_> {
     }
 
     /// The attached knowledge bases in attachment order, written and as read back.
-    fn knowledge_bases(&mut self, agent: &Agent) -> (Vec<Value>, Vec<(String, KnowledgeBase)>) {
+    fn knowledge_bases(&mut self, agent: &Agent) -> (Vec<ExportedKnowledgeBase>, Vec<(String, KnowledgeBase)>) {
         let mut seen = BTreeSet::new();
         let mut values = Vec::new();
         let mut read = Vec::new();
@@ -140,22 +156,22 @@ impl Writer<'_> {
     }
 
     /// Agents no definition nests (each with what it reaches), then unreached resources.
-    fn detached(&mut self) -> Out {
+    fn detached(&mut self) -> Detached {
         let mut agents = Vec::new();
         for id in self.tree.agents.keys() {
             if !self.reached.agents.contains(id) {
                 agents.push(self.node(id));
             }
         }
-        let (mut tools, mut servers) = (Out::new(), Out::new());
+        let (mut tools, mut servers) = (IndexMap::new(), IndexMap::new());
         for (id, tool) in &self.tree.tools {
             if !self.reached.tools.contains(id) {
-                tools.put(id, carry::message_json(&clean(tool)));
+                tools.insert(id.clone(), carry::message_json(&clean(tool)));
             }
         }
         for (id, server) in &self.tree.mcp_servers {
             if !self.reached.mcp_servers.contains(id) {
-                servers.put(id, carry::message_json(&clean(server)));
+                servers.insert(id.clone(), carry::message_json(&clean(server)));
             }
         }
         let knowledge_bases = self
@@ -164,12 +180,12 @@ impl Writer<'_> {
             .iter()
             .filter(|(id, _)| !self.reached.knowledge_bases.contains(*id))
             .map(|(id, copy)| knowledge::write(id, &clean_copy(copy)));
-        let mut out = Out::new();
-        out.some("agents", agents)
-            .object("tools", tools)
-            .object("mcpServers", servers)
-            .some("knowledgeBases", knowledge_bases);
-        out
+        Detached {
+            agents: some_items(agents),
+            tools: by_id(tools),
+            mcp_servers: by_id(servers),
+            knowledge_bases: some_items(knowledge_bases),
+        }
     }
 }
 

@@ -55,3 +55,9 @@ pub const LLM_SETTINGS_TYPES: &[&str] = &["before", "after"];
 pub fn documented<'a>(value: &'a str, allowed: &[&str]) -> Option<&'a str> {
     allowed.contains(&value).then_some(value)
 }
+
+/// The value under its xpander key when the schema documents it, else not written.
+pub fn written(value: &str, allowed: &[&str]) -> crate::domain::wire::Field<String> {
+    documented(value, allowed)
+        .map_or(crate::domain::wire::Field::Absent, |v| crate::domain::wire::Field::Given(v.to_owned()))
+}

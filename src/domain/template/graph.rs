@@ -2,86 +2,82 @@
 //! item whose required enumeration value is undocumented is left out of its list; the list then
 //! differs from the canonical one and travels whole in the extension.
 
-use serde_json::Value;
-
+use super::dto;
 use super::enums::{self, documented};
-use super::fields::{Shape, required_string, required_strings, verbatim_text, verbatim_value};
+use super::fields::{Shape, float, optional_items, required_strings, verbatim_text, verbatim_value};
 use super::settings;
-use crate::domain::bundle::read::{Obj, Violations, set};
-use crate::domain::bundle::write::Out;
+use crate::domain::bundle::fields::{given, list, opt, some_items, text};
+use crate::domain::bundle::read::set;
+use crate::domain::wire::Check;
 use crate::proto::{GraphItem, GraphLlmSettings, SourceNode};
 
-pub fn write_item(item: &GraphItem) -> Option<Value> {
+pub fn write_item(item: &GraphItem) -> Option<dto::GraphItem> {
     let item_type = documented(&item.r#type, enums::GRAPH_ITEM_TYPES)?;
-    let mut out = Out::new();
-    out.string("id", &item.id)
-        .put("item_id", item.item_id.as_str())
-        .string("name", &item.display_name)
-        .put("type", item_type)
-        .opt("sub_type", documented(&item.sub_type, enums::GRAPH_ITEM_SUB_TYPES))
-        .list("targets", item.targets.iter().map(String::as_str))
-        .opt("settings", item.settings.as_ref().map(settings::write))
-        .some("llm_settings", item.llm_settings.iter().map(write_llm))
-        .opt("is_first", item.is_first);
-    Some(out.take())
+    Some(dto::GraphItem {
+        id: text(&item.id),
+        item_id: given(item.item_id.clone()),
+        name: text(&item.display_name),
+        kind: given(item_type.to_owned()),
+        sub_type: enums::written(&item.sub_type, enums::GRAPH_ITEM_SUB_TYPES),
+        targets: list(&item.targets),
+        settings: opt(item.settings.as_ref().map(settings::write)),
+        llm_settings: some_items(item.llm_settings.iter().map(write_llm)),
+        is_first: opt(item.is_first),
+    })
 }
 
-pub fn read_item(object: &Obj, errs: &mut Violations) -> GraphItem {
+pub fn read_item(c: &mut Check, given: dto::GraphItem) -> GraphItem {
     let mut item = GraphItem {
-        item_id: required_string(object, "item_id", errs),
-        r#type: required_string(object, "type", errs),
-        targets: required_strings(object, "targets", errs),
+        item_id: c.required("item_id", "item_id", given.item_id).unwrap_or_default(),
+        r#type: c.required("type", "type", given.kind).unwrap_or_default(),
+        targets: required_strings(c, "targets", given.targets),
         ..Default::default()
     };
-    set(&mut item.id, object.string("id", errs));
-    set(&mut item.display_name, object.string("name", errs));
-    set(&mut item.sub_type, object.string("sub_type", errs));
-    item.settings = object.object("settings", errs).map(|s| settings::read(&s, errs));
-    set(&mut item.llm_settings, read_llms(object, errs));
-    item.is_first = object.bool("is_first", errs);
+    set(&mut item.id, c.take("id", "id", given.id));
+    set(&mut item.display_name, c.take("name", "display_name", given.name));
+    set(&mut item.sub_type, c.take("sub_type", "sub_type", given.sub_type));
+    if let Some(s) = c.take("settings", "settings", given.settings) {
+        item.settings = Some(c.within("settings", "settings", |c| settings::read(c, s)));
+    }
+    set(&mut item.llm_settings, optional_items(c, "llm_settings", given.llm_settings, read_llm));
+    item.is_first = c.take("is_first", "is_first", given.is_first);
     item
 }
 
-pub fn write_source(node: &SourceNode) -> Option<Value> {
+pub fn write_source(node: &SourceNode) -> Option<dto::SourceNode> {
     let node_type = documented(&node.r#type, enums::SOURCE_NODE_TYPES)?;
-    let mut out = Out::new();
-    out.string("id", &node.id)
-        .put("type", node_type)
-        .list("targets", node.targets.iter().map(String::as_str))
-        .opt("metadata", verbatim_value(&node.metadata_json, Shape::Object));
-    Some(out.take())
+    Some(dto::SourceNode {
+        id: text(&node.id),
+        kind: given(node_type.to_owned()),
+        targets: list(&node.targets),
+        metadata: opt(verbatim_value(&node.metadata_json, Shape::Object)),
+    })
 }
 
-pub fn read_source(object: &Obj, errs: &mut Violations) -> SourceNode {
+pub fn read_source(c: &mut Check, given: dto::SourceNode) -> SourceNode {
     SourceNode {
-        id: object.string("id", errs).unwrap_or_default(),
-        r#type: required_string(object, "type", errs),
-        targets: object.strings("targets", errs).unwrap_or_default(),
-        metadata_json: verbatim_text(object, "metadata", Shape::Object, errs).unwrap_or_default(),
+        id: c.take("id", "id", given.id).unwrap_or_default(),
+        r#type: c.required("type", "type", given.kind).unwrap_or_default(),
+        targets: c.strings("targets", "targets", given.targets).unwrap_or_default(),
+        metadata_json: verbatim_text(c, "metadata", given.metadata, Shape::Object).unwrap_or_default(),
     }
 }
 
 /// One `AIAgentGraphItemLLMSettings`, used at agent level and per graph item.
-pub fn write_llm(settings: &GraphLlmSettings) -> Value {
-    let mut out = Out::new();
-    out.opt("type", documented(&settings.r#type, enums::LLM_SETTINGS_TYPES))
-        .string("provider", &settings.provider)
-        .string("model", &settings.model)
-        .float("temperature", settings.temperature);
-    out.take()
+pub fn write_llm(settings: &GraphLlmSettings) -> dto::LlmSettings {
+    dto::LlmSettings {
+        kind: enums::written(&settings.r#type, enums::LLM_SETTINGS_TYPES),
+        provider: text(&settings.provider),
+        model: text(&settings.model),
+        temperature: float(settings.temperature),
+    }
 }
 
-pub fn read_llms(object: &Obj, errs: &mut Violations) -> Option<Vec<GraphLlmSettings>> {
-    let items = object.objects("llm_settings", errs)?;
-    Some(
-        items
-            .iter()
-            .map(|o| GraphLlmSettings {
-                r#type: o.string("type", errs).unwrap_or_default(),
-                provider: o.string("provider", errs).unwrap_or_default(),
-                model: o.string("model", errs).unwrap_or_default(),
-                temperature: o.f64("temperature", errs),
-            })
-            .collect(),
-    )
+pub fn read_llm(c: &mut Check, given: dto::LlmSettings) -> GraphLlmSettings {
+    GraphLlmSettings {
+        r#type: c.take("type", "type", given.kind).unwrap_or_default(),
+        provider: c.take("provider", "provider", given.provider).unwrap_or_default(),
+        model: c.take("model", "model", given.model).unwrap_or_default(),
+        temperature: c.take("temperature", "temperature", given.temperature),
+    }
 }

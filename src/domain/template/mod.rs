@@ -13,6 +13,7 @@
 pub(crate) mod agent;
 mod carry;
 mod decode;
+pub(crate) mod dto;
 mod encode;
 pub(crate) mod enums;
 pub(crate) mod fields;

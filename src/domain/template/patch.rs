@@ -8,10 +8,11 @@
 
 use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor, ReflectMessage, Value};
 
+use super::dto::Strings;
 use crate::domain::bundle::extension;
-use crate::domain::bundle::read::{Obj, Violations};
-use crate::domain::bundle::write::Out;
+use crate::domain::bundle::fields::{opt, some};
 use crate::domain::reflect::{descriptor, from_dynamic, to_dynamic};
+use crate::domain::wire::{Check, Field};
 use crate::error::FieldViolation;
 
 #[derive(Debug, Default)]
@@ -37,23 +38,28 @@ pub fn apply<M: prost::Message + prost::Name + Default>(derived: &mut M, patch: 
     *derived = from_dynamic(&target);
 }
 
-/// Writes `set` and `clear` into `out` (nothing for an empty patch).
-pub fn write<M: prost::Message + prost::Name>(patch: &Patch<M>, out: &mut Out) {
-    out.opt("set", extension::write(&patch.set));
-    out.some("clear", patch.clear.iter().map(String::as_str));
+/// `set` and `clear` as written (absent for an empty patch).
+pub fn write<M: prost::Message + prost::Name>(patch: &Patch<M>) -> (Field<serde_json::Value>, Strings) {
+    (opt(extension::write(&patch.set)), some(&patch.clear))
 }
 
-/// Reads `set` and `clear` of `object`; every path must name a field.
-pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut Violations) -> Patch<M> {
+/// Reads `set` and `clear`; every path must name a field.
+pub fn read<M: prost::Message + prost::Name + Default>(
+    c: &mut Check,
+    set: Field<serde_json::Value>,
+    clear: Strings,
+) -> Patch<M> {
     let mut patch = Patch::default();
-    if let Some(value) = object.get("set") {
-        patch.set = message(value, object.path("set"), errs);
+    if let Some(value) = c.take("set", "set", set) {
+        patch.set = message(&value, c.path("set"), &mut c.errs);
     }
-    if let Some(items) = object.array("clear", errs) {
-        for item in items {
-            match item.value.as_str() {
-                Some(path) if names_field(descriptor::<M>(), path) => patch.clear.push(path.to_owned()),
-                _ => errs.push(FieldViolation::new(item.path, "must be the dotted path of a field")),
+    if let Some(items) = c.take("clear", "clear", clear) {
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Field::Given(path) if names_field(descriptor::<M>(), &path) => patch.clear.push(path),
+                _ => c
+                    .errs
+                    .push(FieldViolation::new(c.path(&format!("clear[{i}]")), "must be the dotted path of a field")),
             }
         }
     }
@@ -61,7 +67,7 @@ pub fn read<M: prost::Message + prost::Name + Default>(object: &Obj, errs: &mut 
 }
 
 /// A message from its proto3 JSON; unknown keys are ignored, anything else wrong is reported.
-pub fn message<M>(value: &serde_json::Value, path: String, errs: &mut Violations) -> M
+pub fn message<M>(value: &serde_json::Value, path: String, errs: &mut Vec<FieldViolation>) -> M
 where
     M: prost::Message + prost::Name + Default,
 {

@@ -17,10 +17,9 @@ use super::enums::{
     ModelProvider, ReasoningEffort, WireEnum,
 };
 use super::wire::{Check, Field};
-use crate::domain::bundle::read::Obj;
 use crate::domain::bundle::verbatim;
+use crate::domain::template::fields::{Shape, string_map, verbatim_of};
 use crate::domain::template::settings;
-use crate::error::ViolationKind;
 use crate::proto::{
     Agent, AgentFlags, AgentStatus, ConnectivityDetails, Delegation, GraphItem, GraphLlmSettings,
     KnowledgeBaseAttachment, LlmConfig, LlmCredentials, Notification, NotificationSettings, OidcSettings,
@@ -90,27 +89,27 @@ fn read(b: Body, agent: &mut Agent, c: &mut Check) {
             set(&mut instructions.general, c.take("general", "general", given.general));
         });
     }
-    for (key, canonical, slot, field, object) in [
-        ("output_schema", "output_schema_json", &mut agent.output_schema_json, b.output_schema, true),
-        ("oas", "oas_json", &mut agent.oas_json, b.oas, true),
-        ("agno_settings", "agno_settings_json", &mut agent.agno_settings_json, b.agno_settings, true),
+    for (key, canonical, slot, field, shape) in [
+        ("output_schema", "output_schema_json", &mut agent.output_schema_json, b.output_schema, Shape::Object),
+        ("oas", "oas_json", &mut agent.oas_json, b.oas, Shape::Object),
+        ("agno_settings", "agno_settings_json", &mut agent.agno_settings_json, b.agno_settings, Shape::Object),
         (
             "task_level_strategies",
             "task_level_strategies_json",
             &mut agent.task_level_strategies_json,
             b.task_level_strategies,
-            true,
+            Shape::Object,
         ),
         (
             "orchestration_nodes",
             "orchestration_nodes_json",
             &mut agent.orchestration_nodes_json,
             b.orchestration_nodes,
-            false,
+            Shape::Array,
         ),
     ] {
         let value = c.take(key, canonical, field);
-        set(slot, value.and_then(|v| verbatim_text(c, key, v, object)));
+        set(slot, value.and_then(|v| verbatim_of(c, key, v, shape)));
     }
     extra(c, agent, b.tools, b.created_by_details);
     llm(
@@ -210,45 +209,6 @@ fn localize(map: &mut HashMap<String, String>, text: String) {
     } else {
         map.insert("en".to_owned(), text);
     }
-}
-
-/// A verbatim object (or array) as its compact JSON text; it may also come as a string
-/// holding JSON text of that shape.
-fn verbatim_text(c: &mut Check, key: &str, value: Value, object: bool) -> Option<String> {
-    let value = match value {
-        Value::String(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                c.push(ViolationKind::Invalid, key, format!("is not valid JSON text: {e}"));
-                return None;
-            }
-        },
-        other => other,
-    };
-    match (object, &value) {
-        (true, Value::Object(_)) | (false, Value::Array(_)) => Some(verbatim::text(&value)),
-        (true, _) => {
-            c.push(ViolationKind::NotObject, key, "Input should be a valid dictionary");
-            None
-        }
-        (false, _) => {
-            c.push(ViolationKind::NotArray, key, "Input should be a valid list");
-            None
-        }
-    }
-}
-
-/// Header-like maps: strings as they are, other values as their JSON text.
-fn string_map(map: Map<String, Value>) -> HashMap<String, String> {
-    map.into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                other => verbatim::text(&other),
-            };
-            (k, text)
-        })
-        .collect()
 }
 
 fn extra(c: &mut Check, agent: &mut Agent, tools: Field<Vec<Value>>, details: Field<Map<String, Value>>) {
@@ -403,8 +363,8 @@ fn knowledge_base(c: &mut Check, given: AgentKnowledgeBase) -> KnowledgeBaseAtta
     }
 }
 
-/// One graph item; its `settings` are read by the template codec's reader, which reports at
-/// the body path.
+/// One graph item; its `settings` are read by the template codec's reader, the shape being the
+/// same.
 pub fn graph_item(c: &mut Check, given: AiAgentGraphItem) -> GraphItem {
     let mut item = GraphItem {
         item_id: c.required("item_id", "item_id", given.item_id).unwrap_or_default(),
@@ -417,9 +377,8 @@ pub fn graph_item(c: &mut Check, given: AiAgentGraphItem) -> GraphItem {
     set(&mut item.id, c.take("id", "id", given.id));
     set(&mut item.display_name, c.take("name", "display_name", given.name));
     set(&mut item.sub_type, c.take("sub_type", "sub_type", given.sub_type).map(name));
-    if let Some(map) = c.take("settings", "settings", given.settings) {
-        let object = Obj { map: &map, path: c.path("settings") };
-        item.settings = Some(settings::read(&object, &mut c.errs));
+    if let Some(given) = c.take("settings", "settings", given.settings) {
+        item.settings = Some(c.within("settings", "settings", |c| settings::read(c, given)));
         c.record("settings.schemas.input", "settings.input_schema_json");
         c.record("settings.schemas.output", "settings.output_schema_json");
     }
@@ -437,7 +396,7 @@ pub fn source_node(c: &mut Check, given: AiAgentSourceNode) -> SourceNode {
         targets: c.strings("targets", "targets", given.targets).unwrap_or_default(),
         metadata_json: c
             .take("metadata", "metadata_json", given.metadata)
-            .and_then(|v| verbatim_text(c, "metadata", v, true))
+            .and_then(|v| verbatim_of(c, "metadata", v, Shape::Object))
             .unwrap_or_default(),
     }
 }

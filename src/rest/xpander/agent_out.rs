@@ -224,15 +224,7 @@ pub fn graph_item(item: &GraphItem) -> Option<AiAgentGraphItem> {
         kind: kind.into(),
         sub_type: documented::<GraphItemSubType>(&item.sub_type),
         targets: strings(&item.targets),
-        settings: item
-            .settings
-            .as_ref()
-            .map(settings::write)
-            .and_then(|v| match v {
-                Value::Object(map) => Some(map),
-                _ => None,
-            })
-            .map_or(Field::Absent, Field::Given),
+        settings: item.settings.as_ref().map(settings::write).map_or(Field::Absent, Field::Given),
         llm_settings: if item.llm_settings.is_empty() {
             Field::Absent
         } else {

@@ -15,6 +15,7 @@ use super::enums::{
 };
 use super::http::PageQuery;
 use super::wire::{Field, object_dto};
+use crate::domain::template::dto::GraphItemSettings;
 
 /// A list of strings in a body.
 pub type Strings = Field<Vec<Field<String>>>;
@@ -516,7 +517,7 @@ pub struct AiAgentGraphItem {
     /// `AIAgentGraphItemSettings`; MCP and HITL credentials are write-only.
     #[serde(skip_serializing_if = "Field::is_absent")]
     #[schema(value_type = Option<Object>)]
-    pub settings: Field<Map<String, Value>>,
+    pub settings: Field<GraphItemSettings>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     #[schema(value_type = Option<Vec<AiAgentGraphItemLlmSettings>>)]
     pub llm_settings: Field<Vec<Field<AiAgentGraphItemLlmSettings>>>,
