@@ -53,27 +53,25 @@ class Reflected:
         answer = self._ask(list_services="")
         return [s.name for s in answer.list_services_response.service]
 
-    def _load(self, symbol):
-        answer = self._ask(file_containing_symbol=symbol)
-        files = [descriptor_pb2.FileDescriptorProto.FromString(raw) for raw in answer.file_descriptor_response.file_descriptor_proto]
-        pending = {f.name: f for f in files if f.name not in self.added}
-        # Add each file after its dependencies.
-        while pending:
-            ready = [f for f in pending.values() if all(d in self.added or d not in pending for d in f.dependency)]
-            for f in ready:
-                try:
-                    self.pool.Add(f)
-                except TypeError:
-                    pass  # already known under another answer
-                self.added.add(f.name)
-                del pending[f.name]
+    def _add(self, answer):
+        """Adds the files of a reflection answer after their dependencies, fetched by name as
+        grpcurl fetches them."""
+        for raw in answer.file_descriptor_response.file_descriptor_proto:
+            file = descriptor_pb2.FileDescriptorProto.FromString(raw)
+            if file.name in self.added:
+                continue
+            for dependency in file.dependency:
+                if dependency not in self.added:
+                    self._add(self._ask(file_by_filename=dependency))
+            self.pool.Add(file)
+            self.added.add(file.name)
 
     def method(self, path):
         service, name = path.rsplit("/", 1)
         try:
             descriptor = self.pool.FindServiceByName(service)
         except KeyError:
-            self._load(service)
+            self._add(self._ask(file_containing_symbol=service))
             descriptor = self.pool.FindServiceByName(service)
         return descriptor.methods_by_name[name]
 
@@ -133,6 +131,11 @@ def main():
         "parent": "tenants/staging", "secretId": "my-anthropic-key", "secret": {"displayName": "Mine", "value": "sk-mine"}}))
 
     for command in commands(readme):
+        # `"$(jq ...)"` is a command of its own inside the quotes (shlex would end the string
+        # at jq's first double quote): taken out before splitting.
+        substituted = re.search(r'"\$\((jq .*?)\)"(?=\s)', command)
+        if substituted:
+            command = command.replace(substituted.group(0), "__JQ__")
         tokens = shlex.split(command, posix=True)
         if not tokens or tokens[0] != "grpcurl":
             continue
@@ -147,12 +150,13 @@ def main():
             body = tokens[tokens.index("-d") + 1]
         positional = [t for i, t in enumerate(tokens[1:], 1) if not t.startswith("-") and tokens[i - 1] != "-d"]
         label = positional[-1] if positional else command
-        if body and body.startswith("$(jq"):
+        if body == "__JQ__":
             if not have_jq:
                 print(f"skip  {label} (needs jq)")
                 continue
-            jq = shlex.split(body[2:-1])
-            jq = [re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), ""), t) for t in jq]
+            jq = shlex.split(substituted.group(1))
+            # Shell variables ($PLAN_ID); jq's own ($id) are lowercase.
+            jq = [re.sub(r"\$([A-Z][A-Z0-9_]*)", lambda m: env.get(m.group(1), ""), t) for t in jq]
             body = subprocess.run(jq, cwd=work, check=True, capture_output=True, text=True).stdout
         if body and template_id:
             body = re.sub(r"<id[^>]*>", template_id, body)
