@@ -159,6 +159,25 @@ fn keep_absent<T>(field: &mut Field<T>, value: Field<T>) {
     }
 }
 
+/// The PUT body rules of a kind whose body requires only `name` and carries the bundle
+/// extension (tools, MCP servers).
+macro_rules! named_body {
+    ($dto:ty) => {
+        fn strip(body: &mut $dto) -> Field<dto::Metadata> {
+            (body.id, body.agentport) = (Field::Absent, Field::Absent);
+            std::mem::take(&mut body.metadata)
+        }
+
+        fn missing(body: &$dto) -> Vec<FieldViolation> {
+            required([("name", body.name.is_none())])
+        }
+
+        fn keep(body: &mut $dto, current: $dto) {
+            body.agentport = current.agentport;
+        }
+    };
+}
+
 /// The `AgentService` methods of one kind, and its identity fields.
 macro_rules! calls {
     (
@@ -380,18 +399,7 @@ impl Kind for Tools {
         delete_tool(DeleteToolRequest)
     );
 
-    fn strip(body: &mut dto::Tool) -> Field<dto::Metadata> {
-        (body.id, body.agentport) = (Field::Absent, Field::Absent);
-        std::mem::take(&mut body.metadata)
-    }
-
-    fn missing(body: &dto::Tool) -> Vec<FieldViolation> {
-        required([("name", body.name.is_none())])
-    }
-
-    fn keep(body: &mut dto::Tool, current: dto::Tool) {
-        body.agentport = current.agentport;
-    }
+    named_body!(dto::Tool);
 
     fn write(id: &str, tool: &Tool) -> dto::Tool {
         emporix_tool::write(id, &shown(tool))
@@ -451,18 +459,7 @@ impl Kind for McpServers {
         delete_mcp_server(DeleteMcpServerRequest)
     );
 
-    fn strip(body: &mut dto::McpServer) -> Field<dto::Metadata> {
-        (body.id, body.agentport) = (Field::Absent, Field::Absent);
-        std::mem::take(&mut body.metadata)
-    }
-
-    fn missing(body: &dto::McpServer) -> Vec<FieldViolation> {
-        required([("name", body.name.is_none())])
-    }
-
-    fn keep(body: &mut dto::McpServer, current: dto::McpServer) {
-        body.agentport = current.agentport;
-    }
+    named_body!(dto::McpServer);
 
     fn write(id: &str, server: &McpServer) -> dto::McpServer {
         emporix_mcp::write(id, &shown(server))
