@@ -152,3 +152,28 @@ fn the_number_of_definitions_is_limited() {
     assert_eq!(errs[0].field, format!("sub_agents[{}]", MAX_NODES - 1));
     assert!(errs[0].description.contains("1000"));
 }
+
+#[test]
+fn violations_say_what_kind_of_problem_they_are() {
+    use crate::error::ViolationKind;
+    let value = json!({
+        "name": 5,
+        "custom_functions": [],
+        "connectors": {},
+        "graph": [{"item_id": "x", "type": "tool", "targets": [], "settings": {"mcp_settings": {"headers": []}}}],
+        "agentport": "patch"
+    });
+    let mut found: Vec<(String, ViolationKind)> =
+        decode_definition(&value).unwrap_err().into_iter().map(|v| (v.field, v.kind)).collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        found,
+        [
+            ("agentport".to_owned(), ViolationKind::NotObject),
+            ("connectors".to_owned(), ViolationKind::NotArray),
+            ("graph[0].settings.mcp_settings.headers".to_owned(), ViolationKind::NotObject),
+            ("id".to_owned(), ViolationKind::Missing),
+            ("name".to_owned(), ViolationKind::NotString),
+        ]
+    );
+}
