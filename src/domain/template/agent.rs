@@ -142,10 +142,8 @@ pub fn link(agent: &mut Agent, subs: &[(String, String)], knowledge_bases: &[(St
 }
 
 /// The id and description of each nested definition that has a string id, for [`link`].
-pub fn nested(subs: &dto::Items<AgentDefinition>) -> Vec<(String, String)> {
-    let Field::Given(items) = subs else { return Vec::new() };
-    items
-        .iter()
+pub fn nested(subs: &[Field<AgentDefinition>]) -> Vec<(String, String)> {
+    subs.iter()
         .filter_map(|item| match item {
             Field::Given(sub) => sub_link(sub),
             _ => None,

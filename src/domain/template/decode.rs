@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::dto::{AgentDefinition, ById, Detached};
+use super::dto::{AgentDefinition, ById, Detached, definitions};
 use super::fields::required_items;
 use super::knowledge::{self, Minted};
 use super::tools;
@@ -78,12 +78,14 @@ impl Reader {
             let (tool, _) = carry::read(c, read, ext);
             self.add_tool(c, tool_id, tool);
         });
-        let subs_given = std::mem::take(&mut d.sub_agents);
-        let subs = agent::nested(&subs_given);
-        if let Some(items) = c.take("sub_agents", "sub_agents", subs_given) {
+        let given = c.take("sub_agents", "sub_agents", std::mem::take(&mut d.sub_agents));
+        let mut subs = Vec::new();
+        if let Some(items) = given {
             if depth >= MAX_DEPTH && !items.is_empty() {
                 c.push(ViolationKind::Invalid, "sub_agents", format!("nests deeper than {MAX_DEPTH} levels"));
             } else {
+                let items = definitions(items);
+                subs = agent::nested(&items);
                 c.items("sub_agents", "sub_agents", items, |c, sub| {
                     self.node(c, sub, depth + 1);
                 });
@@ -127,7 +129,7 @@ impl Reader {
     /// The root's `agentport.detached`: what no nested definition reaches.
     fn detached(&mut self, c: &mut Check, detached: Detached) {
         if let Some(items) = c.take("agents", "agents", detached.agents) {
-            c.items("agents", "agents", items, |c, item| {
+            c.items("agents", "agents", definitions(items), |c, item| {
                 self.node(c, item, 1);
             });
         }

@@ -9,10 +9,12 @@
 //! document (see `enums`). The REST dialect, which refuses such values, has typed enums.
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::domain::wire::{Field, object_dto};
+use crate::domain::wire::{Expect, Field, object_dto};
+use crate::error::ViolationKind;
 
 /// A list of strings.
 pub type Strings = Field<Vec<Field<String>>>;
@@ -79,11 +81,76 @@ pub struct AgentDefinition {
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub connectors: Items<ConnectedConnector>,
     #[serde(skip_serializing_if = "Field::is_absent")]
-    pub sub_agents: Items<AgentDefinition>,
+    pub sub_agents: Items<Nested>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub knowledge_bases: Items<ExportedKnowledgeBase>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub agentport: Field<Carried>,
+}
+
+/// A nested definition. It is read as it stands and becomes an [`AgentDefinition`] only when
+/// the reader gets to it, after the nesting depth is checked: a body nested as deep as JSON
+/// allows never takes the typed reader (whose frames are large) deeper than the limit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Nested {
+    Definition(Box<AgentDefinition>),
+    Given(Value),
+}
+
+impl Nested {
+    /// The definition; a given value is read now.
+    pub fn definition(self) -> Field<AgentDefinition> {
+        match self {
+            Nested::Definition(definition) => Field::Given(*definition),
+            Nested::Given(value) => Field::read(value),
+        }
+    }
+}
+
+impl From<AgentDefinition> for Nested {
+    fn from(definition: AgentDefinition) -> Self {
+        Nested::Definition(Box::new(definition))
+    }
+}
+
+impl Serialize for Nested {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Nested::Definition(definition) => definition.serialize(serializer),
+            Nested::Given(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Nested {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(Nested::Given)
+    }
+}
+
+impl Expect for Nested {
+    const KIND: ViolationKind = ViolationKind::NotObject;
+
+    fn expected() -> String {
+        "Input should be a valid dictionary or object to extract fields from".to_owned()
+    }
+
+    fn accepts(value: &Value) -> bool {
+        value.is_object()
+    }
+}
+
+/// Nested definitions, each read now.
+pub fn definitions(items: Vec<Field<Nested>>) -> Vec<Field<AgentDefinition>> {
+    items
+        .into_iter()
+        .map(|item| match item {
+            Field::Given(nested) => nested.definition(),
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Wrong => Field::Wrong,
+        })
+        .collect()
 }
 
 /// An object's `"agentport"` key: the patch from what its xpander keys read back as to the
@@ -120,7 +187,7 @@ pub struct Carried {
 #[serde(default, rename_all = "camelCase")]
 pub struct Detached {
     #[serde(skip_serializing_if = "Field::is_absent")]
-    pub agents: Items<AgentDefinition>,
+    pub agents: Items<Nested>,
     #[serde(skip_serializing_if = "Field::is_absent")]
     pub tools: ById,
     #[serde(skip_serializing_if = "Field::is_absent")]

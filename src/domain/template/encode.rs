@@ -9,7 +9,9 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::agent::all;
-use super::dto::{AgentDefinition, ById, Carried, ConnectedConnector, CustomFunction, Detached, ExportedKnowledgeBase};
+use super::dto::{
+    AgentDefinition, ById, Carried, ConnectedConnector, CustomFunction, Detached, ExportedKnowledgeBase, Nested,
+};
 use super::tools::Written;
 use super::{KnowledgeBaseCopy, TemplateTree, agent, carry, knowledge, tools};
 use crate::domain::agent_graph::{graph_function_ids, sub_agent_ids};
@@ -98,7 +100,7 @@ impl Writer<'_> {
         written.id = given(id.to_owned());
         written.custom_functions = all(functions);
         written.connectors = all(connectors);
-        written.sub_agents = all(subs);
+        written.sub_agents = all(subs.into_iter().map(Nested::from));
         written.knowledge_bases = all(kb_values);
         written
     }
@@ -181,7 +183,7 @@ impl Writer<'_> {
             .filter(|(id, _)| !self.reached.knowledge_bases.contains(*id))
             .map(|(id, copy)| knowledge::write(id, &clean_copy(copy)));
         Detached {
-            agents: some_items(agents),
+            agents: some_items(agents.into_iter().map(Nested::from)),
             tools: by_id(tools),
             mcp_servers: by_id(servers),
             knowledge_bases: some_items(knowledge_bases),

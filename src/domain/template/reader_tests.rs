@@ -141,6 +141,9 @@ fn nesting_depth_is_limited() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0].field, format!("{}sub_agents", "sub_agents[0].".repeat(MAX_DEPTH)));
     assert!(errs[0].description.contains("32"));
+    // As deep as a parsed body can be: read whole into the DTO first, still one problem.
+    let errs = decode_definition(&chain(120)).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
 }
 
 #[test]
