@@ -82,7 +82,11 @@ impl Bindings {
         let scope = CallScope::current();
         let timeout_ms = timeout_to_set(None, scope.as_deref()).unwrap_or(0);
         let pid = self.learn(conn, timeout_ms).await?;
-        self.own(pid, scope);
+        if !self.own(pid, scope) {
+            // The pid of an exited backend whose cancel is still on its way, reused: that
+            // cancel could stop this one's first statement. The pool connects again instead.
+            return Err(sqlx::Error::Protocol(format!("backend {pid} is still being cancelled")));
+        }
         Ok(())
     }
 
@@ -113,11 +117,7 @@ impl Bindings {
                 session.pid
             }
         };
-        if self.state().owners.get(&pid) == Some(&Owner::Cancelling) {
-            return Ok(false);
-        }
-        self.own(pid, scope);
-        Ok(true)
+        Ok(self.own(pid, scope))
     }
 
     /// A connection given back: drains what a dropped call left on it (the stopped statement's
@@ -160,15 +160,22 @@ impl Bindings {
     }
 
     /// Records `scope`'s call as the holder of backend `pid`, to be cancelled if it is dropped.
-    fn own(&self, pid: i32, scope: Option<Arc<CallScope>>) {
+    /// False while a cancel for the backend may still arrive. One lock for the look and the
+    /// record, so a cancel for the previous holder cannot slip in between and hit this call.
+    fn own(&self, pid: i32, scope: Option<Arc<CallScope>>) -> bool {
         let mut state = self.state();
+        if state.owners.get(&pid) == Some(&Owner::Cancelling) {
+            return false;
+        }
         let Some(scope) = scope else {
             state.owners.remove(&pid);
-            return;
+            return true;
         };
         state.owners.insert(pid, Owner::Call(scope.id()));
+        drop(state);
         let (bindings, call) = (self.clone(), scope.id());
         scope.on_cancel(move || bindings.cancel(pid, call));
+        true
     }
 
     /// Cancels whatever backend `pid` runs if `call` still holds it. A backend that went back
