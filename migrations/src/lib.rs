@@ -15,6 +15,7 @@ mod m20261215_000010_create_data_keys;
 mod m20261220_000011_create_signing;
 pub mod m20261230_000013_refs_follow_graph_functions;
 mod m20261231_000014_create_counts;
+pub mod m20270101_000015_unique_agent_names;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000011_create_signing::Migration),
             Box::new(m20261230_000013_refs_follow_graph_functions::Migration),
             Box::new(m20261231_000014_create_counts::Migration),
+            Box::new(m20270101_000015_unique_agent_names::Migration),
         ]
     }
 }

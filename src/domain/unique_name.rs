@@ -3,6 +3,7 @@
 //! drawn at random; the caller checks each against the store and draws again on a clash.
 
 use super::filter::{Condition, FilterValue};
+use crate::error::{Error, FieldViolation};
 
 const ADJECTIVES: &[&str] = &[
     "amber", "azure", "bold", "brave", "bright", "calm", "clever", "coral", "crimson", "eager", "emerald", "gentle",
@@ -35,6 +36,15 @@ pub fn candidate(attempt: u32) -> String {
 /// The store condition "an agent has this unique name".
 pub fn condition(unique_name: &str) -> Condition {
     Condition { json_field: "uniqueName".into(), value: FilterValue::Text(unique_name.into()), any_value: false }
+}
+
+/// The refusal of a name another agent of the organization has: from the service's check,
+/// and from the store's unique index when two writes raced past it.
+pub fn taken() -> Error {
+    Error::invalid(vec![FieldViolation::new(
+        "agent.unique_name",
+        "is already the unique name of another agent of the organization",
+    )])
 }
 
 #[cfg(test)]

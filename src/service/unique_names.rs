@@ -1,10 +1,11 @@
 //! Agents' `unique_name`: given when an agent is created without one, and never shared by two
-//! agents of a tenant. The check reads the store; two creates racing for the same freshly
-//! drawn name are the one case it cannot see (a 1-in-a-million draw once names carry numbers).
+//! agents of a tenant. The check here reads the store and names the field; two writes racing
+//! for the same name get past it together, and the store's unique index then refuses the
+//! second with the same error.
 
 use crate::domain::names::{Parent, ResourceKind, ResourceName};
-use crate::domain::unique_name::{MAX_DRAWS, candidate, condition};
-use crate::error::{Error, FieldViolation, Result};
+use crate::domain::unique_name::{MAX_DRAWS, candidate, condition, taken};
+use crate::error::{Error, Result};
 use crate::proto::Agent;
 use crate::store::{Store, Tx};
 
@@ -67,11 +68,4 @@ pub async fn on_update(store: &Store, agent: &Agent, paths: &[String]) -> Result
         Err(_) => return Ok(()), // the update reports the missing agent
     };
     if current.unique_name == agent.unique_name { Ok(()) } else { Err(taken()) }
-}
-
-fn taken() -> Error {
-    Error::invalid(vec![FieldViolation::new(
-        "agent.unique_name",
-        "is already the unique name of another agent of the organization",
-    )])
 }

@@ -137,7 +137,10 @@ async fn write(conn: &impl ConnectionTrait, rows: &[NewResource], now: i64, on_c
             return Err(match err.code {
                 ErrorCode::AlreadyExists => Error::new(
                     ErrorCode::AlreadyExists,
-                    format!("one of {} was created meanwhile; retry", names(chunk)),
+                    format!(
+                        "one of {}, or an agent with the same unique name, was created meanwhile; retry",
+                        names(chunk)
+                    ),
                 ),
                 _ => err,
             });

@@ -15,6 +15,7 @@ use crate::domain::names::{Parent, ResourceKind, ResourceName};
 use crate::domain::page::{MAX_PAGE_SIZE, PageRequest};
 use crate::domain::query::REGEX_SCAN_CHARS;
 use crate::domain::resource::Meta;
+use crate::domain::unique_name;
 use crate::error::{Error, ErrorCode, Result};
 
 /// A resource as stored: its name, bookkeeping and JSON document.
@@ -69,7 +70,16 @@ pub async fn insert<C: ConnectionTrait + TransactionTrait>(
     };
     if let Err(e) = Entity::insert(row).exec_without_returning(&txn).await {
         let err = db_error("insert", e);
-        return Err(if err.code == ErrorCode::AlreadyExists { Error::already_exists(&name.to_string()) } else { err });
+        if err.code != ErrorCode::AlreadyExists {
+            return Err(err);
+        }
+        // The key or the agents' unique-name index: the key only if the row is there.
+        txn.rollback().await.map_err(|e| db_error("rollback insert", e))?;
+        return Err(if exists(conn, name).await? {
+            Error::already_exists(&name.to_string())
+        } else {
+            unique_name::taken()
+        });
     }
     refs::write(&txn, name, body).await?;
     txn.commit().await.map_err(|e| db_error("commit insert", e))?;
@@ -343,7 +353,11 @@ pub async fn update<C: ConnectionTrait + TransactionTrait>(
         .filter(Column::Revision.eq(expected_revision))
         .exec(&txn)
         .await
-        .map_err(|e| db_error("update", e))?;
+        .map_err(|e| match db_error("update", e) {
+            // The key does not change: the unique index refusing is the agents' unique name.
+            err if err.code == ErrorCode::AlreadyExists => unique_name::taken(),
+            err => err,
+        })?;
     let current = get(&txn, name).await?;
     if result.rows_affected == 0 {
         return Err(Error::new(

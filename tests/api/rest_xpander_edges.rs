@@ -151,6 +151,43 @@ async fn agents_get_unique_names_and_plain_listeners_plain_webhooks() {
     assert!(proxied["webhook_url"].as_str().unwrap().starts_with("https://"), "{proxied}");
 }
 
+/// The name check reads before it writes; a unique index refuses the writes that raced past
+/// it together. Sixteen creates and sixteen renames at once: one of each wins, the others get
+/// the field-named 422.
+#[tokio::test]
+async fn a_unique_name_is_unique_even_for_writes_that_race() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).tenant("acme");
+    let creates =
+        (0..16).map(|i| api.post("/v1/agents", json!({"name": format!("Racer {i}"), "unique_name": "contested"})));
+    let results = futures_util::future::join_all(creates).await;
+    let won: Vec<&Value> = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).map(|(_, b)| b).collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(locs(body), [r#"["body","unique_name"]"#]);
+    }
+
+    let mut ids = Vec::new();
+    for i in 0..16 {
+        let (status, agent) = api.post("/v1/agents", json!({"name": format!("Renamed {i}")})).await;
+        assert_eq!(status, StatusCode::CREATED, "{agent}");
+        ids.push(agent["id"].as_str().unwrap().to_owned());
+    }
+    let paths: Vec<String> = ids.iter().map(|id| format!("/v1/agents/{id}")).collect();
+    let renames = paths.iter().map(|path| api.patch(path, json!({"unique_name": "renamed-once"})));
+    let results = futures_util::future::join_all(renames).await;
+    let won = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(won, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(locs(body), [r#"["body","unique_name"]"#]);
+    }
+    let (_, listed) = api.get("/v1/agents/full?per_page=50").await;
+    let named = listed["items"].as_array().unwrap().iter().filter(|a| a["unique_name"] == "renamed-once").count();
+    assert_eq!(named, 1, "{listed}");
+}
+
 #[tokio::test]
 async fn enumerations_are_checked_on_create_and_update_and_declared_in_openapi() {
     let app = spawn_app().await;

@@ -7,6 +7,8 @@ use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use prost_reflect::ReflectMessage as _;
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use crate::error::FieldViolation;
@@ -19,8 +21,8 @@ use super::schema::IdResponse;
 use super::{
     ListParams, MetadataResponse, RestState, field_list, id_of, parent, positive, total_header, total_requested,
 };
+use crate::domain::bundle::dto::{self, Texts};
 use crate::domain::bundle::fields::opt;
-use crate::domain::bundle::{dto, extension};
 use crate::domain::page::MAX_SKIP;
 use crate::domain::reflect::to_dynamic;
 use crate::domain::wire::{Check, Field};
@@ -44,6 +46,11 @@ pub(super) fn read<K: Kind>(value: &Value) -> Result<K::R, ApiError> {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     }
     let body: K::Dto = K::Dto::deserialize(value).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    read_body::<K>(body)
+}
+
+/// The resource a typed Emporix body describes, or a 400 naming every offending key.
+pub(super) fn read_body<K: Kind>(body: K::Dto) -> Result<K::R, ApiError> {
     let mut c = Check::default();
     let resource = K::read(body, &mut c);
     if c.errs.is_empty() { Ok(resource) } else { Err(ApiError::violations(c.errs)) }
@@ -54,20 +61,45 @@ pub(super) fn written<K: Kind>(id: &str, resource: &K::R) -> Value {
     serde_json::to_value(K::write(id, resource)).expect("a DTO always serializes")
 }
 
-/// The JSON a caller sees: the DTO without the `agentport` extension, with `metadata`, and
+/// The body a caller sees: the DTO without the `agentport` extension, with `metadata`, and
 /// localized texts as asked for (before `expand` and the `fields` projection).
-pub(super) fn render<K: Kind>(resource: &K::R, languages: &Languages) -> Value {
+pub(super) fn render<K: Kind>(resource: &K::R, languages: &Languages) -> K::Dto {
     let identity = K::identity(resource);
     let mut body = K::write(id_of(identity.name), resource);
     let metadata = MetadataResponse::of(identity.revision, identity.created, identity.modified).map(|m| {
         dto::Metadata { version: opt(m.version), created_at: opt(m.created_at), modified_at: opt(m.modified_at) }
     });
     K::respond(&mut body, metadata.map_or(Field::Absent, Field::Given));
-    let mut value = serde_json::to_value(body).expect("a DTO always serializes");
-    if let (true, Value::Object(map)) = (K::LOCALIZED, &mut value) {
-        languages.pick(map);
+    for texts in K::texts(&mut body) {
+        languages.pick(texts);
     }
-    value
+    body
+}
+
+/// Shown bodies as the response: serialized straight from the DTOs, or, when `expand` or
+/// `fields` reshape them, through JSON values.
+async fn respond<K: Kind>(
+    state: &RestState,
+    headers: &HeaderMap,
+    tenant: &str,
+    (expansions, fields): (&[&'static expand::Expansion], &[String]),
+    bodies: Vec<K::Dto>,
+) -> Result<Vec<Shown<K::Dto>>, ApiError> {
+    if expansions.is_empty() && fields.is_empty() {
+        return Ok(bodies.into_iter().map(Shown::Typed).collect());
+    }
+    let mut values: Vec<Value> =
+        bodies.iter().map(|body| serde_json::to_value(body).expect("a DTO always serializes")).collect();
+    expand::apply(state, headers, &parent(tenant), expansions, &mut values).await?;
+    Ok(values.into_iter().map(|value| Shown::Reshaped(project(value, fields))).collect())
+}
+
+/// One body of a response.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Shown<T> {
+    Typed(T),
+    Reshaped(Value),
 }
 
 /// Keeps `id` and the listed (dotted) fields.
@@ -118,29 +150,25 @@ impl Languages {
         if tags.is_empty() || tags.iter().any(|t| t == "*") { Languages::All } else { Languages::Wanted(tags) }
     }
 
-    /// Replaces each localized map by the text of the first wanted language it has; a map
-    /// with none of them is left out.
-    fn pick(&self, map: &mut Map<String, Value>) {
-        let Languages::Wanted(wanted) = self else {
+    /// Replaces a localized map by the text of the first wanted language it has; a map with
+    /// none of them is left out.
+    fn pick(&self, field: &mut Field<Texts>) {
+        let (Languages::Wanted(wanted), Field::Given(Texts::Map(texts))) = (self, &*field) else {
             return;
         };
-        for key in LOCALIZED_KEYS {
-            let Some(Value::Object(texts)) = map.get(key) else {
-                continue;
-            };
-            let text = wanted.iter().find_map(|tag| {
-                let primary = tag.split('-').next().unwrap_or(tag);
-                texts
-                    .iter()
-                    .find(|(language, _)| language.eq_ignore_ascii_case(tag))
-                    .or_else(|| texts.iter().find(|(language, _)| language.eq_ignore_ascii_case(primary)))
-                    .map(|(_, text)| text.clone())
-            });
-            match text {
-                Some(text) => map.insert(key.to_owned(), text),
-                None => map.shift_remove(key),
-            };
-        }
+        let text = wanted.iter().find_map(|tag| {
+            let primary = tag.split('-').next().unwrap_or(tag);
+            texts
+                .iter()
+                .find(|(language, _)| language.eq_ignore_ascii_case(tag))
+                .or_else(|| texts.iter().find(|(language, _)| language.eq_ignore_ascii_case(primary)))
+                .map(|(_, text)| text.clone())
+        });
+        *field = match text {
+            Some(Field::Given(text)) => Field::Given(Texts::Text(text)),
+            Some(_) => Field::Null,
+            None => Field::Absent,
+        };
     }
 }
 
@@ -165,17 +193,20 @@ fn content_language(headers: &HeaderMap) -> Option<String> {
 
 /// Turns localized texts sent as strings into maps: under the `Content-Language` (merged
 /// into the current texts) or, without one, under the default language.
-fn localize_input(body: &mut Map<String, Value>, current: Option<&Map<String, Value>>, language: Option<&str>) {
-    for key in LOCALIZED_KEYS {
-        let Some(Value::String(text)) = body.get(key) else {
+fn localize_input<K: Kind>(body: &mut K::Dto, current: Option<K::Dto>, language: Option<&str>) {
+    let mut current = current;
+    let mut current_texts = current.as_mut().map(K::texts).unwrap_or_default().into_iter();
+    for field in K::texts(body) {
+        let now = current_texts.next();
+        let Field::Given(Texts::Text(text)) = field else {
             continue;
         };
-        let mut texts = match (language, current.and_then(|c| c.get(key))) {
-            (Some(_), Some(Value::Object(texts))) => texts.clone(),
-            _ => Map::new(),
+        let mut texts = match (language, now) {
+            (Some(_), Some(Field::Given(Texts::Map(texts)))) => std::mem::take(texts),
+            _ => BTreeMap::new(),
         };
-        texts.insert(language.unwrap_or(DEFAULT_LANGUAGE).to_owned(), Value::String(text.clone()));
-        body.insert(key.to_owned(), Value::Object(texts));
+        texts.insert(language.unwrap_or(DEFAULT_LANGUAGE).to_owned(), Field::Given(std::mem::take(text)));
+        *field = Field::Given(Texts::Map(texts));
     }
 }
 
@@ -205,9 +236,8 @@ pub async fn list<K: Kind>(
     let (items, total) = K::list(&state, &headers, parent(&tenant), query).await?;
     let languages = Languages::accepted(&headers);
     let fields = field_list(params.fields.as_deref());
-    let mut body: Vec<Value> = items.iter().map(|r| render::<K>(r, &languages)).collect();
-    expand::apply(&state, &headers, &parent(&tenant), &expansions, &mut body).await?;
-    let body: Vec<Value> = body.into_iter().map(|value| project(value, &fields)).collect();
+    let bodies = items.iter().map(|r| render::<K>(r, &languages)).collect();
+    let body = respond::<K>(&state, &headers, &tenant, (&expansions, &fields), bodies).await?;
     Ok(match total {
         Some(total) => ([total_header(total)], Json(body)).into_response(),
         None => Json(body).into_response(),
@@ -221,66 +251,41 @@ pub async fn get<K: Kind>(
     id: String,
     fields: Option<String>,
     expand: Option<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let expansions = expand::parse::<K>(expand.as_deref())?;
     let resource = K::get(&state, &headers, name_of::<K>(&tenant, &id)).await?;
-    let mut shown = [render::<K>(&resource, &Languages::accepted(&headers))];
-    expand::apply(&state, &headers, &parent(&tenant), &expansions, &mut shown).await?;
-    let [shown] = shown;
-    Ok(Json(project(shown, &field_list(fields.as_deref()))))
+    let body = render::<K>(&resource, &Languages::accepted(&headers));
+    let fields = field_list(fields.as_deref());
+    let mut shown = respond::<K>(&state, &headers, &tenant, (&expansions, &fields), vec![body]).await?;
+    Ok(Json(shown.pop().expect("one body in, one out")).into_response())
 }
 
 /// `metadata.version` of a body, if any.
-fn version_of(body: &Value) -> Result<Option<i64>, ApiError> {
-    /// The one key every PUT body has in common.
-    #[derive(Default, serde::Deserialize)]
-    #[serde(default)]
-    struct Versioned {
-        metadata: Field<dto::Metadata>,
-    }
-    let versioned = Versioned::deserialize(body).unwrap_or_default();
+fn version_of(metadata: Field<dto::Metadata>) -> Result<Option<i64>, ApiError> {
     let mut c = Check::default();
     let version = c
-        .take("metadata", "", versioned.metadata)
+        .take("metadata", "", metadata)
         .and_then(|metadata| c.within("metadata", "", |c| c.take("version", "", metadata.version)));
     if c.errs.is_empty() { Ok(version) } else { Err(ApiError::violations(c.errs)) }
 }
 
-/// PUT: creates (201 `{id}`) or replaces what the Emporix shape shows (204). A
-/// `metadata.version` makes the replacement conditional (stale: 409).
-/// The value at a dotted path of a JSON object.
-fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let (parents, leaf) = path.rsplit_once('.').map_or((None, path), |(p, l)| (Some(p), l));
-    let mut current = object;
-    for key in parents.into_iter().flat_map(|p| p.split('.')) {
-        current = current.get(key)?.as_object()?;
-    }
-    current.get(leaf)
+/// Refuses a body with any of `violations`.
+fn refuse_any(violations: Vec<FieldViolation>) -> Result<(), ApiError> {
+    if violations.is_empty() { Ok(()) } else { Err(ApiError::violations(violations)) }
 }
 
+/// PUT: creates (201 `{id}`) or replaces what the Emporix shape shows (204). A
+/// `metadata.version` makes the replacement conditional (stale: 409).
 pub async fn put<K: Kind>(
     state: RestState,
     headers: HeaderMap,
     tenant: String,
     id: String,
-    body: Value,
+    mut body: K::Dto,
     force: bool,
 ) -> Result<Response, ApiError> {
-    let version = version_of(&body)?;
-    let Value::Object(mut body) = body else {
-        return Err(ApiError::invalid("body", "must be a JSON object"));
-    };
-    let missing: Vec<FieldViolation> = K::REQUIRED
-        .iter()
-        .filter(|path| lookup(&body, path).is_none_or(Value::is_null))
-        .map(|path| FieldViolation::new(*path, "is required"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ApiError::violations(missing));
-    }
-    for key in ["id", "metadata", extension::KEY] {
-        body.shift_remove(key);
-    }
+    let version = version_of(K::strip(&mut body))?;
+    refuse_any(K::missing(&body))?;
     let name = name_of::<K>(&tenant, &id);
     let current = match K::current(&state, &headers, name.clone()).await {
         Ok(current) => Some(current),
@@ -293,47 +298,29 @@ pub async fn put<K: Kind>(
         K::create(&state, &headers, parent(&tenant), id.clone(), resource).await?;
         return Ok((StatusCode::CREATED, Json(IdResponse { id })).into_response());
     };
-    let fixed: Vec<FieldViolation> = K::WRITE_ONCE
-        .iter()
-        .filter(|key| body.get(**key).is_some_and(|v| !v.is_null()))
-        .map(|key| FieldViolation::new(*key, "cannot change once created; leave it out of a replacement"))
-        .collect();
-    if !fixed.is_empty() {
-        return Err(ApiError::violations(fixed));
-    }
-    let before = written::<K>(&id, &current);
-    let Value::Object(shown) = &before else {
-        return Err(ApiError::invalid("body", "must be a JSON object"));
-    };
-    if K::LOCALIZED {
-        localize_input(&mut body, Some(shown), language.as_deref());
-    }
-    for key in K::KEPT.iter().copied().chain([extension::KEY]) {
-        if let (false, Some(value)) = (body.contains_key(key), shown.get(key)) {
-            body.insert(key.to_owned(), value.clone());
-        }
-    }
+    refuse_any(K::fixed(&body))?;
+    let before = K::write(&id, &current);
+    let old = read_body::<K>(before.clone())?;
+    localize_input::<K>(&mut body, Some(before.clone()), language.as_deref());
+    K::keep(&mut body, before);
     let etag = match version {
         Some(version) => version.to_string(),
         None => K::identity(&current).etag.to_owned(),
     };
-    update::<K>(&state, &headers, name, &before, &Value::Object(body), etag, force).await?;
+    update::<K>(&state, &headers, name, old, read_body::<K>(body)?, etag, force).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The resource a PUT creates from `body` (already without `id` and `metadata`): localized
 /// strings under `language`, the kind's defaults filled in, every rule of a new resource met.
-pub(super) fn read_new<K: Kind>(mut body: Map<String, Value>, language: Option<&str>) -> Result<K::R, ApiError> {
-    if K::LOCALIZED {
-        localize_input(&mut body, None, language);
-    }
-    for (key, value) in K::CREATE_DEFAULTS {
-        body.entry(*key).or_insert_with(|| Value::from(*value));
-    }
-    let resource = read::<K>(&Value::Object(body))?;
+pub(super) fn read_new<K: Kind>(mut body: K::Dto, language: Option<&str>) -> Result<K::R, ApiError> {
+    localize_input::<K>(&mut body, None, language);
+    K::defaults(&mut body);
+    let resource = read_body::<K>(body)?;
     let mut violations = K::rules(&resource);
     violations.extend(K::create_rules(&resource));
-    if violations.is_empty() { Ok(resource) } else { Err(ApiError::violations(violations)) }
+    refuse_any(violations)?;
+    Ok(resource)
 }
 
 /// PATCH: the operations applied to the current Emporix JSON, then stored like a PUT of it.
@@ -354,32 +341,27 @@ pub async fn patch<K: Kind>(
     }
     let mut after = before.clone();
     patch::apply(&mut after, &operations, K::PATCHABLE)?;
+    let new = read::<K>(&after)?;
     // A path the Emporix shape has no place for would be dropped silently when read.
-    let shown = written::<K>(&id, &read::<K>(&after)?);
-    patch::check_kept(&shown, &operations)?;
+    patch::check_kept(&written::<K>(&id, &new), &operations)?;
     let etag = K::identity(&current).etag.to_owned();
-    update::<K>(&state, &headers, name, &before, &after, etag, force).await?;
+    update::<K>(&state, &headers, name, read::<K>(&before)?, new, etag, force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Updates the resource from `before` to `after` (both Emporix JSON), masking the canonical
-/// fields that differ between the two readings (and `display_name`, so that an update with
-/// no change still checks the etag and counts a version).
+/// Updates the resource from `old` to `new` (both read from Emporix bodies), masking the
+/// canonical fields that differ between the two readings (and `display_name`, so that an
+/// update with no change still checks the etag and counts a version).
 async fn update<K: Kind>(
     state: &RestState,
     headers: &HeaderMap,
     name: String,
-    before: &Value,
-    after: &Value,
+    old: K::R,
+    mut new: K::R,
     etag: String,
     force: bool,
 ) -> Result<(), ApiError> {
-    let old = read::<K>(before)?;
-    let mut new = read::<K>(after)?;
-    let violations = K::rules(&new);
-    if !violations.is_empty() {
-        return Err(ApiError::violations(violations));
-    }
+    refuse_any(K::rules(&new))?;
     let (old_fields, new_fields) = (to_dynamic(&old), to_dynamic(&new));
     let mut mask = vec!["display_name".to_owned()];
     for field in new_fields.descriptor().fields() {

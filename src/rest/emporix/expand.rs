@@ -122,7 +122,8 @@ async fn shown<K: Kind>(
     page: ListPage,
 ) -> Result<Vec<Value>, ApiError> {
     let (items, _) = K::list(state, headers, parent.to_owned(), page).await?;
-    Ok(items.iter().map(|r| render::<K>(r, &Languages::All)).collect())
+    let shown = items.iter().map(|r| render::<K>(r, &Languages::All));
+    Ok(shown.map(|body| serde_json::to_value(body).expect("a DTO always serializes")).collect())
 }
 
 /// The referenced resource in place of `{id, ...}`; keys of the reference the resource has not

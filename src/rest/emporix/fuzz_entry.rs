@@ -11,14 +11,14 @@ use super::crud::{read, read_new};
 use super::kinds::{Agents, Kind, McpServers, Tokens, Tools};
 
 pub fn resource_body(data: &[u8]) {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(data) else { return };
-    create::<Agents>(&body);
-    create::<Tools>(&body);
-    create::<McpServers>(&body);
-    create::<Tokens>(&body);
+    create::<Agents>(data);
+    create::<Tools>(data);
+    create::<McpServers>(data);
+    create::<Tokens>(data);
 }
 
-fn create<K: Kind>(body: &serde_json::Map<String, Value>) {
+fn create<K: Kind>(data: &[u8]) {
+    let Ok(body) = serde_json::from_slice::<K::Dto>(data) else { return };
     for language in [None, Some("de")] {
         if let Ok(resource) = read_new::<K>(body.clone(), language) {
             let _ = super::crud::written::<K>("sample", &resource);

@@ -54,26 +54,37 @@ pub struct ListPage {
 pub trait Kind: Send + Sync + 'static {
     type R: prost::Message + prost::Name + Default + Clone + PartialEq + Send + Sync + 'static;
     /// The wire body of the kind (request, response and bundle entity alike).
-    type Dto: Serialize + DeserializeOwned + Default + Send + 'static;
+    type Dto: Serialize + DeserializeOwned + Default + Clone + Send + 'static;
     /// Collection segment of resource names (`tenants/{t}/{COLLECTION}/{id}`).
     const COLLECTION: &'static str;
     /// Top-level Emporix keys a PATCH may address.
     const PATCHABLE: &'static [&'static str];
-    /// Response-only keys: a PUT whose body leaves them out keeps the current values.
-    const KEPT: &'static [&'static str];
     /// Canonical fields no PUT or PATCH changes once created.
     const IMMUTABLE: &'static [&'static str];
-    /// Emporix keys only a PUT that creates may carry: a replacement that sends one is refused.
-    const WRITE_ONCE: &'static [&'static str] = &[];
     /// Whether `name` and `description` are localized maps.
     const LOCALIZED: bool;
     /// The documented `expand` values and the references each shows in full.
     const EXPANSIONS: &'static [Expansion] = &[];
-    /// Keys a PUT that creates fills when the body has none (server-assigned in Emporix).
-    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)];
-    /// Keys a PUT body must carry (the documented required request fields; dots reach into
-    /// objects).
-    const REQUIRED: &'static [&'static str];
+
+    /// Takes out of a PUT body what a caller may send but never sets (`id`, `metadata`, the
+    /// bundle extension), and gives back the `metadata` the replacement is conditional on.
+    fn strip(body: &mut Self::Dto) -> Field<dto::Metadata>;
+    /// The documented required request keys a PUT body leaves out or sends as `null`. With an
+    /// empty body: every required key (which is what `/openapi.json` declares).
+    fn missing(body: &Self::Dto) -> Vec<FieldViolation>;
+    /// Keys only a PUT that creates may carry, sent in a replacement.
+    fn fixed(_body: &Self::Dto) -> Vec<FieldViolation> {
+        Vec::new()
+    }
+    /// Fills what a replacement may leave out and keeps (response-only keys, the bundle
+    /// extension) from the current resource's body.
+    fn keep(_body: &mut Self::Dto, _current: Self::Dto) {}
+    /// Fills the keys a new resource's body has none of and the server assigns.
+    fn defaults(_body: &mut Self::Dto) {}
+    /// The localized texts of a body (`name`, `description`) when [`Self::LOCALIZED`].
+    fn texts(_body: &mut Self::Dto) -> Vec<&mut Field<dto::Texts>> {
+        Vec::new()
+    }
 
     fn get(
         state: &RestState,
@@ -134,6 +145,37 @@ pub trait Kind: Send + Sync + 'static {
     fn identity(resource: &Self::R) -> Identity<'_>;
     /// Addresses a resource for an update: its name, and the etag the update is conditional on.
     fn target(resource: &mut Self::R, name: String, etag: String);
+}
+
+/// A violation for each required key whose flag says it is missing.
+fn required<const N: usize>(keys: [(&'static str, bool); N]) -> Vec<FieldViolation> {
+    keys.into_iter().filter(|(_, missing)| *missing).map(|(path, _)| FieldViolation::new(path, "is required")).collect()
+}
+
+/// Fills an absent key with `value` (a key sent as `null` stays `null`).
+fn keep_absent<T>(field: &mut Field<T>, value: Field<T>) {
+    if field.is_absent() {
+        *field = value;
+    }
+}
+
+/// The PUT body rules of a kind whose body requires only `name` and carries the bundle
+/// extension (tools, MCP servers).
+macro_rules! named_body {
+    ($dto:ty) => {
+        fn strip(body: &mut $dto) -> Field<dto::Metadata> {
+            (body.id, body.agentport) = (Field::Absent, Field::Absent);
+            std::mem::take(&mut body.metadata)
+        }
+
+        fn missing(body: &$dto) -> Vec<FieldViolation> {
+            required([("name", body.name.is_none())])
+        }
+
+        fn keep(body: &mut $dto, current: $dto) {
+            body.agentport = current.agentport;
+        }
+    };
 }
 
 /// The `AgentService` methods of one kind, and its identity fields.
@@ -247,7 +289,6 @@ impl Kind for Agents {
         "enableMemory",
         "enabledMemory",
     ];
-    const KEPT: &'static [&'static str] = &["type", "templatePrompt", "handOff"];
     const IMMUTABLE: &'static [&'static str] = &[];
     const LOCALIZED: bool = true;
     const EXPANSIONS: &'static [Expansion] = &[
@@ -261,9 +302,6 @@ impl Kind for Agents {
         // Documented, but OAuth configurations are no resource here: the `{id}` stays.
         Expansion { name: "oauth", target: None, paths: &[] },
     ];
-    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[("type", "generic")];
-    const REQUIRED: &'static [&'static str] =
-        &["name", "userPrompt", "triggers", "llmConfig", "llmConfig.model", "llmConfig.provider", "mcpServers"];
 
     calls!(
         Agent,
@@ -273,6 +311,44 @@ impl Kind for Agents {
         update_agent(UpdateAgentRequest) = "UpdateAgent",
         delete_agent(DeleteAgentRequest)
     );
+
+    fn strip(body: &mut dto::Agent) -> Field<dto::Metadata> {
+        (body.id, body.agentport) = (Field::Absent, Field::Absent);
+        std::mem::take(&mut body.metadata)
+    }
+
+    fn missing(body: &dto::Agent) -> Vec<FieldViolation> {
+        let llm = match &body.llm_config {
+            Field::Given(llm) => Some(llm),
+            _ => None,
+        };
+        required([
+            ("name", body.name.is_none()),
+            ("userPrompt", body.user_prompt.is_none()),
+            ("triggers", body.triggers.is_none()),
+            ("llmConfig", body.llm_config.is_none()),
+            ("llmConfig.model", llm.is_none_or(|llm| llm.model.is_none())),
+            ("llmConfig.provider", llm.is_none_or(|llm| llm.provider.is_none())),
+            ("mcpServers", body.mcp_servers.is_none()),
+        ])
+    }
+
+    /// `type`, `templatePrompt` and `handOff` are server-assigned: responses show them, a PUT
+    /// need not send them back.
+    fn keep(body: &mut dto::Agent, current: dto::Agent) {
+        keep_absent(&mut body.kind, current.kind);
+        keep_absent(&mut body.template_prompt, current.template_prompt);
+        keep_absent(&mut body.hand_off, current.hand_off);
+        body.agentport = current.agentport;
+    }
+
+    fn defaults(body: &mut dto::Agent) {
+        keep_absent(&mut body.kind, Field::Given("generic".to_owned()));
+    }
+
+    fn texts(body: &mut dto::Agent) -> Vec<&mut Field<dto::Texts>> {
+        vec![&mut body.name, &mut body.description]
+    }
 
     fn write(id: &str, agent: &Agent) -> dto::Agent {
         emporix_agent::write_resource(id, &shown(agent))
@@ -306,7 +382,6 @@ impl Kind for Tools {
     type R = Tool;
     const COLLECTION: &'static str = "tools";
     const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "config"];
-    const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &[];
     const LOCALIZED: bool = false;
     const EXPANSIONS: &'static [Expansion] = &[Expansion {
@@ -314,8 +389,6 @@ impl Kind for Tools {
         target: Some(Target::Tokens),
         paths: &[&["config", "databaseConfig", "token"], &["config", "embeddingConfig", "token"]],
     }];
-    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
-    const REQUIRED: &'static [&'static str] = &["name"];
 
     calls!(
         Tool,
@@ -325,6 +398,8 @@ impl Kind for Tools {
         update_tool(UpdateToolRequest + force) = "UpdateTool",
         delete_tool(DeleteToolRequest)
     );
+
+    named_body!(dto::Tool);
 
     fn write(id: &str, tool: &Tool) -> dto::Tool {
         emporix_tool::write(id, &shown(tool))
@@ -370,13 +445,10 @@ impl Kind for McpServers {
     type R = McpServer;
     const COLLECTION: &'static str = "mcpServers";
     const PATCHABLE: &'static [&'static str] = &["name", "type", "enabled", "transport", "config", "tools"];
-    const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &[];
     const LOCALIZED: bool = false;
     const EXPANSIONS: &'static [Expansion] =
         &[Expansion { name: "token", target: Some(Target::Tokens), paths: &[&["config", "authorizationHeaderToken"]] }];
-    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
-    const REQUIRED: &'static [&'static str] = &["name"];
 
     calls!(
         McpServer,
@@ -386,6 +458,8 @@ impl Kind for McpServers {
         update_mcp_server(UpdateMcpServerRequest + force) = "UpdateMcpServer",
         delete_mcp_server(DeleteMcpServerRequest)
     );
+
+    named_body!(dto::McpServer);
 
     fn write(id: &str, server: &McpServer) -> dto::McpServer {
         emporix_mcp::write(id, &shown(server))
@@ -414,12 +488,8 @@ impl Kind for Tokens {
     type R = Secret;
     const COLLECTION: &'static str = "secrets";
     const PATCHABLE: &'static [&'static str] = &["name"];
-    const KEPT: &'static [&'static str] = &[];
     const IMMUTABLE: &'static [&'static str] = &["value"];
-    const WRITE_ONCE: &'static [&'static str] = &["value"];
     const LOCALIZED: bool = false;
-    const CREATE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
-    const REQUIRED: &'static [&'static str] = &["name"];
 
     calls!(
         Secret,
@@ -429,6 +499,24 @@ impl Kind for Tokens {
         update_secret(UpdateSecretRequest) = "UpdateSecret",
         delete_secret(DeleteSecretRequest)
     );
+
+    fn strip(body: &mut dto::Token) -> Field<dto::Metadata> {
+        body.id = Field::Absent;
+        std::mem::take(&mut body.metadata)
+    }
+
+    fn missing(body: &dto::Token) -> Vec<FieldViolation> {
+        required([("name", body.name.is_none())])
+    }
+
+    /// The value is fixed once created (as in Emporix): a replacement sending one is refused
+    /// rather than silently ignored.
+    fn fixed(body: &dto::Token) -> Vec<FieldViolation> {
+        match body.value {
+            Field::Absent | Field::Null => Vec::new(),
+            _ => vec![FieldViolation::new("value", "cannot change once created; leave it out of a replacement")],
+        }
+    }
 
     fn write(id: &str, secret: &Secret) -> dto::Token {
         dto::Token {

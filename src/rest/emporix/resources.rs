@@ -1,16 +1,14 @@
 //! `/agentic/agents`, `/agentic/tools`, `/agentic/mcp-servers`, `/agentic/tokens`: the same six
 //! operations per kind, each a thin annotated handler over [`super::crud`].
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, Body, ErrorMessage, ErrorMessageFault, Ids, Params};
-use super::kinds::{Agents, McpServers, Tokens, Tools};
+use super::kinds::{Agents, Kind, McpServers, Tokens, Tools};
 use super::patch::PatchOperation;
 use super::schema::*;
 use super::{ListParams, QParamSearchBody, RestState, SearchParams, crud};
@@ -159,7 +157,7 @@ macro_rules! resource {
             headers: HeaderMap,
             Ids((tenant, id)): Ids<(String, String)>,
             Params(params): Params<GetParams>,
-        ) -> Result<Json<Value>, ApiError> {
+        ) -> Result<Response, ApiError> {
             crud::get::<$kind>(state, headers, tenant, id, params.fields, params.expand).await
         }
 
@@ -194,7 +192,7 @@ macro_rules! resource {
             headers: HeaderMap,
             Ids((tenant, id)): Ids<(String, String)>,
             Params(params): Params<WriteParams>,
-            Body(body): Body<Value>,
+            Body(body): Body<<$kind as Kind>::Dto>,
         ) -> Result<Response, ApiError> {
             crud::put::<$kind>(state, headers, tenant, id, body, params.force.unwrap_or(false)).await
         }

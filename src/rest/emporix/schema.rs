@@ -27,9 +27,8 @@ enum Side {
     Response,
 }
 
-/// The DTO's schema as one side sees it; a request requires the top-level keys of `required`
-/// (the kind's [`Kind::REQUIRED`], which a PUT checks).
-fn view(schema: RefOr<Schema>, side: Side, required: &[&str]) -> RefOr<Schema> {
+/// The DTO's schema as one side sees it; a request requires the top-level keys of `required`.
+fn view(schema: RefOr<Schema>, side: Side, required: &[String]) -> RefOr<Schema> {
     let RefOr::T(Schema::Object(mut object)) = schema else {
         return schema;
     };
@@ -44,7 +43,7 @@ fn view(schema: RefOr<Schema>, side: Side, required: &[&str]) -> RefOr<Schema> {
         hidden != Some(true)
     });
     object.required = match side {
-        Side::Request => required.iter().filter(|key| !key.contains('.')).map(|key| (*key).to_owned()).collect(),
+        Side::Request => required.iter().filter(|key| !key.contains('.')).cloned().collect(),
         Side::Response => Vec::new(),
     };
     RefOr::T(Schema::Object(object))
@@ -61,7 +60,10 @@ macro_rules! views {
 
             impl PartialSchema for $request {
                 fn schema() -> RefOr<Schema> {
-                    view(<$dto as PartialSchema>::schema(), Side::Request, <$kind as Kind>::REQUIRED)
+                    // What a PUT refuses an empty body for: the required keys, by construction.
+                    let required = <$kind as Kind>::missing(&<$dto>::default());
+                    let required: Vec<String> = required.into_iter().map(|v| v.field).collect();
+                    view(<$dto as PartialSchema>::schema(), Side::Request, &required)
                 }
             }
 

@@ -56,22 +56,11 @@ async fn update(
     Ok(agent_out::ai_agent(&updated, &caller.tenant, &caller.origin))
 }
 
-/// A `unique_name` no agent of the caller's tenant has (xpander names every agent it creates).
-async fn free_unique_name(state: &RestState, caller: &Caller) -> Result<String, ApiError> {
-    for attempt in 0..unique_name::MAX_DRAWS {
-        let name = unique_name::candidate(attempt);
-        let request = ListAgentsRequest {
-            parent: caller.parent(),
-            page_size: 1,
-            filter: format!("uniqueName:{name}"),
-            ..Default::default()
-        };
-        let page = state.agents.list_agents(caller.request(request)).await.map_err(ApiError::status(Scope::Agent))?;
-        if page.into_inner().agents.is_empty() {
-            return Ok(name);
-        }
-    }
-    Err(ApiError::Plain(StatusCode::SERVICE_UNAVAILABLE, "no free unique name was drawn; retry".to_owned()))
+/// Whether a create was refused because another agent of the organization has its
+/// `unique_name` (the service's check or, after a race, the store's unique index).
+fn unique_name_taken(status: &tonic::Status) -> bool {
+    let failure = crate::rest::call::Failure::from(status.clone());
+    failure.violations.iter().any(|(field, _)| field == "agent.unique_name")
 }
 
 /// Marks a deployment: the next `version`, nothing pending.
@@ -162,11 +151,21 @@ pub async fn create_agent(
 ) -> Result<(StatusCode, Json<AiAgent>), ApiError> {
     let (mut agent, Check { errs, origins, .. }) = agent_in::create(body);
     body_problems(errs)?;
-    if agent.unique_name.is_empty() {
-        agent.unique_name = free_unique_name(&state, &caller).await?;
-    }
-    let request = CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent) };
-    let created = state.agents.create_agent(caller.request(request)).await;
+    // xpander names every agent it creates: a body without a name gets a drawn one, drawn
+    // again while another agent of the organization has it.
+    let drawn = agent.unique_name.is_empty();
+    let mut attempt = 0;
+    let created = loop {
+        if drawn {
+            agent.unique_name = unique_name::candidate(attempt);
+        }
+        let request =
+            CreateAgentRequest { parent: caller.parent(), agent_id: String::new(), agent: Some(agent.clone()) };
+        match state.agents.create_agent(caller.request(request)).await {
+            Err(status) if drawn && unique_name_taken(&status) && attempt + 1 < unique_name::MAX_DRAWS => attempt += 1,
+            created => break created,
+        }
+    };
     let created = created.map_err(ApiError::status_from(Scope::Agent, origins))?.into_inner();
     Ok((StatusCode::CREATED, Json(agent_out::ai_agent(&created, &caller.tenant, &caller.origin))))
 }
