@@ -21,6 +21,8 @@ tokio::task_local! {
 pub struct CallScope {
     id: u64,
     deadline: Instant,
+    /// The whole time the call was given.
+    timeout: Duration,
     /// Set once the call produced its answer; a scope dropped before that was cancelled.
     completed: AtomicBool,
     /// Run when the scope is dropped before completing (e.g. cancel the database backends it
@@ -36,6 +38,7 @@ impl CallScope {
         Arc::new(Self {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             deadline: Instant::now() + timeout,
+            timeout,
             completed: AtomicBool::new(false),
             on_cancel: Mutex::new(Vec::new()),
             retry_after: Mutex::new(None),
@@ -61,6 +64,11 @@ impl CallScope {
 
     pub fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// The whole time the call was given, from its start to its deadline.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Time left before the deadline (zero once it passed).

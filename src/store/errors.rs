@@ -34,7 +34,8 @@ fn interrupted(err: &DbErr) -> bool {
 fn stopped(context: &str) -> Error {
     tracing::debug!(context, "statement stopped at the end of its call");
     match CallScope::current() {
-        Some(scope) if !scope.expired() => {
+        // PostgreSQL's statement timeout may stop a statement a little before the deadline.
+        Some(scope) if !scope.expired() && !super::pg_binding::may_stop_early(&scope) => {
             Error::new(ErrorCode::Cancelled, "the call was cancelled; its database work was stopped")
         }
         _ => Error::new(ErrorCode::DeadlineExceeded, "the call's deadline passed; its database work was stopped"),

@@ -13,6 +13,7 @@ mod jobs;
 mod keyring;
 mod migrate;
 mod ops;
+mod pg_binding;
 mod pool;
 pub mod query_sql;
 mod refs;
