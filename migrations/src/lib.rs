@@ -16,6 +16,7 @@ mod m20261220_000011_create_signing;
 pub mod m20261230_000013_refs_follow_graph_functions;
 mod m20261231_000014_create_counts;
 pub mod m20270101_000015_unique_agent_names;
+pub mod m20270102_000016_index_resource_lookups;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261230_000013_refs_follow_graph_functions::Migration),
             Box::new(m20261231_000014_create_counts::Migration),
             Box::new(m20270101_000015_unique_agent_names::Migration),
+            Box::new(m20270102_000016_index_resource_lookups::Migration),
         ]
     }
 }

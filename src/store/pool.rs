@@ -13,7 +13,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -28,6 +28,8 @@ use super::pg_binding::Bindings;
 const SQLITE_PROGRESS_STEPS: i32 = 500;
 /// How long a SQLite connection waits for another's write lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The pause between attempts to open a SQLite database another process holds locked.
+const BUSY_RETRY: Duration = Duration::from_millis(20);
 
 /// Pool sizing, from the settings.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +47,6 @@ impl Default for PoolSettings {
 }
 
 pub async fn connect(url: &str, settings: PoolSettings) -> Result<DatabaseConnection> {
-    let unavailable = |e: sqlx::Error| Error::unavailable("connect", e);
     if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::internal("database url", e))?
@@ -55,20 +56,36 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<DatabaseConnec
             .foreign_keys(true)
             // `q` and `filter` regexes compile to `col REGEXP ?`; SQLite has no REGEXP of its own.
             .with_regexp();
-        let pool = SqlitePoolOptions::new()
-            .max_connections(settings.max_connections.unwrap_or(8))
-            .min_connections(1)
-            .acquire_timeout(settings.acquire_timeout)
-            .test_before_acquire(false)
-            .after_connect(|conn, _| Box::pin(bind_sqlite(conn)))
-            .before_acquire(|conn, _| Box::pin(async move { bind_sqlite(conn).await.map(|()| true) }))
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
+        // Replicas opening a fresh file together: turning it to WAL can answer "database is
+        // locked" at once, without SQLite's busy handler waiting, so the open itself is
+        // retried for as long as a busy statement would wait.
+        let deadline = Instant::now() + SQLITE_BUSY_TIMEOUT;
+        let pool = loop {
+            match sqlite_pool(&settings).connect_with(options.clone()).await {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => tokio::time::sleep(BUSY_RETRY).await,
+                opened => break opened.map_err(|e| Error::unavailable("connect", e))?,
+            }
+        };
         return Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool));
     }
     let (pool, _) = postgres_pool(url, settings).await?;
     Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
+fn sqlite_pool(settings: &PoolSettings) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(settings.max_connections.unwrap_or(8))
+        .min_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .test_before_acquire(false)
+        .after_connect(|conn, _| Box::pin(bind_sqlite(conn)))
+        .before_acquire(|conn, _| Box::pin(async move { bind_sqlite(conn).await.map(|()| true) }))
+}
+
+/// SQLITE_BUSY (5) and its extended codes.
+fn is_busy(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.code()).and_then(|c| c.parse::<i32>().ok());
+    code.is_some_and(|c| c & 0xff == 5)
 }
 
 /// The PostgreSQL pool, its connections bound to their calls by [`Bindings`].

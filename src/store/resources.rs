@@ -246,7 +246,20 @@ pub async fn list_queried(
     query: &DocQuery<'_>,
     page: &PageRequest,
 ) -> Result<Vec<StoredDocument>> {
-    let backend = conn.get_database_backend();
+    let select = page_select(conn.get_database_backend(), kind, parent, conditions, query, page);
+    let rows = select.all(conn).await.map_err(|e| db_error("list", e))?;
+    Ok(rows.into_iter().map(|row| document(kind, row)).collect())
+}
+
+/// The statement of [`list_queried`].
+fn page_select(
+    backend: DatabaseBackend,
+    kind: ResourceKind,
+    parent: &Parent,
+    conditions: &[Condition],
+    query: &DocQuery<'_>,
+    page: &PageRequest,
+) -> sea_orm::Select<Entity> {
     let mut select = matching(backend, kind, parent, conditions, query);
     if let Some(after) = &page.after {
         select = select.filter(Column::Id.gt(after.as_str()));
@@ -257,8 +270,7 @@ pub async fn list_queried(
     for (expr, order) in doc_order(query, backend) {
         select = select.order_by(expr, order);
     }
-    let rows = select.limit(page.size + 1).all(conn).await.map_err(|e| db_error("list", e))?;
-    Ok(rows.into_iter().map(|row| document(kind, row)).collect())
+    select.limit(page.size + 1)
 }
 
 /// How many resources of `kind` directly under `parent` meet every condition: one COUNT on the
@@ -409,10 +421,16 @@ pub async fn delete<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await.map_err(|e| db_error("commit delete", e))
 }
 
-/// A condition on a top-level field of the JSON document, with bound parameters. A localized
-/// text (a JSON object of language -> text) matches when any of its values does.
+/// A condition on a top-level field of the JSON document. The value is a bound parameter; the
+/// field, a proto JSON name (an identifier, never caller text), is written as a literal, so
+/// the expression is the one the lookup indexes are built on (migration 16). A localized text
+/// (a JSON object of language -> text) matches when any of its values does.
 fn json_condition(backend: DatabaseBackend, condition: &Condition) -> sea_orm::sea_query::SimpleExpr {
-    let field = condition.json_field.clone();
+    let field = condition.json_field.as_str();
+    assert!(
+        !field.is_empty() && field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+        "a filter field is a proto JSON name: {field:?}"
+    );
     let postgres = backend == DatabaseBackend::Postgres;
     let (test, value): (&str, sea_orm::Value) = match (&condition.value, postgres) {
         (FilterValue::Text(v), _) => ("=", v.clone().into()),
@@ -428,18 +446,17 @@ fn json_condition(backend: DatabaseBackend, condition: &Condition) -> sea_orm::s
         _ => value.to_owned(),
     };
     let sql = match (condition.any_value, postgres) {
-        (false, true) => format!("{} {test} $2", read("(body::jsonb ->> $1)")),
-        (false, false) => format!("{} {test} ?", read("json_extract(body, ?)")),
+        (false, true) => format!("{} {test} $1", read(&format!("(body::jsonb ->> '{field}')"))),
+        (false, false) => format!("{} {test} ?", read(&format!("json_extract(body, '$.{field}')"))),
         (true, true) => format!(
-            "EXISTS (SELECT 1 FROM jsonb_each_text(body::jsonb -> $1) AS t WHERE {} {test} $2)",
+            "EXISTS (SELECT 1 FROM jsonb_each_text(body::jsonb -> '{field}') AS t WHERE {} {test} $1)",
             read("t.value")
         ),
         (true, false) => {
-            format!("EXISTS (SELECT 1 FROM json_each(body, ?) AS t WHERE {} {test} ?)", read("t.value"))
+            format!("EXISTS (SELECT 1 FROM json_each(body, '$.{field}') AS t WHERE {} {test} ?)", read("t.value"))
         }
     };
-    let path: sea_orm::Value = if postgres { field.into() } else { format!("$.{field}").into() };
-    Expr::cust_with_values(sql, [path, value])
+    Expr::cust_with_values(sql, [value])
 }
 
 /// Kinds stored under a resource of `kind`.
@@ -449,3 +466,6 @@ fn children_of(kind: ResourceKind) -> Vec<&'static str> {
         _ => vec![],
     }
 }
+
+#[cfg(test)]
+mod plan_tests;

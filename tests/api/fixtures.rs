@@ -342,6 +342,12 @@ pub fn sample_agent() -> Agent {
     }
 }
 
+/// Creates agent `id` of `tenant`.
+pub async fn create_agent(app: &TestApp, tenant: &str, id: &str, agent: Agent) -> Agent {
+    let request = CreateAgentRequest { parent: format!("tenants/{tenant}"), agent_id: id.into(), agent: Some(agent) };
+    app.agents.clone().create_agent(request).await.unwrap().into_inner()
+}
+
 /// Polls a job until it is no longer in progress.
 pub async fn wait_finished(jobs: &mut JobServiceClient<Channel>, name: &str) -> Job {
     for _ in 0..400 {

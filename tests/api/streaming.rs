@@ -13,7 +13,7 @@ use tonic::Code;
 
 use crate::crud::sample_agent;
 use crate::documents::{knowledge_base, text, upload};
-use crate::fixtures::full_document;
+use crate::fixtures::{create_agent, full_document};
 use crate::helpers::{TestApp, expect_error, spawn_app, spawn_app_with};
 
 const MIB: usize = 1 << 20;
@@ -36,9 +36,7 @@ pub async fn seed(app: &mut TestApp, tenant: &str, docs: usize, size: usize) -> 
     }
     let mut agent = sample_agent();
     agent.knowledge_bases = vec![KnowledgeBaseAttachment { knowledge_base_id: "manuals".into(), ..Default::default() }];
-    let request =
-        CreateAgentRequest { parent: format!("tenants/{tenant}"), agent_id: "support".into(), agent: Some(agent) };
-    app.agents.create_agent(request).await.unwrap();
+    create_agent(app, tenant, "support", agent).await;
     contents
 }
 

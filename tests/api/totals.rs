@@ -7,7 +7,7 @@ use agentport::proto::job_service_client::JobServiceClient;
 use agentport::proto::*;
 use tonic::transport::Channel;
 
-use crate::fixtures::{export, import_request, sample_agent, seed_source};
+use crate::fixtures::{create_agent, export, import_request, sample_agent, seed_source};
 use crate::helpers::{TestApp, spawn_app};
 
 /// `(total_size with include_total, items found by walking every page)` of a tenant's agents.
@@ -57,12 +57,6 @@ async fn assert_agent_total(app: &mut TestApp, tenant: &str, expected: usize, af
     assert_eq!(xpander["total"], expected, "xpander total after {after}: {xpander}");
 }
 
-async fn create_agent(app: &TestApp, tenant: &str, id: String) {
-    let mut agents = app.agents.clone();
-    let request = CreateAgentRequest { parent: format!("tenants/{tenant}"), agent_id: id, agent: Some(sample_agent()) };
-    agents.create_agent(request).await.unwrap();
-}
-
 async fn delete_agent(app: &TestApp, tenant: &str, id: &str, force: bool) {
     let mut agents = app.agents.clone();
     let request = DeleteAgentRequest { name: format!("tenants/{tenant}/agents/{id}"), etag: String::new(), force };
@@ -74,7 +68,7 @@ async fn totals_follow_creates_deletes_and_concurrent_writers() {
     let mut app = spawn_app().await;
     assert_agent_total(&mut app, "acme", 0, "nothing").await;
     for i in 0..5 {
-        create_agent(&app, "acme", format!("a-{i:02}")).await;
+        create_agent(&app, "acme", &format!("a-{i:02}"), sample_agent()).await;
     }
     assert_agent_total(&mut app, "acme", 5, "5 creates").await;
 

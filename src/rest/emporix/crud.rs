@@ -192,10 +192,10 @@ fn content_language(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Turns localized texts sent as strings into maps: under the `Content-Language` (merged
-/// into the current texts) or, without one, under the default language.
-fn localize_input<K: Kind>(body: &mut K::Dto, current: Option<K::Dto>, language: Option<&str>) {
-    let mut current = current;
-    let mut current_texts = current.as_mut().map(K::texts).unwrap_or_default().into_iter();
+/// into the current texts, which are taken out of `current`) or, without one, under the
+/// default language.
+fn localize_input<K: Kind>(body: &mut K::Dto, current: Option<&mut K::Dto>, language: Option<&str>) {
+    let mut current_texts = current.map(K::texts).unwrap_or_default().into_iter();
     for field in K::texts(body) {
         let now = current_texts.next();
         let Field::Given(Texts::Text(text)) = field else {
@@ -299,9 +299,9 @@ pub async fn put<K: Kind>(
         return Ok((StatusCode::CREATED, Json(IdResponse { id })).into_response());
     };
     refuse_any(K::fixed(&body))?;
-    let before = K::write(&id, &current);
+    let mut before = K::write(&id, &current);
     let old = read_body::<K>(before.clone())?;
-    localize_input::<K>(&mut body, Some(before.clone()), language.as_deref());
+    localize_input::<K>(&mut body, Some(&mut before), language.as_deref());
     K::keep(&mut body, before);
     let etag = match version {
         Some(version) => version.to_string(),
