@@ -255,7 +255,7 @@ impl Store {
         size: u64,
     ) -> impl Stream<Item = Result<Bytes>> + Send + 'static + use<> {
         let (db, tenant) = (self.db.clone(), tenant.to_owned());
-        async_stream::try_stream! {
+        pipelined::read_ahead(async_stream::try_stream! {
             let (mut seq, mut read) = (0i32, 0u64);
             while read < size {
                 let row = one(
@@ -274,7 +274,7 @@ impl Store {
                 seq += 1;
                 yield Bytes::from(data);
             }
-        }
+        })
     }
 
     /// Removes references of jobs that are gone (purged) and payload references of jobs that
@@ -549,7 +549,9 @@ async fn free_if_unused(conn: &impl ConnectionTrait, tenant: &str, sha256: &str)
 }
 
 mod many;
+mod pipelined;
 #[cfg(test)]
 mod tests;
 
 pub use many::attach_many;
+pub use pipelined::UploadBehind;

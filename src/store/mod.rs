@@ -27,7 +27,7 @@ mod tx;
 
 pub use api_keys::ApiKeyRecord;
 pub use batch::NewResource;
-pub use blobs::{CHUNK_BYTES, Owner, Staged, Upload};
+pub use blobs::{CHUNK_BYTES, Owner, Staged, Upload, UploadBehind};
 pub use job_changes::JobChanges;
 pub use keyring::{KeyCensus, Keyring, Rotation, Sealer, TenantKeys};
 pub use pool::PoolSettings;

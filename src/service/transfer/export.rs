@@ -109,12 +109,13 @@ impl TransferService {
             let ExportPlan { tenant, parts, job, counts, signer, .. } = plan;
             let mut guard = JobGuard { store: service.store.clone(), job: Some(job.clone()) };
             let mut hasher = Hasher::new(service.export_key.as_ref().map(secrecy::ExposeSecret::expose_secret));
-            let mut upload = service.store.begin_upload(&tenant).await?;
+            // Written behind the stream: the caller does not wait for the database's writes.
+            let mut upload = service.store.begin_upload(&tenant).await?.behind();
             let mut bytes = std::pin::pin!(render(service.store.clone(), tenant.clone(), parts, Encoding::JacksonText));
             while let Some(piece) = bytes.next().await {
                 let piece = piece?;
                 hasher.update(&piece);
-                upload.write(&piece).await?;
+                upload.write(piece.clone()).await?;
                 yield ExportItem::Bytes(piece);
             }
             let staged = upload.finish().await?;

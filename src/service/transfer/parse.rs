@@ -191,20 +191,26 @@ impl Walker {
 
     /// Streams a document's content from the reader into a staged blob.
     fn content<R: Read>(&mut self, json: &mut JsonStreamReader<R>) -> Result<Value> {
-        let mut upload = self.handle.block_on(self.store.begin_upload(&self.tenant))?;
+        let upload = self.handle.block_on(self.store.begin_upload(&self.tenant))?;
+        // Written behind the parse: the database writes one piece while the next is read.
+        let mut upload = {
+            let _runtime = self.handle.enter();
+            upload.behind()
+        };
         let max = self.limits.documents.max_bytes;
         let outcome = (|| {
             let mut reader = json.next_string_reader().map_err(|e| self.syntax(e))?;
-            let mut buf = vec![0u8; 256 * 1024];
+            let (mut buf, mut size) = (vec![0u8; 256 * 1024], 0u64);
             loop {
                 let n = reader.read(&mut buf).map_err(|e| self.io(e))?;
                 if n == 0 {
                     return Ok(());
                 }
-                if upload.size() + n as u64 > max {
+                size += n as u64;
+                if size > max {
                     return Err(self.invalid(format!("must be at most {max} bytes (the configured document size)")));
                 }
-                self.handle.block_on(upload.write(&buf[..n]))?;
+                self.handle.block_on(upload.write(Bytes::copy_from_slice(&buf[..n])))?;
             }
         })();
         if let Err(e) = outcome {

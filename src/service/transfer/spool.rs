@@ -46,7 +46,8 @@ where
     S: Stream<Item = Result<ImportPart>>,
 {
     let mut parts = std::pin::pin!(parts);
-    let mut upload = store.begin_upload(tenant).await?;
+    let mut upload = store.begin_upload(tenant).await?.behind();
+    let mut size = 0u64;
     let mut hasher = Hasher::new(key);
     let mut signature = None;
     let mut mappings = None;
@@ -54,14 +55,15 @@ where
         while let Some(part) = parts.next().await {
             match part? {
                 ImportPart::Bytes(bytes) => {
-                    if upload.size() + bytes.len() as u64 > max_bytes {
+                    size += bytes.len() as u64;
+                    if size > max_bytes {
                         return Err(Error::invalid_field(
                             "data",
                             format!("the bundle is larger than {max_bytes} bytes (the configured bundle size)"),
                         ));
                     }
                     hasher.update(&bytes);
-                    upload.write(&bytes).await?;
+                    upload.write(bytes).await?;
                 }
                 ImportPart::Checksum(checksum) => given = checksum,
                 ImportPart::Signature(envelope) => signature = Some(envelope),
