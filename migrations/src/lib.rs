@@ -17,6 +17,7 @@ pub mod m20261230_000013_refs_follow_graph_functions;
 mod m20261231_000014_create_counts;
 pub mod m20270101_000015_unique_agent_names;
 pub mod m20270102_000016_index_resource_lookups;
+mod m20270103_000017_blob_chunks_uncompressed;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261231_000014_create_counts::Migration),
             Box::new(m20270101_000015_unique_agent_names::Migration),
             Box::new(m20270102_000016_index_resource_lookups::Migration),
+            Box::new(m20270103_000017_blob_chunks_uncompressed::Migration),
         ]
     }
 }

@@ -135,3 +135,41 @@ async fn copies_go_across_tenants_and_children_release_with_their_parent() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_upload_written_behind_keeps_every_byte_and_an_aborted_one_keeps_none() {
+    on_each_backend(|store| async move {
+        let bytes = content(5);
+        let mut behind = store.begin_upload("t").await.unwrap().behind();
+        for piece in bytes.chunks(300_001) {
+            behind.write(Bytes::copy_from_slice(piece)).await.unwrap();
+        }
+        let staged = behind.finish().await.unwrap();
+        assert_eq!(staged.blob.sha256, hex(&Sha256::digest(&bytes)));
+        let read_back: Vec<Bytes> = store.read_staged(&staged).try_collect().await.unwrap();
+        assert_eq!(read_back.concat(), bytes, "read back (ahead of the reader) byte for byte");
+
+        let mut aborted = store.begin_upload("t").await.unwrap().behind();
+        aborted.write(Bytes::from(content(6))).await.unwrap();
+        aborted.abort().await;
+        assert_eq!(count(&store, "blob_uploads").await, 1, "only the finished upload is staged");
+        assert_eq!(count(&store, "blob_chunks").await, 3, "the aborted upload's chunks are gone");
+    })
+    .await;
+}
+
+/// PostgreSQL keeps chunks out of line without compressing them (migration 17).
+#[tokio::test]
+async fn postgresql_does_not_compress_blob_chunks() {
+    on_each_backend(|store| async move {
+        if store.backend() != sea_orm::DatabaseBackend::Postgres {
+            return;
+        }
+        let sql = "SELECT attstorage::text AS storage FROM pg_attribute \
+                   WHERE attrelid = 'blob_chunks'::regclass AND attname = 'data'";
+        let row = store.db().query_one_raw(statement(store.backend(), sql, vec![])).await.unwrap().unwrap();
+        let storage: String = row.try_get("", "storage").unwrap();
+        assert_eq!(storage, "e", "STORAGE EXTERNAL");
+    })
+    .await;
+}
