@@ -9,8 +9,11 @@ use crate::domain::query::{JOB_FIELDS, parse, parse_sort};
 use crate::domain::reflect::descriptor;
 use crate::proto::Agent;
 
+/// A fuzz target: its name and the function that takes one input.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// The targets, by the name of their directory under `fuzz/corpus/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[Target] = &[
     ("q", q),
     ("filter", filter),
     ("bundle", bundle),

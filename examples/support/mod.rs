@@ -59,12 +59,12 @@ impl Database {
     }
 
     pub async fn drop_now(self) {
-        if let Some((admin, name)) = &self.admin {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
-                    .await;
-            }
+        if let Some((admin, name)) = &self.admin
+            && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
+        {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&mut conn)
+                .await;
         }
     }
 }
@@ -119,10 +119,10 @@ impl Server {
             }
             if let Ok(channel) = Channel::from_shared(self.addr.clone()).unwrap().connect().await {
                 let mut health = HealthClient::new(channel.clone());
-                if let Ok(r) = health.check(HealthCheckRequest { service: String::new() }).await {
-                    if r.into_inner().status == 1 {
-                        return Ok(channel);
-                    }
+                if let Ok(r) = health.check(HealthCheckRequest { service: String::new() }).await
+                    && r.into_inner().status == 1
+                {
+                    return Ok(channel);
                 }
             }
             if Instant::now() > deadline {

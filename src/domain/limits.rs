@@ -62,14 +62,6 @@ impl Default for DocumentLimits {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_largest_page_that_must_fit_fits_a_default_message() {
-        const DEFAULT_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
-        // Per item: the resource plus its field tag and length prefix in the List response.
-        assert!(PAGES_THAT_ALWAYS_FIT * (MAX_RESOURCE_BYTES + 16) + 4096 < DEFAULT_MESSAGE_BYTES);
-    }
-}
+/// The largest page that must fit (per item: the resource plus its field tag and length prefix
+/// in the List response) fits a default 16 MiB message; checked when the crate compiles.
+const _: () = assert!(PAGES_THAT_ALWAYS_FIT * (MAX_RESOURCE_BYTES + 16) + 4096 < 16 * 1024 * 1024);

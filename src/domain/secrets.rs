@@ -67,19 +67,19 @@ fn collect(message: &DynamicMessage, prefix: &str, found: &mut Vec<(String, Stri
                 Value::String(s) if !s.is_empty() => found.push((path, s.clone())),
                 Value::Map(map) => {
                     for (key, v) in map {
-                        if let Value::String(s) = v {
-                            if !s.is_empty() {
-                                found.push((format!("{path}[{key:?}]"), s.clone()));
-                            }
+                        if let Value::String(s) = v
+                            && !s.is_empty()
+                        {
+                            found.push((format!("{path}[{key:?}]"), s.clone()));
                         }
                     }
                 }
                 Value::List(items) => {
                     for (i, v) in items.iter().enumerate() {
-                        if let Value::String(s) = v {
-                            if !s.is_empty() {
-                                found.push((format!("{path}[{i}]"), s.clone()));
-                            }
+                        if let Value::String(s) = v
+                            && !s.is_empty()
+                        {
+                            found.push((format!("{path}[{i}]"), s.clone()));
                         }
                     }
                 }

@@ -177,16 +177,16 @@ pub fn agent(agent: &Agent) -> Vec<FieldViolation> {
     if let Some(connectivity) = &agent.connectivity {
         r.map("connectivity.custom_headers", &connectivity.custom_headers);
     }
-    if let Some(limit) = agent.max_recursion_limit {
-        if !(1..=50).contains(&limit) {
-            r.fail("max_recursion_limit", "must be between 1 and 50");
-        }
+    if let Some(limit) = agent.max_recursion_limit
+        && !(1..=50).contains(&limit)
+    {
+        r.fail("max_recursion_limit", "must be between 1 and 50");
     }
     if let Some(llm) = &agent.llm {
-        if let Some(t) = llm.temperature {
-            if !(0.0..=2.0).contains(&t) {
-                r.fail("llm.temperature", "must be between 0 and 2");
-            }
+        if let Some(t) = llm.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            r.fail("llm.temperature", "must be between 0 and 2");
         }
         if llm.max_tokens.is_some_and(|m| m < 1) {
             r.fail("llm.max_tokens", "must be positive");

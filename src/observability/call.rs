@@ -298,10 +298,10 @@ impl<B: Body> Body for Observed<B> {
             Some(Err(_)) => Some(End::Failed),
             None => Some(End::Complete),
         };
-        if let Some(end) = end {
-            if let Some(on_end) = this.on_end.take() {
-                on_end(end);
-            }
+        if let Some(end) = end
+            && let Some(on_end) = this.on_end.take()
+        {
+            on_end(end);
         }
         Poll::Ready(polled)
     }

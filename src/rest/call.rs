@@ -36,10 +36,10 @@ pub fn grpc_request<M>(headers: &HeaderMap, message: M) -> tonic::Request<M> {
         request.extensions_mut().insert(certificate);
     }
     for name in FORWARDED {
-        if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok()) {
-            if let Ok(value) = value.parse() {
-                request.metadata_mut().insert(*name, value);
-            }
+        if let Some(value) = headers.get(*name).and_then(|v| v.to_str().ok())
+            && let Ok(value) = value.parse()
+        {
+            request.metadata_mut().insert(*name, value);
         }
     }
     request

@@ -162,7 +162,7 @@ impl ResourceService {
         let paths = mask.map(|m| m.paths).unwrap_or_default();
         let current = decode::<R>(self.store.get(&name).await?)?;
         let merged = field_mask::apply(&current, &update, &paths, R::FIELD).map_err(Error::invalid)?;
-        if !(current.switched_on() && !merged.switched_on()) {
+        if !current.switched_on() || merged.switched_on() {
             return self.update(Some(update), Some(FieldMask { paths })).await;
         }
         // Before the transaction: a tenant's first data key is committed on its own.
@@ -403,7 +403,7 @@ async fn load_referrers(tx: &Tx, tenant: &str, batch: Vec<(ResourceKind, String)
         for row in tx.get_many(tenant, kind, &ids).await? {
             let name = row.name.clone();
             out.push(match kind {
-                ResourceKind::Agent => Referrer::Agent(name, decode(row)?),
+                ResourceKind::Agent => Referrer::Agent(name, Box::new(decode(row)?)),
                 ResourceKind::Tool => Referrer::Tool(name, decode(row)?),
                 _ => Referrer::McpServer(name, decode(row)?),
             });
@@ -414,7 +414,7 @@ async fn load_referrers(tx: &Tx, tenant: &str, batch: Vec<(ResourceKind, String)
 
 /// A resource that refers to one being deleted.
 enum Referrer {
-    Agent(ResourceName, Agent),
+    Agent(ResourceName, Box<Agent>),
     Tool(ResourceName, Tool),
     McpServer(ResourceName, McpServer),
 }
@@ -425,7 +425,7 @@ impl Referrer {
         match self {
             Referrer::Agent(name, mut agent) => {
                 references::agent_let_go(&mut agent, deleted.kind, &deleted.id);
-                rewrite(tx, sealer, &name, agent, now).await
+                rewrite(tx, sealer, &name, *agent, now).await
             }
             Referrer::Tool(name, mut tool) => {
                 references::tool_let_go(&mut tool, &deleted.id);

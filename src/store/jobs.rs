@@ -207,10 +207,10 @@ impl Store {
     /// Deletes a finished job, optionally only at `expected_version`.
     pub async fn delete_job(&self, tenant: &str, id: &str, expected_version: Option<i64>) -> Result<()> {
         let current = self.get_job(tenant, id).await?;
-        if let Some(version) = expected_version {
-            if version != current.version {
-                return Err(Error::etag_mismatch(&job_name(tenant, id)));
-            }
+        if let Some(version) = expected_version
+            && version != current.version
+        {
+            return Err(Error::etag_mismatch(&job_name(tenant, id)));
         }
         if !current.state.is_finished() {
             return Err(Error::new(
@@ -336,10 +336,13 @@ pub async fn finish_claimed_job(conn: &impl ConnectionTrait, job: &JobRecord, ow
     Ok(result.rows_affected == 1)
 }
 
+/// Job types and statuses a total counts (`None`: any).
+type CounterTerms = (Option<Vec<String>>, Option<Vec<String>>);
+
 /// The types and statuses (`None`: any) a query keeps, when `type` and `status` are all it
 /// tests, by value or list: then the `job_counts` counters answer its total.
-fn counter_terms(query: &Query) -> Option<(Option<Vec<String>>, Option<Vec<String>>)> {
-    let (mut types, mut statuses): (Option<Vec<String>>, Option<Vec<String>>) = (None, None);
+fn counter_terms(query: &Query) -> Option<CounterTerms> {
+    let (mut types, mut statuses): CounterTerms = (None, None);
     for condition in &query.conditions {
         let values: Vec<String> = match &condition.test {
             Test::Eq(Scalar::Text(v)) => vec![v.clone()],

@@ -166,10 +166,10 @@ impl Keyring {
 
     /// The keys that open the tenant's sealed values naming `ids`.
     pub async fn opener(&self, tenant: &str, ids: &[String]) -> Result<Arc<TenantKeys>> {
-        if let Some(keys) = self.cached(tenant) {
-            if ids.iter().all(|id| keys.by_id(id).is_some()) {
-                return Ok(keys);
-            }
+        if let Some(keys) = self.cached(tenant)
+            && ids.iter().all(|id| keys.by_id(id).is_some())
+        {
+            return Ok(keys);
         }
         self.load(tenant).await
     }

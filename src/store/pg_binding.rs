@@ -291,7 +291,7 @@ mod tests {
         // A shorter call needs a lower value; a longer one a higher value than a short one's.
         let short = CallScope::new(Duration::from_millis(300));
         let lower = timeout_to_set(Some(set), Some(&short)).expect("would outlive the call");
-        assert!(lower <= 300 && lower >= 300 - 300 / 16, "{lower}");
+        assert!((300 - 300 / 16..=300).contains(&lower), "{lower}");
         assert!(timeout_to_set(Some(lower), Some(&call)).is_some(), "would stop a 30 s call at 0.3 s");
         // Work outside a call runs without a timeout.
         assert_eq!(timeout_to_set(Some(set), None), Some(0));

@@ -51,10 +51,10 @@ pub async fn insert<C: ConnectionTrait + TransactionTrait>(
     now: i64,
 ) -> Result<Meta> {
     let txn = begin_write(conn, "begin insert").await?;
-    if let Some(parent) = name.parent().resource(name.kind) {
-        if !exists(&txn, &parent).await? {
-            return Err(Error::not_found(&parent.to_string()));
-        }
+    if let Some(parent) = name.parent().resource(name.kind)
+        && !exists(&txn, &parent).await?
+    {
+        return Err(Error::not_found(&parent.to_string()));
     }
     let meta = Meta { revision: 1, create_time: now, update_time: now };
     let row = resource::ActiveModel {

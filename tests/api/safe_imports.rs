@@ -189,7 +189,7 @@ async fn a_template_import_with_an_unmapped_secret_requirement_leaves_the_mcp_se
     let result = import_job(&app, "victim").await;
     let summary = result.summary.unwrap();
     assert_eq!(
-        state_of(&summary.mcp_servers, &server.name.rsplit('/').next().unwrap()),
+        state_of(&summary.mcp_servers, server.name.rsplit('/').next().unwrap()),
         (S::Disabled, vec![D::MissingToken, D::EndpointNotAllowed])
     );
     let reason = &summary.mcp_servers[0].details[0];

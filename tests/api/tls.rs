@@ -358,10 +358,10 @@ async fn changed_certificate_files_are_served_to_new_connections_and_old_ones_ke
     files.replace(&second.server());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(channel) = connect(&app, trusting(&second)).await {
-            if serving(channel).await.is_ok() {
-                break;
-            }
+        if let Ok(channel) = connect(&app, trusting(&second)).await
+            && serving(channel).await.is_ok()
+        {
+            break;
         }
         assert!(tokio::time::Instant::now() < deadline, "the new certificate was not served within 20 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -413,10 +413,10 @@ async fn a_changed_client_ca_authenticates_new_connections_with_its_certificates
     std::fs::write(&files.client_ca, new_clients.ca_pem()).unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let mut as_newcomer = loop {
-        if let Ok(channel) = connect(&app, presenting(&server_pki, &newcomer)).await {
-            if serving(channel.clone()).await.is_ok() {
-                break AgentServiceClient::new(channel);
-            }
+        if let Ok(channel) = connect(&app, presenting(&server_pki, &newcomer)).await
+            && serving(channel.clone()).await.is_ok()
+        {
+            break AgentServiceClient::new(channel);
         }
         assert!(tokio::time::Instant::now() < deadline, "the new client CA was not used within 20 s");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -24,11 +24,21 @@ pub struct Options {
     pub documented: bool,
 }
 
+/// An agent's id and the ids it is wired to (see `tree`).
+type Wiring = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 pub fn tree(options: Options) -> TemplateTree {
     let mut filler = Filler::new(options.secrets, 0);
     let mut tree = TemplateTree { root: "root".into(), ..Default::default() };
     // (id, attached tools, MCP servers, knowledge bases, graph sub-agents, collaborations)
-    let wiring: [(&str, &[&str], &[&str], &[&str], &[&str], &[&str]); 4] = [
+    let wiring: [Wiring; 4] = [
         ("root", &["t0", "t1", "t4"], &["m1"], &["kb1"], &["a"], &["b"]),
         ("a", &["t2", "t4", "t5"], &[], &["kb1", "kb2"], &[], &["g"]),
         ("b", &["t3", "t5"], &["m1", "m2"], &[], &["g"], &[]),

@@ -119,13 +119,12 @@ fn diff_dynamic(
 
 fn apply_dynamic(target: &mut DynamicMessage, set: &DynamicMessage) {
     for (field, value) in set.fields() {
-        if let Value::Message(sub) = value {
-            if target.has_field(&field) {
-                if let Value::Message(current) = target.get_field_mut(&field) {
-                    apply_dynamic(current, sub);
-                    continue;
-                }
-            }
+        if let Value::Message(sub) = value
+            && target.has_field(&field)
+            && let Value::Message(current) = target.get_field_mut(&field)
+        {
+            apply_dynamic(current, sub);
+            continue;
         }
         target.set_field(&field, value.clone());
     }

@@ -46,10 +46,10 @@ fn strip_agent(agent: &mut Agent) {
     agent.unique_name.clear();
     agent.environment_id.clear();
     agent.origin_template.clear();
-    if let Some(Value::Object(mut extra)) = verbatim::parse(&agent.extra_json) {
-        if extra.remove(CREATED_BY_DETAILS).is_some() {
-            agent.extra_json = if extra.is_empty() { String::new() } else { verbatim::text(&Value::Object(extra)) };
-        }
+    if let Some(Value::Object(mut extra)) = verbatim::parse(&agent.extra_json)
+        && extra.remove(CREATED_BY_DETAILS).is_some()
+    {
+        agent.extra_json = if extra.is_empty() { String::new() } else { verbatim::text(&Value::Object(extra)) };
     }
     if let Some(llm) = &mut agent.llm {
         llm.api_base.clear();

@@ -3,6 +3,7 @@
 //!   read the result back as the resource and check nothing was dropped;
 //! - `emporix_body`: read a PUT body as a new agent, tool, MCP server and token, with every rule
 //!   of a new resource, and write what was read back as Emporix JSON.
+//!
 //! Errors are fine; panics are not.
 
 use serde_json::Value;

@@ -493,9 +493,9 @@ fn ensure_no_credentials(definition: &serde_json::Value) -> Result<()> {
     let leaked: Vec<String> = tree
         .agents
         .values()
-        .flat_map(|a| secrets::find_secrets(a))
-        .chain(tree.tools.values().flat_map(|t| secrets::find_secrets(t)))
-        .chain(tree.mcp_servers.values().flat_map(|m| secrets::find_secrets(m)))
+        .flat_map(secrets::find_secrets)
+        .chain(tree.tools.values().flat_map(secrets::find_secrets))
+        .chain(tree.mcp_servers.values().flat_map(secrets::find_secrets))
         .map(|(path, _)| path)
         .collect();
     if leaked.is_empty() {

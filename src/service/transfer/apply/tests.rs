@@ -96,7 +96,7 @@ async fn import(
 
 #[tokio::test]
 async fn statements_do_not_grow_with_the_bundle() {
-    on_each_backend(|store| statements_are_constant(store)).await;
+    on_each_backend(statements_are_constant).await;
 }
 
 async fn statements_are_constant(mut store: Store) {

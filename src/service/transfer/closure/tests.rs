@@ -62,7 +62,7 @@ async fn seed(store: &Store, tenant: &str, n: usize) {
 
 #[tokio::test]
 async fn closures_read_in_batches() {
-    on_each_backend(|store| walks_cost_the_same(store)).await;
+    on_each_backend(walks_cost_the_same).await;
 }
 
 async fn walks_cost_the_same(mut store: Store) {
