@@ -200,14 +200,13 @@ impl Walker {
         let max = self.limits.documents.max_bytes;
         let outcome = (|| {
             let mut reader = json.next_string_reader().map_err(|e| self.syntax(e))?;
-            let (mut buf, mut size) = (vec![0u8; 256 * 1024], 0u64);
+            let mut buf = vec![0u8; 256 * 1024];
             loop {
                 let n = reader.read(&mut buf).map_err(|e| self.io(e))?;
                 if n == 0 {
                     return Ok(());
                 }
-                size += n as u64;
-                if size > max {
+                if upload.size() + n as u64 > max {
                     return Err(self.invalid(format!("must be at most {max} bytes (the configured document size)")));
                 }
                 self.handle.block_on(upload.write(Bytes::copy_from_slice(&buf[..n])))?;

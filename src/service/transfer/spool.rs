@@ -47,7 +47,6 @@ where
 {
     let mut parts = std::pin::pin!(parts);
     let mut upload = store.begin_upload(tenant).await?.behind();
-    let mut size = 0u64;
     let mut hasher = Hasher::new(key);
     let mut signature = None;
     let mut mappings = None;
@@ -55,8 +54,7 @@ where
         while let Some(part) = parts.next().await {
             match part? {
                 ImportPart::Bytes(bytes) => {
-                    size += bytes.len() as u64;
-                    if size > max_bytes {
+                    if upload.size() + bytes.len() as u64 > max_bytes {
                         return Err(Error::invalid_field(
                             "data",
                             format!("the bundle is larger than {max_bytes} bytes (the configured bundle size)"),

@@ -39,6 +39,8 @@ pub(super) fn read_ahead(
 pub struct UploadBehind {
     pieces: mpsc::Sender<Bytes>,
     writer: JoinHandle<Result<Upload>>,
+    /// Bytes handed over so far, written or queued.
+    size: u64,
 }
 
 impl Upload {
@@ -55,14 +57,20 @@ impl Upload {
             }
             Ok(upload)
         });
-        UploadBehind { pieces, writer }
+        UploadBehind { pieces, writer, size: 0 }
     }
 }
 
 impl UploadBehind {
+    /// The bytes handed over so far, as [`Upload::size`] counts them.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     /// Queues `piece`; waits only while [`DEPTH`] pieces are queued. A failed write of an
     /// earlier piece is reported here (or by `finish`).
     pub async fn write(&mut self, piece: Bytes) -> Result<()> {
+        self.size += piece.len() as u64;
         if self.pieces.send(piece).await.is_ok() {
             return Ok(());
         }
